@@ -1,0 +1,65 @@
+"""The application factory: ``create_app(settings)`` builds the FastAPI app (STYLE.md principle 14).
+
+Bases: ``/fhir/r4`` (FHIR 4.0.1, the Swedish default), ``/fhir`` (alias of r4) and ``/fhir/r5`` (5.0.0).
+OpenAPI documentation is at ``/docs`` (and ``/openapi.json``); ``/health`` says whether the database is
+usable and which code system versions are loaded.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from fastapi import FastAPI, Request
+from fastapi.responses import RedirectResponse
+
+import terminology as t
+
+from . import errors
+from .fhir.capabilities import SOFTWARE_VERSION
+from .fhir.routes import fhir_router
+from .settings import Settings
+
+log = logging.getLogger("vardterm.api")
+
+
+def create_app(settings: Settings, *, service: t.TerminologyService | None = None) -> FastAPI:
+    """Build the app for ``settings``; the database must exist and have the right schema version."""
+    if service is None:
+        db = t.Database(settings.database_url, pool_size=settings.db_pool_size)
+        db.check()
+        service = t.TerminologyService(db, default_language=settings.default_language,
+                                       default_edition=settings.default_snomed_edition,
+                                       max_expansion=settings.max_expansion_size,
+                                       refresh_seconds=settings.catalog_refresh_seconds)
+    app = FastAPI(title="vardterm", version=SOFTWARE_VERSION,
+                  description="FHIR terminology server for SNOMED CT and Swedish national code systems. "
+                              "FHIR R4 at /fhir/r4 (alias /fhir), R5 at /fhir/r5.")
+    app.state.settings = settings
+    app.state.service = service
+    errors.install(app)
+    app.include_router(fhir_router("4.0"), prefix="/fhir/r4", tags=["FHIR R4"])
+    app.include_router(fhir_router("5.0"), prefix="/fhir/r5", tags=["FHIR R5"])
+    app.include_router(fhir_router("4.0"), prefix="/fhir", include_in_schema=False)
+
+    @app.get("/", include_in_schema=False)
+    def root() -> RedirectResponse:
+        return RedirectResponse("/docs")
+
+    @app.get("/health", tags=["Server"], summary="Is the server usable, and what is loaded")
+    def health() -> dict:
+        versions = service.versions()
+        return {"status": "ok" if versions else "empty",
+                "versions": [{"system": v.system, "version": v.version, "title": v.title,
+                              "loaded_at": v.loaded_at} for v in versions]}
+
+    if settings.access_log:
+        @app.middleware("http")
+        async def access_log(request: Request, call_next):
+            started = time.perf_counter()
+            response = await call_next(request)
+            log.info("%s %s -> %s in %.1f ms", request.method, request.url.path, response.status_code,
+                     (time.perf_counter() - started) * 1000)
+            return response
+
+    return app

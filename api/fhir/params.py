@@ -1,0 +1,237 @@
+"""Operation parameters: from a GET query, a form POST or a ``Parameters`` body, to request objects.
+
+FHIR R5 "Operations" §3.1.0.6 (``Executing operations``): an operation may be invoked by GET with its
+primitive parameters in the query, or by POST with a ``Parameters`` resource (or form-encoded primitives).
+A ``Parameters`` body is validated with the ``fhir.resources`` model of the wire version; the rules of each
+operation ("system is required", "code xor coding") live in the builders here, so routers stay thin
+(STYLE.md principle 6). FHIR parameter names appear only in this module and the renderers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import orjson
+from fastapi import Request
+from pydantic import ValidationError
+
+import terminology as t
+
+from .convert import from_r4
+
+_PRIMITIVE_PREFIX = "value"
+
+
+@dataclass
+class OpParams:
+    """The parameters of one operation call: names to values (str, bool, int, dict for complex types)."""
+
+    items: list[tuple[str, object]]
+    operation: str
+    accept_language: str | None = None
+    too_costly_threshold: int | None = None
+
+    def all(self, name: str) -> list:
+        return [v for n, v in self.items if n == name]
+
+    def one(self, name: str):
+        values = self.all(name)
+        if len(values) > 1:
+            raise t.InvalidRequest("OP_INVALID_PARAM", name, "(repeated)", "may appear only once")
+        return values[0] if values else None
+
+    def text(self, name: str) -> str | None:
+        v = self.one(name)
+        if v is None:
+            return None
+        if isinstance(v, (dict, list)):
+            raise t.InvalidRequest("OP_INVALID_PARAM", name, "(complex)", "must be a primitive value")
+        return str(v)
+
+    def boolean(self, name: str, default: bool = False) -> bool:
+        v = self.one(name)
+        if v is None:
+            return default
+        if isinstance(v, bool):
+            return v
+        if str(v).lower() in ("true", "false"):
+            return str(v).lower() == "true"
+        raise t.InvalidRequest("OP_INVALID_PARAM", name, v, "must be true or false")
+
+    def integer(self, name: str) -> int | None:
+        v = self.one(name)
+        if v is None:
+            return None
+        try:
+            n = int(v)
+        except (TypeError, ValueError):
+            raise t.InvalidRequest("OP_INVALID_PARAM", name, v, "must be an integer") from None
+        if n < 0:
+            raise t.InvalidRequest("OP_INVALID_PARAM", name, v, "must not be negative")
+        return n
+
+    def coding(self, name: str) -> dict | None:
+        v = self.one(name)
+        if v is not None and not isinstance(v, dict):
+            raise t.InvalidRequest("OP_INVALID_PARAM", name, v, "must be a Coding (use POST with Parameters)")
+        return v
+
+    def display_language(self) -> str | None:
+        """``displayLanguage``, else the HTTP ``Accept-Language`` header."""
+        return self.text("displayLanguage") or self.accept_language
+
+    def require(self, name: str, value):
+        if value is None or value == "":
+            raise t.InvalidRequest("OP_MISSING_PARAM", name, self.operation)
+        return value
+
+
+async def op_params(request: Request) -> OpParams:
+    """Collect the parameters of an operation call (FastAPI dependency)."""
+    operation = request.url.path.rsplit("/", 1)[-1]
+    items: list[tuple[str, object]] = list(request.query_params.multi_items())
+    if request.method == "POST":
+        items += await _body_items(request)
+    items = [(n, v) for n, v in items if n not in ("_format", "_pretty")]
+    threshold = request.headers.get("x-too-costly-threshold")
+    return OpParams(items=items, operation=operation, accept_language=request.headers.get("accept-language"),
+                    too_costly_threshold=int(threshold) if threshold and threshold.isdigit() else None)
+
+
+async def _body_items(request: Request) -> list[tuple[str, object]]:
+    ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if ctype == "application/x-www-form-urlencoded":
+        form = await request.form()
+        return [(k, v) for k, v in form.multi_items() if isinstance(v, str)]
+    raw = await request.body()
+    if not raw.strip():
+        return []
+    if ctype and "json" not in ctype:
+        raise t.Unsupported.plain(f"Content type {ctype} is not supported; send application/fhir+json")
+    try:
+        body = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise t.InvalidRequest("REQUEST_NOT_PARSEABLE", f"the body is not valid JSON ({exc})") from None
+    if not isinstance(body, dict) or body.get("resourceType") != "Parameters":
+        raise t.InvalidRequest("REQUEST_NOT_PARSEABLE", "the body must be a Parameters resource")
+    r4 = request.url.path.startswith("/fhir/r4") or not request.url.path.startswith("/fhir/r5")
+    _validate_parameters(body, r4)
+    if r4:
+        body = from_r4(body)
+    return [(p["name"], _param_value(p)) for p in body.get("parameter", [])]
+
+
+def _validate_parameters(body: dict, r4: bool) -> None:
+    """Check the body against the FHIR Parameters model of the wire version."""
+    if r4:
+        from fhir.resources.R4B.parameters import Parameters
+    else:
+        from fhir.resources.parameters import Parameters
+    try:
+        Parameters.model_validate(body)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(str(x) for x in e['loc'])}: {e['msg']}" for e in exc.errors()[:5])
+        raise t.InvalidRequest("REQUEST_NOT_PARSEABLE", f"the Parameters resource is not valid: {problems}") from None
+
+
+def _param_value(p: dict):
+    if "resource" in p:
+        return p["resource"]
+    if "part" in p:
+        return {q["name"]: _param_value(q) for q in p["part"]}
+    for key, value in p.items():
+        if key.startswith(_PRIMITIVE_PREFIX):
+            return value
+    return None
+
+
+# --- request builders ------------------------------------------------------------------------------
+
+
+def lookup_request(p: OpParams) -> t.LookupRequest:
+    """``$lookup``: ``system`` + ``code`` (+ ``version``), or ``coding``."""
+    coding = p.coding("coding")
+    code, system, version = p.text("code"), p.text("system"), p.text("version")
+    if coding is not None:
+        if code is not None:
+            raise t.InvalidRequest("OP_CONFLICTING_PARAMS", "code and coding", "$lookup")
+        code, system, version = coding.get("code"), coding.get("system"), coding.get("version") or version
+    return t.LookupRequest(system=p.require("system", system), code=p.require("code", code), version=version,
+                           display_language=p.display_language(),
+                           properties=tuple(str(v) for v in p.all("property")))
+
+
+def subsumes_request(p: OpParams) -> t.SubsumesRequest:
+    """``$subsumes``: ``codeA`` + ``codeB`` + ``system``, or ``codingA`` + ``codingB``."""
+    a, b = p.coding("codingA"), p.coding("codingB")
+    system, version = p.text("system"), p.text("version")
+    code_a, code_b = p.text("codeA"), p.text("codeB")
+    if a is not None or b is not None:
+        if a is None or b is None or code_a or code_b:
+            raise t.InvalidRequest("OP_CONFLICTING_PARAMS", "codingA/codingB and codeA/codeB", "$subsumes")
+        if a.get("system") != b.get("system"):
+            raise t.InvalidRequest("SUBSUMES_SYSTEM_MISMATCH", a.get("system"), b.get("system"))
+        code_a, code_b, system = a.get("code"), b.get("code"), system or a.get("system")
+        version = version or a.get("version")
+    return t.SubsumesRequest(system=p.require("system", system), code_a=p.require("codeA", code_a),
+                             code_b=p.require("codeB", code_b), version=version)
+
+
+def validate_requests(p: OpParams, *, value_set: bool) -> tuple[list[t.ValidateCodeRequest], dict | None]:
+    """``$validate-code``: one request per coding (``code``/``system``, ``coding`` or ``codeableConcept``).
+
+    Returns the requests and the CodeableConcept when one was given (it is echoed in the answer).
+    """
+    url = p.text("url")
+    if value_set:
+        url = p.require("url", url)
+    common = dict(display_language=p.display_language(), value_set=url if value_set else None,
+                  value_set_version=p.text("valueSetVersion") if value_set else None,
+                  active_only=p.boolean("activeOnly"),
+                  lenient_display=p.boolean("lenient-display-validation"))
+    cc = p.one("codeableConcept")
+    coding = p.coding("coding")
+    code = p.text("code")
+    given = sum(x is not None for x in (cc, coding, code))
+    if given == 0:
+        raise t.InvalidRequest("OP_MISSING_PARAM", "code, coding or codeableConcept", p.operation)
+    if given > 1:
+        raise t.InvalidRequest("OP_CONFLICTING_PARAMS", "code, coding and codeableConcept", p.operation)
+    system_param = p.text("system") if value_set else (p.text("system") or url)
+    if code is not None:
+        return [t.ValidateCodeRequest(system=p.require("system", system_param) if not value_set else system_param,
+                                      code=code, version=p.text("systemVersion") or p.text("version"),
+                                      display=p.text("display"), **common)], None
+    if coding is not None:
+        return [_coding_request(coding, "Coding", common)], None
+    if not isinstance(cc, dict) or not cc.get("coding"):
+        raise t.InvalidRequest("OP_INVALID_PARAM", "codeableConcept", "(no coding)", "must hold a coding")
+    return [_coding_request(c, f"CodeableConcept.coding[{i}]", common)
+            for i, c in enumerate(cc["coding"])], cc
+
+
+def _coding_request(c: dict, path: str, common: dict) -> t.ValidateCodeRequest:
+    if not c.get("code"):
+        raise t.InvalidRequest("OP_MISSING_PARAM", f"{path}.code", "$validate-code")
+    return t.ValidateCodeRequest(system=c.get("system"), code=c["code"], version=c.get("version"),
+                                 display=c.get("display"), path=path, **common)
+
+
+def expand_request(p: OpParams, *, max_size: int | None = None) -> t.ExpandRequest:
+    """``$expand`` of a value set named by ``url`` (the implicit SNOMED CT value sets)."""
+    count = p.integer("count")
+    return t.ExpandRequest(
+        url=p.require("url", p.text("url")), value_set_version=p.text("valueSetVersion"),
+        system_version=_snomed_system_version(p.all("system-version")), filter=p.text("filter"),
+        count=count, offset=p.integer("offset") or 0, active_only=p.boolean("activeOnly"),
+        display_language=p.display_language(), include_designations=p.boolean("includeDesignations"),
+        max_size=p.too_costly_threshold if p.too_costly_threshold is not None else max_size)
+
+
+def _snomed_system_version(values: list) -> str | None:
+    """The SNOMED CT version among ``system-version`` values (``http://snomed.info/sct|<version>``)."""
+    for v in values:
+        system, _, version = str(v).partition("|")
+        if system == t.snomed.SYSTEM and version:
+            return version
+    return None

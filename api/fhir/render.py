@@ -1,0 +1,201 @@
+"""Results to FHIR JSON: explicit functions producing plain dicts (STYLE.md principle 7).
+
+Outbound resources are R5; :func:`fhir_response` converts them for the R4 wire. The golden tests check the
+output of each renderer against the ``fhir.resources`` models, so the server never pays for model
+validation of large answers at run time.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timezone
+
+import orjson
+from fastapi import Response
+
+import terminology as t
+
+from .convert import to_r4
+
+TX_ISSUE_TYPE = "http://hl7.org/fhir/tools/CodeSystem/tx-issue-type"
+MESSAGE_ID_URL = "http://hl7.org/fhir/StructureDefinition/operationoutcome-message-id"
+DESIGNATION_USE_CONTEXT = "http://snomed.info/fhir/StructureDefinition/designation-use-context"
+UNCLOSED = "http://hl7.org/fhir/StructureDefinition/valueset-unclosed"
+
+
+def fhir_response(resource: dict, fhir_version: str, *, status: int = 200, headers: dict | None = None) -> Response:
+    """A JSON response with the FHIR media type, converted for the R4 wire when ``fhir_version`` is 4.0."""
+    if fhir_version == "4.0":
+        resource = to_r4(resource)
+    return Response(orjson.dumps(resource), status_code=status, headers=headers,
+                    media_type=f"application/fhir+json; fhirVersion={fhir_version}")
+
+
+def _value(kind: str, value) -> dict:
+    return {f"value{kind[0].upper()}{kind[1:]}": value}
+
+
+def coding(c: t.Coding) -> dict:
+    out = {"system": c.system, "code": c.code}
+    if c.version:
+        out["version"] = c.version
+    if c.display:
+        out["display"] = c.display
+    return out
+
+
+# --- $lookup ----------------------------------------------------------------------------------------
+
+
+def lookup(r: t.LookupResult) -> dict:
+    """``CodeSystem/$lookup`` output Parameters."""
+    params: list[dict] = [
+        {"name": "name", "valueString": r.name},
+        {"name": "version", "valueString": r.version},
+        {"name": "display", "valueString": r.display},
+        {"name": "system", "valueUri": r.system},
+        {"name": "code", "valueCode": r.code},
+        {"name": "abstract", "valueBoolean": r.abstract},
+    ]
+    params += [{"name": "designation", **designation_parts(d)} for d in r.designations]
+    params += [{"name": "property", "part": property_parts(p)} for p in r.properties]
+    return {"resourceType": "Parameters", "parameter": params}
+
+
+def designation_parts(d: t.Designation) -> dict:
+    parts = []
+    if d.language:
+        parts.append({"name": "language", "valueCode": d.language})
+    if d.use:
+        parts.append({"name": "use", "valueCoding": coding(d.use)})
+    parts.append({"name": "value", "valueString": d.value})
+    out: dict = {"part": parts}
+    if d.contexts:
+        out["extension"] = [_use_context(refset, acceptability, d.use) for refset, acceptability in d.contexts]
+    return out
+
+
+def _use_context(refset: str, acceptability: str, use: t.Coding | None) -> dict:
+    """Snowstorm's designation-use-context extension: the language refset and the term's role in it."""
+    ext = [{"url": "context", "valueCoding": {"system": t.snomed.SYSTEM, "code": refset}},
+           {"url": "role", "valueCoding": {"system": t.snomed.SYSTEM, "code": acceptability,
+                                            "display": "Preferred" if acceptability == str(t.snomed.PREFERRED)
+                                            else "Acceptable"}}]
+    if use:
+        ext.append({"url": "type", "valueCoding": coding(use)})
+    return {"url": DESIGNATION_USE_CONTEXT, "extension": ext}
+
+
+def property_parts(p: t.Property) -> list[dict]:
+    parts = [{"name": "code", "valueCode": p.code}]
+    if p.code_display:
+        parts.append({"name": "code-display", "valueString": p.code_display})
+    if p.description:
+        parts.append({"name": "description", "valueString": p.description})
+    parts.append({"name": "value", **_value(p.kind, p.value)})
+    return parts
+
+
+# --- $validate-code ---------------------------------------------------------------------------------
+
+
+def validate(r: t.ValidateResult, *, codeable_concept: dict | None = None) -> dict:
+    """``$validate-code`` output Parameters."""
+    params: list[dict] = [{"name": "result", "valueBoolean": r.result}]
+    if r.code is not None and codeable_concept is None:
+        params.append({"name": "code", "valueCode": r.code})
+    if codeable_concept is not None:
+        params.append({"name": "codeableConcept", "valueCodeableConcept": codeable_concept})
+    if r.system:
+        params.append({"name": "system", "valueUri": r.system})
+    if r.version:
+        params.append({"name": "version", "valueString": r.version})
+    if r.display:
+        params.append({"name": "display", "valueString": r.display})
+    if r.inactive:
+        params.append({"name": "inactive", "valueBoolean": True})
+    if r.issues:
+        params.append({"name": "issues", "resource": issues_outcome(r.issues)})
+    if r.message:
+        params.append({"name": "message", "valueString": r.message})
+    return {"resourceType": "Parameters", "parameter": params}
+
+
+def issues_outcome(issues: tuple[t.Issue, ...]) -> dict:
+    """An OperationOutcome holding result issues (the ``issues`` parameter of ``$validate-code``)."""
+    out = []
+    for i in issues:
+        issue: dict = {"severity": i.severity, "code": i.code, "details": {"text": i.text}}
+        if i.tx_code:
+            issue["details"]["coding"] = [{"system": TX_ISSUE_TYPE, "code": i.tx_code}]
+        if i.message_id:
+            issue["extension"] = [{"url": MESSAGE_ID_URL, "valueString": i.message_id}]
+        if i.expression:
+            issue["location"] = list(i.expression)
+            issue["expression"] = list(i.expression)
+        out.append(issue)
+    return {"resourceType": "OperationOutcome", "issue": out}
+
+
+# --- $subsumes ----------------------------------------------------------------------------------------
+
+
+def subsumes(outcome: str) -> dict:
+    return {"resourceType": "Parameters", "parameter": [{"name": "outcome", "valueCode": outcome}]}
+
+
+# --- $expand ------------------------------------------------------------------------------------------
+
+
+def expansion(e: t.Expansion) -> dict:
+    """``ValueSet/$expand`` output: a ValueSet with its expansion (contains as a flat list)."""
+    exp: dict = {
+        "identifier": f"urn:uuid:{uuid.uuid4()}",
+        "timestamp": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
+    if e.unclosed:
+        exp["extension"] = [{"url": UNCLOSED, "valueBoolean": True}]
+    if e.total is not None:
+        exp["total"] = e.total
+    if e.offset:
+        exp["offset"] = e.offset
+    exp["parameter"] = [{"name": p.name, **_value(p.kind, p.value)} for p in e.parameters]
+    contains = [_contains(i) for i in e.items]
+    if contains:
+        exp["contains"] = contains
+    vs: dict = {"resourceType": "ValueSet", "status": "active"}
+    if e.url:
+        vs["url"] = e.url
+    if e.name:
+        vs["name"] = e.name
+    if e.title:
+        vs["title"] = e.title
+    vs["expansion"] = exp
+    return vs
+
+
+def _contains(i: t.ExpansionItem) -> dict:
+    out: dict = {"system": i.system, "code": i.code}
+    if i.version:
+        out["version"] = i.version
+    if i.inactive:
+        out["inactive"] = True
+    if i.display is not None:
+        out["display"] = i.display
+    if i.designations:
+        out["designation"] = [_contains_designation(d) for d in i.designations]
+    return out
+
+
+def _contains_designation(d: t.Designation) -> dict:
+    out: dict = {}
+    if d.language:
+        out["language"] = d.language
+    if d.use:
+        out["use"] = coding(d.use)
+    if d.additional_use:
+        out["additionalUse"] = [coding(c) for c in d.additional_use]
+    out["value"] = d.value
+    if d.contexts:
+        out["extension"] = [_use_context(refset, acc, d.use) for refset, acc in d.contexts]
+    return out

@@ -1,0 +1,80 @@
+"""The FHIR terminology endpoints of one wire version (mounted at ``/fhir/r4``, ``/fhir`` and ``/fhir/r5``).
+
+Each handler guards its parameters (``params.py``), calls the service once and renders the result
+(STYLE.md principle 6). Handlers are plain ``def``: the service is synchronous, so FastAPI runs them in its
+thread pool and nothing blocks the event loop.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Request, Response
+
+import terminology as t
+
+from . import capabilities, params as p, render
+from .params import OpParams, op_params
+
+OPS = ["GET", "POST"]
+
+
+def fhir_router(fhir_version: str) -> APIRouter:
+    """Routes answering in FHIR ``fhir_version`` (``4.0`` or ``5.0``)."""
+    router = APIRouter()
+
+    def service(request: Request) -> t.TerminologyService:
+        return request.app.state.service
+
+    def reply(resource: dict, status: int = 200) -> Response:
+        return render.fhir_response(resource, fhir_version, status=status)
+
+    @router.api_route("/CodeSystem/$lookup", methods=OPS, summary="CodeSystem/$lookup: details of a code")
+    def lookup(params: OpParams = Depends(op_params), svc: t.TerminologyService = Depends(service)) -> Response:
+        """Display, designations and properties of a code (OperationDefinition CodeSystem-lookup)."""
+        return reply(render.lookup(svc.lookup(p.lookup_request(params))))
+
+    @router.api_route("/CodeSystem/$validate-code", methods=OPS, summary="CodeSystem/$validate-code")
+    def cs_validate(params: OpParams = Depends(op_params), svc: t.TerminologyService = Depends(service)) -> Response:
+        """Is the code valid in the code system, is the display right (OperationDefinition CodeSystem-validate-code)."""
+        reqs, cc = p.validate_requests(params, value_set=False)
+        return reply(render.validate(svc.validate_codings(reqs), codeable_concept=cc))
+
+    @router.api_route("/CodeSystem/$subsumes", methods=OPS, summary="CodeSystem/$subsumes")
+    def subsumes(params: OpParams = Depends(op_params), svc: t.TerminologyService = Depends(service)) -> Response:
+        """How code A relates to code B in the is-a hierarchy (OperationDefinition CodeSystem-subsumes)."""
+        return reply(render.subsumes(svc.subsumes(p.subsumes_request(params))))
+
+    @router.api_route("/ValueSet/$expand", methods=OPS, summary="ValueSet/$expand")
+    def expand(params: OpParams = Depends(op_params), svc: t.TerminologyService = Depends(service)) -> Response:
+        """The codes of a value set, filtered and paged (OperationDefinition ValueSet-expand)."""
+        return reply(render.expansion(svc.expand(p.expand_request(params))))
+
+    @router.api_route("/ValueSet/$validate-code", methods=OPS, summary="ValueSet/$validate-code")
+    def vs_validate(params: OpParams = Depends(op_params), svc: t.TerminologyService = Depends(service)) -> Response:
+        """Is the code in the value set (OperationDefinition ValueSet-validate-code)."""
+        reqs, cc = p.validate_requests(params, value_set=True)
+        return reply(render.validate(svc.validate_codings(reqs), codeable_concept=cc))
+
+    @router.get("/metadata", summary="CapabilityStatement, or TerminologyCapabilities with mode=terminology")
+    def metadata(request: Request, mode: str | None = None,
+                 svc: t.TerminologyService = Depends(service)) -> Response:
+        """What the server supports; ``?mode=terminology`` lists the loaded code system versions."""
+        if mode == "terminology":
+            return reply(capabilities.terminology_capabilities(svc.versions(), svc.default_version()))
+        if mode not in (None, "full", "normative"):
+            raise t.InvalidRequest("OP_INVALID_PARAM", "mode", mode, "use full, normative or terminology")
+        return reply(capabilities.capability_statement(fhir_version, _base_url(request)))
+
+    @router.get("/$versions", summary="The FHIR versions served at this base")
+    def versions() -> Response:
+        """FHIR Versioning ``$versions``."""
+        return reply(capabilities.versions_parameters(fhir_version))
+
+    return router
+
+
+def _base_url(request: Request) -> str:
+    configured = request.app.state.settings.public_base_url
+    path = request.url.path.rsplit("/metadata", 1)[0]
+    if configured:
+        return configured.rstrip("/") + path
+    return str(request.base_url).rstrip("/") + path

@@ -1,0 +1,64 @@
+"""The one configuration object (STYLE.md principle 14): typed, every field described.
+
+Built at the edge (the CLI or ``create_app``) from arguments, environment variables prefixed ``VARDTERM_``
+(e.g. ``VARDTERM_DATABASE_URL``) or a ``.env`` file, and passed in; never read at import time.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="VARDTERM_", env_file=".env", extra="ignore")
+
+    database_url: str = Field(
+        default="sqlite:///data/vardterm.db",
+        description="SQLAlchemy URL of the database: sqlite:///path/file.db (embedded default; each loaded "
+                    "version is a file beside it) or postgresql+psycopg://user@host:5432/db (scale-out).",
+    )
+    host: str = Field(default="127.0.0.1", description="Address the HTTP server binds to.")
+    port: int = Field(default=8080, ge=1, le=65535, description="Port the HTTP server listens on.")
+    workers: int = Field(default=1, ge=1, le=64,
+                         description="Number of server worker processes (uvicorn --workers); needs no shared "
+                                     "state, so any number works on PostgreSQL or SQLite.")
+    public_base_url: str | None = Field(
+        default=None, description="The externally visible base URL (e.g. https://tx.example.se); used in "
+                                  "CapabilityStatement.implementation.url. Default: derived from each request.")
+    default_language: str = Field(
+        default="en",
+        description="Language for displays when a request names none (a BCP 47 tag such as en, sv or "
+                    "sv-x-46011000052107).")
+    default_snomed_edition: str | None = Field(
+        default=None,
+        description="Module id of the SNOMED CT edition used when a request names no version (e.g. "
+                    "45991000052106 for the Swedish edition). Default: International if loaded, else the "
+                    "newest loaded edition.")
+    max_expansion_size: int = Field(
+        default=100_000, ge=1,
+        description="Largest expansion returned without paging; bigger value sets need count/offset and are "
+                    "otherwise refused as too costly. A request can lower it with X-TOO-COSTLY-THRESHOLD.")
+    catalog_refresh_seconds: float = Field(
+        default=1.0, ge=0,
+        description="How often a worker checks the catalog for newly published versions (seconds).")
+    db_pool_size: int = Field(default=8, ge=1, le=256,
+                              description="Database connections kept per worker and per loaded version.")
+    log_level: str = Field(default="INFO", description="Python logging level: DEBUG, INFO, WARNING or ERROR.")
+    access_log: bool = Field(default=False, description="Log one line per HTTP request.")
+
+    @field_validator("log_level")
+    @classmethod
+    def _level(cls, v: str) -> str:
+        v = v.upper()
+        if v not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+            raise ValueError("log_level must be DEBUG, INFO, WARNING or ERROR")
+        return v
+
+    def sqlite_path(self) -> Path | None:
+        """The database file for a SQLite URL, else None."""
+        if self.database_url.startswith("sqlite:///"):
+            return Path(self.database_url[len("sqlite:///"):])
+        return None

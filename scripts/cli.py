@@ -1,0 +1,214 @@
+"""The ``vardterm`` command line: one click group; each command is a few lines calling library functions.
+
+Every command has ``--help``; domain errors become a one-line message and exit status 1 (never a trace).
+The database comes from ``--database-url`` or ``VARDTERM_DATABASE_URL`` (default: ``data/vardterm.db``).
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from api.settings import Settings
+from terminology import Database, TerminologyError
+
+from .progress import Progress
+
+log = logging.getLogger("vardterm")
+
+REPO = Path(__file__).resolve().parents[1]
+DEMO_RF2 = REPO / "tests" / "data" / "mini"
+
+
+def _domain_errors(fn):
+    """Turn domain errors into a clean ``Error: ...`` exit (STYLE.md principle 15)."""
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except TerminologyError as exc:
+            raise click.ClickException(str(exc)) from None
+    return wrapper
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.option("--database-url", envvar="VARDTERM_DATABASE_URL", default=None,
+              help="Database URL: sqlite:///path/vardterm.db (default data/vardterm.db) or "
+                   "postgresql+psycopg://user@host:5432/db.")
+@click.option("--log-level", envvar="VARDTERM_LOG_LEVEL", default="INFO", show_default=True,
+              type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False),
+              help="How much to log.")
+@click.pass_context
+def main(ctx: click.Context, database_url: str | None, log_level: str) -> None:
+    """vardterm: a FHIR terminology server for SNOMED CT and Swedish code systems.
+
+    \b
+    Start the demo (SQLite, demo data, server on http://127.0.0.1:8080/fhir/r4):
+        vardterm demo
+    Load a SNOMED CT release and serve it:
+        vardterm load rf2 SnomedCT_InternationalRF2_PRODUCTION_20250701T120000Z.zip
+        vardterm serve
+    """
+    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    overrides = {"log_level": log_level}
+    if database_url:
+        overrides["database_url"] = database_url
+    ctx.obj = Settings(**overrides)
+
+
+def _db(settings: Settings) -> Database:
+    db = Database(settings.database_url, pool_size=settings.db_pool_size)
+    db.initialise()
+    return db
+
+
+@main.command()
+@click.pass_obj
+@_domain_errors
+def init(settings: Settings) -> None:
+    """Create the database (catalog tables) if it does not exist yet."""
+    db = _db(settings)
+    click.echo(f"Database ready: {db.describe()}")
+
+
+@main.group()
+def load() -> None:
+    """Load terminology into the database (a new version becomes visible only when complete)."""
+
+
+@load.command("rf2")
+@click.argument("sources", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--full", "release_type", flag_value="Full", help="Read the Full files (default: Snapshot).")
+@click.option("--as-of", metavar="YYYYMMDD", help="With --full: the snapshot date (default: the newest date).")
+@click.option("--edition-module", metavar="SCTID", help="Override the edition module found in the data.")
+@click.option("--version-date", metavar="YYYYMMDD", help="Override the version date (default: the package date).")
+@click.option("--experimental", is_flag=True, help="Publish under http://snomed.info/xsct/ (unpublished content).")
+@click.pass_obj
+@_domain_errors
+def load_rf2_command(settings: Settings, sources: tuple[Path, ...], release_type: str | None, as_of: str | None,
+                     edition_module: str | None, version_date: str | None, experimental: bool) -> None:
+    """Load a SNOMED CT edition from RF2 packages (zips or folders).
+
+    Give the International release and any extensions together; they are merged into one edition,
+    named by the most dependent module, e.g.:
+
+    \b
+        vardterm load rf2 SnomedCT_InternationalRF2_PRODUCTION_20240801T120000Z.zip \\
+                          SnomedCT_ManagedServiceSE_PRODUCTION_SE1000052_20241130T120000Z.zip
+    """
+    from .loading import load_rf2
+
+    db = _db(settings)
+    progress = Progress("load")
+    version = load_rf2(db, sources, release_type=release_type, as_of=as_of, edition_module=edition_module,
+                       version_date=version_date, experimental=experimental, progress=progress)
+    s = version.stats
+    progress.done(f"Loaded {version.version}: {s['active_concepts']:,} active concepts of {s['concepts']:,}, "
+                  f"{s['descriptions']:,} descriptions, {s['closure_pairs']:,} closure pairs")
+
+
+@main.command()
+@click.pass_obj
+@_domain_errors
+def versions(settings: Settings) -> None:
+    """List the loaded code system versions."""
+    db = _db(settings)
+    rows = db.versions()
+    if not rows:
+        click.echo("Nothing loaded yet. Try: vardterm demo, or vardterm load rf2 <release>")
+        return
+    for v in rows:
+        s = v.stats
+        click.echo(f"{v.version}\n    {v.title}; loaded {v.loaded_at}; {s.get('active_concepts', 0):,} active "
+                   f"concepts; load took {s.get('seconds', {}).get('total', '?')} s")
+
+
+@main.command()
+@click.argument("version")
+@click.pass_obj
+@_domain_errors
+def remove(settings: Settings, version: str) -> None:
+    """Take a loaded version out of service and delete it (give its version URI)."""
+    db = _db(settings)
+    matches = [v for v in db.versions() if v.version == version]
+    if not matches:
+        raise click.ClickException(f"no loaded version {version}; see 'vardterm versions'")
+    for v in matches:
+        db.remove(v.key)
+    click.echo(f"Removed {version}")
+
+
+@main.command()
+@click.pass_obj
+@_domain_errors
+def gc(settings: Settings) -> None:
+    """Delete what failed, replaced or interrupted loads left behind. Do not run it during a load."""
+    n = _db(settings).forget_stale()
+    click.echo(f"Removed {n} stale version(s)")
+
+
+def _serve_options(fn):
+    fn = click.option("--host", help="Address to bind (default 127.0.0.1).")(fn)
+    fn = click.option("--port", type=int, help="Port (default 8080).")(fn)
+    fn = click.option("--workers", type=int, help="Worker processes (default 1).")(fn)
+    return fn
+
+
+def _run_server(settings: Settings, host: str | None, port: int | None, workers: int | None) -> None:
+    import uvicorn
+
+    values = settings.model_dump()
+    values.update({k: v for k, v in (("host", host), ("port", port), ("workers", workers)) if v is not None})
+    settings = Settings(**values)
+    Database(settings.database_url).check()
+    for name, value in settings.model_dump().items():
+        if value is not None:
+            os.environ[f"VARDTERM_{name.upper()}"] = str(value)
+    click.echo(f"Serving FHIR R4 at http://{settings.host}:{settings.port}/fhir/r4 (alias /fhir), "
+               f"R5 at /fhir/r5, API docs at /docs")
+    uvicorn.run("scripts.serve:app", factory=True, host=settings.host, port=settings.port,
+                workers=settings.workers, log_level=settings.log_level.lower(),
+                access_log=settings.access_log)
+
+
+@main.command()
+@_serve_options
+@click.pass_obj
+@_domain_errors
+def serve(settings: Settings, host: str | None, port: int | None, workers: int | None) -> None:
+    """Start the FHIR server on the database (it must have been initialised or loaded)."""
+    _run_server(settings, host, port, workers)
+
+
+@main.command()
+@_serve_options
+@click.option("--no-serve", is_flag=True, help="Only prepare the database, do not start the server.")
+@click.pass_obj
+@_domain_errors
+def demo(settings: Settings, host: str | None, port: int | None, workers: int | None, no_serve: bool) -> None:
+    """The embedded default: SQLite database with the demo data loaded, server on 127.0.0.1:8080.
+
+    The demo data is the project's hand-made SNOMED CT fixture (real concept ids, our own English and
+    Swedish labels), merged as an International release plus a Swedish extension. It is loaded once; later
+    runs reuse the database.
+    """
+    from .loading import load_rf2
+
+    db = _db(settings)
+    if not db.versions():
+        progress = Progress("demo")
+        version = load_rf2(db, [DEMO_RF2], progress=progress)
+        progress.done(f"Loaded the demo data as {version.version}")
+    for v in db.versions():
+        click.echo(f"Loaded: {v.version} ({v.title})")
+    if not no_serve:
+        _run_server(settings, host, port, workers)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

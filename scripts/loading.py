@@ -1,0 +1,34 @@
+"""The load pipeline: RF2 reader -> store writer -> publish (ARCHITECTURE.md "Two flows")."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable, Sequence
+
+from codesystems import rf2
+from terminology.model import CodeSystemVersion
+from terminology.store import Database, SnomedLoad, load_snomed
+
+
+def load_rf2(db: Database, sources: Sequence[str | Path], *, release_type: str | None = None,
+             as_of: str | None = None, edition_module: str | None = None, version_date: str | None = None,
+             experimental: bool = False,
+             progress: Callable[[str, int, int], None] | None = None) -> CodeSystemVersion:
+    """Load one SNOMED CT edition from ``sources`` (International plus extensions, zips or folders).
+
+    ``release_type`` Snapshot (default when present) or Full; with Full, ``as_of`` picks the snapshot date.
+    The version URI is derived from the data (edition module, newest package date) unless overridden.
+    """
+    release = rf2.scan(sources)
+    packages = [p for p in release.packages if any(f.startswith(p.name + "/") for f in release.files)]
+    release_date = as_of or max((p.release_date for p in packages if p.release_date), default="")
+    if not release_date:
+        raise rf2.LoadError("cannot tell the release date from the package names; give --version-date")
+    source = {"packages": [{"name": p.name, "path": p.path, "date": p.release_date, "namespace": p.namespace}
+                           for p in packages],
+              "release_type": release_type or ("Snapshot" if "Snapshot" in release.release_types else "Full"),
+              "as_of": as_of, "ignored_files": len(release.ignored)}
+    spec = SnomedLoad(release_date=release_date, source=source, edition_module=edition_module,
+                      version_date=version_date, experimental=experimental)
+    batches = rf2.read(sources, release_type=release_type, as_of=as_of, progress=progress)
+    return load_snomed(db, batches, spec, edition_of=rf2.edition_module, progress=progress)

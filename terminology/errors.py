@@ -1,0 +1,112 @@
+"""The closed tree of domain errors.
+
+Every failure the core reports to a caller is one of these classes; ``api/errors.py`` is the only place
+that maps them to an HTTP status and an OperationOutcome issue code, and the CLI prints ``str(error)``.
+For ``$validate-code`` a code that is not found is a *result* (``result=false``), not an exception.
+
+::
+
+    TerminologyError
+    ├── InvalidRequest            the request is malformed (parameters missing, conflicting, bad values)
+    │   ├── InvalidCode           a code that cannot exist in the system (e.g. not an SCTID)
+    │   └── InvalidEcl            an ECL expression does not parse or is semantically wrong
+    ├── NotFound                  something the request names is not there
+    │   ├── UnknownCodeSystem
+    │   ├── UnknownCodeSystemVersion
+    │   ├── UnknownCode
+    │   ├── UnknownValueSet
+    │   └── UnknownResource
+    ├── Unsupported               valid, but this server does not do it
+    ├── TooCostly                 the answer would exceed a configured limit
+    ├── LoadError                 a release or code file is bad; names file, line and problem
+    └── StoreError                the database is not usable (schema mismatch, not initialised)
+
+Each error carries a message id from :mod:`terminology.messages` and its arguments, so the wire text is
+the catalogue text and the message id can travel as the OperationOutcome ``message-id`` extension.
+"""
+
+from __future__ import annotations
+
+from .messages import format_message
+
+
+class TerminologyError(Exception):
+    """Base of all domain errors: a message id, its arguments, and the rendered text."""
+
+    message_id: str = "OP_UNSUPPORTED"
+
+    def __init__(self, message_id: str | None = None, *args: object, text: str | None = None,
+                 expression: str | None = None) -> None:
+        if message_id is not None:
+            self.message_id = message_id
+        self.args_ = args
+        self.text = text if text is not None else format_message(self.message_id, *args)
+        self.expression = expression
+        super().__init__(self.text)
+
+    @classmethod
+    def plain(cls, text: str, *, expression: str | None = None) -> "TerminologyError":
+        """An error of this class whose text is given directly (message id ``OP_UNSUPPORTED``)."""
+        return cls("OP_UNSUPPORTED", text, expression=expression)
+
+
+class InvalidRequest(TerminologyError):
+    """The request itself is wrong: a parameter is missing, conflicts with another or has a bad value."""
+
+
+class InvalidCode(InvalidRequest):
+    """A code that cannot be a code of the system at all (e.g. not a valid SCTID)."""
+
+
+class InvalidEcl(InvalidRequest):
+    """An ECL expression that does not parse, or refers to something that cannot be evaluated."""
+
+
+class NotFound(TerminologyError):
+    """Something the request names does not exist on this server."""
+
+
+class UnknownCodeSystem(NotFound):
+    """No code system with that URI is loaded."""
+
+
+class UnknownCodeSystemVersion(NotFound):
+    """The code system is loaded, but not in the requested version."""
+
+
+class UnknownCode(NotFound):
+    """The code does not exist in the code system version (for ``$lookup``; a result elsewhere)."""
+
+
+class UnknownValueSet(NotFound):
+    """No value set with that URL is known (explicit or implicit)."""
+
+
+class UnknownResource(NotFound):
+    """A resource id that does not exist."""
+
+
+class Unsupported(TerminologyError):
+    """A valid request this server does not implement."""
+
+
+class TooCostly(TerminologyError):
+    """The answer would exceed a configured limit (expansion size, ECL cost, time budget)."""
+
+
+class LoadError(TerminologyError):
+    """A release or code file is bad. The text names the file, the line and the problem."""
+
+    def __init__(self, problem: str, *, file: str | None = None, line: int | None = None) -> None:
+        where = ""
+        if file is not None:
+            where = f"{file}, line {line}: " if line is not None else f"{file}: "
+        self.file, self.line, self.problem = file, line, problem
+        super().__init__("OP_UNSUPPORTED", text=where + problem)
+
+
+class StoreError(TerminologyError):
+    """The database cannot be used as asked (not initialised, wrong schema version, ...)."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__("OP_UNSUPPORTED", text=text)

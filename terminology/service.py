@@ -1,0 +1,178 @@
+"""The terminology service: the one facade the API and the CLI call.
+
+Each operation resolves the code system version, calls one operation module and returns a result object
+(``terminology.model``). The service keeps no state a second worker would miss: the list of loaded versions
+is re-read whenever the catalog's generation changes (checked at most every ``refresh_seconds``), so a
+version published by a load in another process becomes visible to every worker.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import replace
+
+from . import editions, expand as expand_mod, implicit, lookup as lookup_mod, snomed, validate as validate_mod
+from .edition import Edition
+from .errors import InvalidRequest, UnknownCodeSystem, UnknownCodeSystemVersion, UnknownValueSet
+from .messages import format_message
+from .model import CodeSystemVersion, Expansion, Issue, LookupResult, SubsumesOutcome, ValidateResult
+from .requests import ExpandRequest, LookupRequest, SubsumesRequest, ValidateCodeRequest
+from .store import Database, SnomedStore
+
+
+class TerminologyService:
+    """Answers the FHIR terminology operations from a :class:`~terminology.store.Database`."""
+
+    def __init__(self, db: Database, *, default_language: str = "en", default_edition: str | None = None,
+                 max_expansion: int = 100_000, refresh_seconds: float = 1.0) -> None:
+        self.db = db
+        self.default_language = default_language
+        self.default_edition = default_edition
+        self.max_expansion = max_expansion
+        self.refresh_seconds = refresh_seconds
+        self._lock = threading.Lock()
+        self._generation: int | None = None
+        self._checked = 0.0
+        self._editions: dict[int, Edition] = {}
+
+    # --- versions --------------------------------------------------------------------------------
+
+    def versions(self) -> list[CodeSystemVersion]:
+        """Every loaded (ready) code system version."""
+        return [e.version for e in self._current().values()]
+
+    def _current(self) -> dict[int, Edition]:
+        now = time.monotonic()
+        if now - self._checked < self.refresh_seconds and self._generation is not None:
+            return self._editions
+        with self._lock:
+            generation = self.db.generation()
+            if generation != self._generation:
+                fresh = {}
+                for v in self.db.versions(kind="snomed"):
+                    old = self._editions.get(v.key)
+                    fresh[v.key] = old if old is not None else Edition(
+                        v, SnomedStore(self.db.storage_engine(v.storage), self.db.dialect), self.default_language)
+                self._editions = fresh
+                self._generation = generation
+            self._checked = now
+            return self._editions
+
+    def edition(self, version: str | None = None) -> Edition:
+        """The SNOMED CT edition for a version URI (None: the default edition)."""
+        editions_ = self._current()
+        chosen = editions.resolve([e.version for e in editions_.values()], version, self.default_edition)
+        return editions_[chosen.key]
+
+    def default_version(self) -> str | None:
+        """The SNOMED CT version URI used when a request names none; None when nothing is loaded."""
+        editions_ = self._current()
+        if not editions_:
+            return None
+        return editions.resolve([e.version for e in editions_.values()], None, self.default_edition).version
+
+    def _edition_for(self, system: str | None, version: str | None) -> Edition:
+        if system is not None and system != snomed.SYSTEM:
+            raise UnknownCodeSystem("UNKNOWN_CODESYSTEM", system)
+        return self.edition(version)
+
+    # --- operations ------------------------------------------------------------------------------
+
+    def lookup(self, req: LookupRequest) -> LookupResult:
+        """``CodeSystem/$lookup``. Raises UnknownCodeSystem(Version) or UnknownCode."""
+        ed = self._edition_for(req.system, req.version)
+        return lookup_mod.lookup(ed, req.code, display_language=req.display_language, properties=req.properties)
+
+    def validate_code(self, req: ValidateCodeRequest) -> ValidateResult:
+        """``CodeSystem/$validate-code`` or, with ``req.value_set``, ``ValueSet/$validate-code``.
+
+        Unknown code systems and versions are reported as a result with an error issue, not raised; an
+        unknown value set is raised (it is the request's target).
+        """
+        if req.value_set is not None:
+            return self._validate_in_value_set(req)
+        try:
+            ed = self._edition_for(req.system, req.version)
+        except (UnknownCodeSystem, UnknownCodeSystemVersion) as exc:
+            return _unknown_system_result(req, exc)
+        return validate_mod.validate(ed, req)
+
+    def validate_codings(self, reqs: list[ValidateCodeRequest]) -> ValidateResult:
+        """``$validate-code`` of a CodeableConcept: valid when any of its codings is.
+
+        The issues of the codings that do not validate are kept as information (``this-code-not-in-vs``
+        for value set misses); with no valid coding, a general error names the value set.
+        """
+        results = [self.validate_code(r) for r in reqs]
+        if len(results) == 1:
+            return results[0]
+        good = next((r for r in results if r.result), None)
+        issues: list[Issue] = []
+        for r in results:
+            if r is good:
+                issues.extend(r.issues)
+                continue
+            for i in r.issues:
+                if i.tx_code == "not-in-vs":
+                    i = Issue("information", i.code, "this-code-not-in-vs", i.message_id, i.text, i.expression)
+                elif good is not None:
+                    i = Issue("information", i.code, i.tx_code, i.message_id, i.text, i.expression)
+                issues.append(i)
+        if good is not None:
+            return replace(good, issues=tuple(issues))
+        label = reqs[0].value_set
+        if label:
+            issues.insert(0, Issue("error", "code-invalid", "not-in-vs", "TX_GENERAL_CC_ERROR_MESSAGE",
+                                   format_message("TX_GENERAL_CC_ERROR_MESSAGE", label), ()))
+        first = results[0]
+        return ValidateResult(result=False, system=first.system, version=first.version, code=first.code,
+                              issues=tuple(issues))
+
+    def _validate_in_value_set(self, req: ValidateCodeRequest) -> ValidateResult:
+        if not implicit.is_implicit(req.value_set):
+            raise UnknownValueSet("Unable_to_resolve_value_Set_", req.value_set)
+        ivs = implicit.parse(req.value_set)
+        try:
+            ed = self.edition(ivs.version or req.version)
+        except (UnknownCodeSystem, UnknownCodeSystemVersion) as exc:
+            return _unknown_system_result(req, exc)
+        if req.system is not None and req.system != snomed.SYSTEM:
+            label = req.value_set
+            text = format_message("None_of_the_provided_codes_are_in_the_value_set_one", f"{req.system}#{req.code}",
+                                  label)
+            return ValidateResult(result=False, system=req.system, code=req.code, issues=(
+                Issue("error", "code-invalid", "not-in-vs", "None_of_the_provided_codes_are_in_the_value_set_one",
+                      text, (f"{req.path}.system" if req.path else "system",)),))
+        members = expand_mod.implicit_members(ed, ivs)
+        return validate_mod.validate(ed, req, members=members, value_set_label=req.value_set)
+
+    def subsumes(self, req: SubsumesRequest) -> SubsumesOutcome:
+        """``CodeSystem/$subsumes`` on the inferred is-a closure (snomed-fhir.md §1.7)."""
+        ed = self._edition_for(req.system, req.version)
+        a = ed.concept(req.code_a.strip())
+        b = ed.concept(req.code_b.strip())
+        if a.id == b.id:
+            return "equivalent"
+        if ed.store.is_descendant(b.id, a.id):
+            return "subsumes"
+        if ed.store.is_descendant(a.id, b.id):
+            return "subsumed-by"
+        return "not-subsumed"
+
+    def expand(self, req: ExpandRequest) -> Expansion:
+        """``ValueSet/$expand`` of a SNOMED CT implicit value set."""
+        if req.count is not None and req.count < 0 or req.offset < 0:
+            raise InvalidRequest("OP_INVALID_PARAM", "count/offset", f"{req.count}/{req.offset}",
+                                 "must not be negative")
+        if not implicit.is_implicit(req.url):
+            raise UnknownValueSet("Unable_to_resolve_value_Set_", req.url)
+        ivs = implicit.parse(req.url)
+        ed = self.edition(ivs.version or req.system_version)
+        return expand_mod.expand(ed, ivs, req, max_size=self.max_expansion)
+
+
+def _unknown_system_result(req: ValidateCodeRequest, exc: Exception) -> ValidateResult:
+    path = f"{req.path}.system" if req.path else "system"
+    issue = Issue("error", "not-found", "not-found", getattr(exc, "message_id", None), str(exc), (path,))
+    return ValidateResult(result=False, system=req.system, version=req.version, code=req.code, issues=(issue,))

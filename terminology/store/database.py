@@ -1,0 +1,305 @@
+"""The database: a catalog of code system versions, and one storage per version.
+
+SQLite (the embedded default): the catalog is the main file, e.g. ``vardterm.db``; each version is a file
+in ``vardterm.db.versions/``, written once by a load and then opened read-only. PostgreSQL (scale-out):
+the catalog is in the connection's default schema; each version is a schema ``sct_<key>``.
+
+Visibility is a catalog row's ``status``: ``loading`` while a load writes its storage, ``ready`` once
+published, ``replaced`` when a newer load of the same version took over, ``failed`` when a load stopped.
+Publishing is one transaction on the catalog, so a new version appears atomically, and readers keep using
+whatever was ready before until then. ``build_info.generation`` counts catalog changes so that every API
+worker notices a new version without sharing memory (ARCHITECTURE.md "Scale").
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import shutil
+import threading
+from datetime import datetime, timezone
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event, insert, select, text, update
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError, ProgrammingError
+
+from ..errors import StoreError
+from ..model import CodeSystemVersion
+from . import schema
+
+log = logging.getLogger(__name__)
+
+
+class Database:
+    """A catalog database and the storages of its versions. Thread-safe; share one per process."""
+
+    def __init__(self, url: str, *, pool_size: int = 8) -> None:
+        self.url = make_url(url)
+        self.dialect = self.url.get_backend_name()
+        if self.dialect not in ("sqlite", "postgresql"):
+            raise StoreError(f"unsupported database {self.dialect!r}: use sqlite:/// or postgresql+psycopg://")
+        if self.dialect == "postgresql" and self.url.drivername == "postgresql":
+            self.url = self.url.set(drivername="postgresql+psycopg")
+        self._pool_size = pool_size
+        self._engines: dict[str, Engine] = {}
+        self._lock = threading.Lock()
+        if self.dialect == "sqlite":
+            if not self.url.database or self.url.database == ":memory:":
+                raise StoreError("the SQLite database must be a file (sqlite:///path/to/vardterm.db)")
+            self.path = Path(self.url.database)
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.engine = create_engine(self.url, pool_size=pool_size, max_overflow=pool_size)
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+        else:
+            self.engine = create_engine(self.url, pool_size=pool_size, max_overflow=pool_size,
+                                        pool_pre_ping=True)
+
+    # --- set-up and checks -----------------------------------------------------------------------
+
+    def initialise(self) -> None:
+        """Create the catalog tables if missing and record the schema version (idempotent)."""
+        schema.catalog.create_all(self.engine)
+        with self.engine.begin() as conn:
+            rows = dict(conn.execute(select(schema.build_info.c.key, schema.build_info.c.value)).all())
+            if "schema_version" not in rows:
+                conn.execute(insert(schema.build_info), [
+                    {"key": "schema_version", "value": schema.SCHEMA_VERSION},
+                    {"key": "generation", "value": "0"},
+                ])
+            elif rows["schema_version"] != schema.SCHEMA_VERSION:
+                raise StoreError(self._mismatch(rows["schema_version"]))
+
+    def check(self) -> None:
+        """Refuse a database that is not initialised or has another schema version (STYLE.md principle 4)."""
+        try:
+            with self.engine.connect() as conn:
+                found = conn.execute(select(schema.build_info.c.value)
+                                     .where(schema.build_info.c.key == "schema_version")).scalar()
+        except (OperationalError, ProgrammingError) as exc:
+            raise StoreError(f"the database {self.describe()} is not initialised; run 'vardterm init' "
+                             f"or load data first") from exc
+        if found != schema.SCHEMA_VERSION:
+            raise StoreError(self._mismatch(found))
+
+    def _mismatch(self, found: str | None) -> str:
+        return (f"the database {self.describe()} has schema version {found}, this program needs "
+                f"{schema.SCHEMA_VERSION}; rebuild it by loading the releases again into a new database")
+
+    def describe(self) -> str:
+        """The database location without a password, for messages."""
+        return str(self.path) if self.dialect == "sqlite" else self.url.render_as_string(hide_password=True)
+
+    def dispose(self) -> None:
+        """Close every pooled connection."""
+        with self._lock:
+            for engine in self._engines.values():
+                engine.dispose()
+            self._engines.clear()
+        self.engine.dispose()
+
+    # --- the catalog -----------------------------------------------------------------------------
+
+    def generation(self) -> int:
+        """A number that changes whenever the set of ready versions changes."""
+        with self.engine.connect() as conn:
+            value = conn.execute(select(schema.build_info.c.value)
+                                 .where(schema.build_info.c.key == "generation")).scalar()
+        return int(value or 0)
+
+    def versions(self, *, kind: str | None = None, statuses: tuple[str, ...] = ("ready",)) -> list[CodeSystemVersion]:
+        """Catalog rows with one of ``statuses`` (ready by default), oldest key first."""
+        t = schema.code_system_version
+        q = select(t).where(t.c.status.in_(statuses)).order_by(t.c.key)
+        if kind:
+            q = q.where(t.c.kind == kind)
+        with self.engine.connect() as conn:
+            return [_to_version(r) for r in conn.execute(q).mappings()]
+
+    def begin_version(self, *, kind: str, system: str, version: str, module_id: str | None,
+                      effective_date: str | None, title: str, source: dict) -> tuple[int, str]:
+        """Register a version being loaded; return its key and a fresh, empty storage name."""
+        t = schema.code_system_version
+        with self.engine.begin() as conn:
+            key = conn.execute(insert(t).values(
+                kind=kind, system=system, version=version, module_id=module_id, effective_date=effective_date,
+                title=title, status="loading", storage="", loaded_at=_now(), source=json.dumps(source),
+                stats="{}").returning(t.c.key)).scalar_one()
+            storage = f"sct_{key}" if kind == "snomed" else f"{kind}_{key}"
+            conn.execute(update(t).where(t.c.key == key).values(storage=storage))
+        self.drop_storage(storage)
+        if self.dialect == "postgresql":
+            with self.engine.begin() as conn:
+                conn.execute(text(f'CREATE SCHEMA "{storage}"'))
+        return key, storage
+
+    def publish(self, key: int, stats: dict) -> list[str]:
+        """Make version ``key`` ready, replacing a ready version with the same URI, in one transaction.
+
+        Returns the storages of the replaced versions (dropped afterwards by the caller).
+        """
+        t = schema.code_system_version
+        with self.engine.begin() as conn:
+            row = conn.execute(select(t.c.system, t.c.version).where(t.c.key == key)).one()
+            old = conn.execute(select(t.c.key, t.c.storage).where(
+                t.c.system == row.system, t.c.version == row.version, t.c.status == "ready")).all()
+            if old:
+                conn.execute(update(t).where(t.c.key.in_([o.key for o in old])).values(status="replaced"))
+            conn.execute(update(t).where(t.c.key == key).values(status="ready", stats=json.dumps(stats),
+                                                                 loaded_at=_now()))
+            self._bump(conn)
+        return [o.storage for o in old]
+
+    def fail(self, key: int, storage: str, reason: str) -> None:
+        """Mark a load as failed and drop what it wrote."""
+        self.drop_storage(storage)
+        t = schema.code_system_version
+        with self.engine.begin() as conn:
+            conn.execute(update(t).where(t.c.key == key).values(status="failed",
+                                                                 stats=json.dumps({"error": reason})))
+
+    def remove(self, key: int) -> None:
+        """Take a ready version out of service and delete its storage."""
+        t = schema.code_system_version
+        with self.engine.begin() as conn:
+            storage = conn.execute(select(t.c.storage).where(t.c.key == key)).scalar_one()
+            conn.execute(t.delete().where(t.c.key == key))
+            self._bump(conn)
+        self.drop_storage(storage)
+
+    def forget_stale(self) -> int:
+        """Delete catalog rows of replaced, failed and abandoned loads and their storages; return how many.
+
+        A ``loading`` row older than the process that wrote it (a load that was killed) is abandoned.
+        """
+        t = schema.code_system_version
+        stale = self.versions(statuses=("replaced", "failed", "loading"))
+        for v in stale:
+            self.drop_storage(v.storage)
+        with self.engine.begin() as conn:
+            conn.execute(t.delete().where(t.c.key.in_([v.key for v in stale])))
+        return len(stale)
+
+    @staticmethod
+    def _bump(conn) -> None:
+        bi = schema.build_info
+        value = int(conn.execute(select(bi.c.value).where(bi.c.key == "generation")).scalar() or 0)
+        conn.execute(update(bi).where(bi.c.key == "generation").values(value=str(value + 1)))
+
+    # --- storages --------------------------------------------------------------------------------
+
+    def storage_engine(self, storage: str, *, write: bool = False) -> Engine:
+        """An engine whose connections see the tables of ``storage`` unqualified.
+
+        Read engines are cached and shared; a write engine is new each time (the caller disposes it).
+        """
+        _check_storage_name(storage)
+        if not write:
+            with self._lock:
+                engine = self._engines.get(storage)
+                if engine is None:
+                    engine = self._make_engine(storage, write=False)
+                    self._engines[storage] = engine
+                return engine
+        return self._make_engine(storage, write=True)
+
+    def _make_engine(self, storage: str, *, write: bool) -> Engine:
+        if self.dialect == "sqlite":
+            path = self.storage_path(storage)
+            if write:
+                engine = create_engine(f"sqlite:///{path}", poolclass=_single_pool())
+                event.listen(engine, "connect", _sqlite_build_pragmas)
+            else:
+                if not path.exists():
+                    raise StoreError(f"the storage of a loaded version is missing: {path}")
+                engine = create_engine(f"sqlite:///file:{path}?mode=ro&uri=true",
+                                       pool_size=self._pool_size, max_overflow=self._pool_size)
+                event.listen(engine, "connect", _sqlite_read_pragmas)
+            return engine
+        return create_engine(self.url, pool_size=self._pool_size if not write else 1,
+                             max_overflow=self._pool_size if not write else 1, pool_pre_ping=not write,
+                             connect_args={"options": f"-c search_path={storage}"})
+
+    def storage_path(self, storage: str) -> Path:
+        """SQLite only: the file that holds ``storage``."""
+        return self.path.parent / f"{self.path.name}.versions" / f"{storage}.db"
+
+    def drop_storage(self, storage: str) -> None:
+        """Delete a storage (file or schema) if it exists."""
+        _check_storage_name(storage)
+        with self._lock:
+            engine = self._engines.pop(storage, None)
+        if engine is not None:
+            engine.dispose()
+        if self.dialect == "sqlite":
+            path = self.storage_path(storage)
+            for p in (path, Path(f"{path}-journal"), Path(f"{path}-wal"), Path(f"{path}-shm")):
+                if p.exists():
+                    p.unlink()
+            path.parent.mkdir(parents=True, exist_ok=True)
+        else:
+            with self.engine.begin() as conn:
+                conn.execute(text(f'DROP SCHEMA IF EXISTS "{storage}" CASCADE'))
+
+    def destroy(self) -> None:
+        """Delete everything: every storage and the catalog (used by tests and ``vardterm reset``)."""
+        for v in self.versions(statuses=("loading", "ready", "replaced", "failed")):
+            self.drop_storage(v.storage)
+        schema.catalog.drop_all(self.engine)
+        if self.dialect == "sqlite":
+            shutil.rmtree(self.path.parent / f"{self.path.name}.versions", ignore_errors=True)
+
+
+def _single_pool():
+    from sqlalchemy.pool import SingletonThreadPool
+    return SingletonThreadPool
+
+
+def _check_storage_name(storage: str) -> None:
+    if not re.fullmatch(r"[a-z]+_\d+", storage):
+        raise StoreError(f"bad storage name {storage!r}")
+
+
+def _sqlite_pragmas(dbapi_conn, _record) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA busy_timeout=10000")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.close()
+
+
+def _sqlite_read_pragmas(dbapi_conn, _record) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA query_only=ON")
+    cur.execute("PRAGMA cache_size=-65536")
+    cur.execute("PRAGMA mmap_size=1073741824")
+    cur.close()
+
+
+def _sqlite_build_pragmas(dbapi_conn, _record) -> None:
+    """A version file is private to its load until published: no journal, no fsync until the end."""
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=OFF")
+    cur.execute("PRAGMA synchronous=OFF")
+    cur.execute("PRAGMA cache_size=-524288")
+    cur.execute("PRAGMA temp_store=MEMORY")
+    cur.execute("PRAGMA locking_mode=EXCLUSIVE")
+    cur.close()
+
+
+def _to_version(r) -> CodeSystemVersion:
+    return CodeSystemVersion(key=r["key"], system=r["system"], version=r["version"], module_id=r["module_id"],
+                             effective_date=r["effective_date"], title=r["title"], loaded_at=r["loaded_at"],
+                             storage=r["storage"], stats=json.loads(r["stats"] or "{}"))
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def default_sqlite_url(folder: str | os.PathLike = ".") -> str:
+    """The embedded default database URL in ``folder``."""
+    return f"sqlite:///{Path(folder) / 'vardterm.db'}"

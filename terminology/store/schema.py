@@ -1,0 +1,175 @@
+"""Table definitions: the catalog (one per database) and the tables of one SNOMED CT version.
+
+Each code system version lives in its own storage: an SQLite file beside the main database, or a
+PostgreSQL schema. A version is built there with no readers and no indexes, indexed at the end, and then
+made visible by one update of its catalog row (ARCHITECTURE.md "Two flows"; STYLE.md principle 4). A
+failed build drops its storage and touches nothing else.
+
+Conventions: SCTIDs are 64-bit integers (``INTEGER PRIMARY KEY`` on SQLite, so concept and description
+ids are the rowid; ``BIGINT`` on PostgreSQL); RF2 booleans are small integers 1/0; dates are YYYYMMDD
+integers. Only *active* relationships and language refset members are stored: inactive ones take part
+in no query (the snapshot semantics of ECL and FHIR), and leaving them out keeps a load fast.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (BigInteger, Column, Float, Index, Integer, MetaData, SmallInteger, String, Table, Text,
+                        UniqueConstraint)
+
+SCHEMA_VERSION = "1"
+"""Bump when a table changes shape; a server refuses a database built with another schema version."""
+
+SCTID = Integer().with_variant(BigInteger(), "postgresql")
+
+# --- the catalog (main database) ------------------------------------------------------------------
+
+catalog = MetaData()
+
+build_info = Table(
+    "build_info", catalog,
+    Column("key", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+code_system_version = Table(
+    "code_system_version", catalog,
+    Column("key", Integer, primary_key=True, autoincrement=True),
+    Column("kind", String(16), nullable=False, doc="snomed"),
+    Column("system", Text, nullable=False),
+    Column("version", Text, nullable=False),
+    Column("module_id", String(20)),
+    Column("effective_date", String(8)),
+    Column("title", Text, nullable=False),
+    Column("status", String(12), nullable=False, doc="loading | ready | replaced | failed"),
+    Column("storage", Text, nullable=False, doc="SQLite file name or PostgreSQL schema"),
+    Column("loaded_at", String(32), nullable=False),
+    Column("source", Text, nullable=False, doc="JSON: what was loaded (packages, release type, as-of date)"),
+    Column("stats", Text, nullable=False, doc="JSON: counts and timings"),
+)
+Index("ix_csv_system_status", code_system_version.c.system, code_system_version.c.status)
+
+# --- one SNOMED CT version (its own file or schema) ------------------------------------------------
+
+snomed = MetaData()
+
+concept = Table(
+    "concept", snomed,
+    Column("id", SCTID, primary_key=True, autoincrement=False),
+    Column("effective_time", Integer, nullable=False),
+    Column("active", SmallInteger, nullable=False),
+    Column("module_id", SCTID, nullable=False),
+    Column("definition_status_id", SCTID, nullable=False),
+)
+
+description = Table(
+    "description", snomed,
+    Column("id", SCTID, primary_key=True, autoincrement=False),
+    Column("effective_time", Integer, nullable=False),
+    Column("active", SmallInteger, nullable=False),
+    Column("module_id", SCTID, nullable=False),
+    Column("concept_id", SCTID, nullable=False),
+    Column("language_code", String(8), nullable=False),
+    Column("type_id", SCTID, nullable=False),
+    Column("term", Text, nullable=False),
+    Column("case_significance_id", SCTID, nullable=False),
+    Column("term_folded", Text, nullable=False),
+)
+
+language_member = Table(
+    "language_member", snomed,
+    Column("description_id", SCTID, nullable=False),
+    Column("refset_id", SCTID, nullable=False),
+    Column("acceptability_id", SCTID, nullable=False),
+    Column("module_id", SCTID, nullable=False),
+    Column("effective_time", Integer, nullable=False),
+)
+
+relationship = Table(
+    "relationship", snomed,
+    Column("id", SCTID, nullable=False),
+    Column("effective_time", Integer, nullable=False),
+    Column("module_id", SCTID, nullable=False),
+    Column("source_id", SCTID, nullable=False),
+    Column("destination_id", SCTID, nullable=False),
+    Column("rel_group", Integer, nullable=False),
+    Column("type_id", SCTID, nullable=False),
+    Column("characteristic_type_id", SCTID, nullable=False),
+)
+
+concrete_value = Table(
+    "concrete_value", snomed,
+    Column("id", SCTID, nullable=False),
+    Column("effective_time", Integer, nullable=False),
+    Column("module_id", SCTID, nullable=False),
+    Column("source_id", SCTID, nullable=False),
+    Column("value", Text, nullable=False, doc="as in RF2: #12, #2.5 or \"text\""),
+    Column("value_number", Float, doc="the number for #values, else NULL"),
+    Column("rel_group", Integer, nullable=False),
+    Column("type_id", SCTID, nullable=False),
+    Column("characteristic_type_id", SCTID, nullable=False),
+)
+
+refset_member = Table(
+    "refset_member", snomed,
+    Column("id", String(36), primary_key=True),
+    Column("effective_time", Integer, nullable=False),
+    Column("active", SmallInteger, nullable=False),
+    Column("module_id", SCTID, nullable=False),
+    Column("refset_id", SCTID, nullable=False),
+    Column("referenced_component_id", SCTID, nullable=False),
+    Column("target_id", SCTID, doc="targetComponentId (association) or valueId (attribute value)"),
+    Column("map_target", Text),
+    Column("map_group", Integer),
+    Column("map_priority", Integer),
+    Column("map_rule", Text),
+    Column("map_advice", Text),
+    Column("correlation_id", SCTID),
+    Column("map_category_id", SCTID),
+    Column("fields", Text, doc="JSON object of any other additional fields, by header name"),
+)
+
+refset_field = Table(
+    "refset_field", snomed,
+    Column("refset_id", SCTID, nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("name", Text, nullable=False),
+    UniqueConstraint("refset_id", "position"),
+)
+"""The additional field names of each refset, in file order (from the file headers)."""
+
+closure = Table(
+    "closure", snomed,
+    Column("ancestor_id", SCTID, primary_key=True, autoincrement=False),
+    Column("descendant_id", SCTID, primary_key=True, autoincrement=False),
+    sqlite_with_rowid=False,
+)
+"""Transitive is-a closure over active inferred relationships; self pairs are not stored."""
+
+concept_term = Table(
+    "concept_term", snomed,
+    Column("concept_id", SCTID, primary_key=True, autoincrement=False),
+    Column("refset_id", SCTID, primary_key=True, autoincrement=False),
+    Column("description_id", SCTID, nullable=False),
+    Column("term", Text, nullable=False),
+    sqlite_with_rowid=False,
+)
+"""The preferred synonym of each concept per language refset; ``refset_id = 0`` holds the FSN."""
+
+version_meta = Table(
+    "version_meta", snomed,
+    Column("key", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+# Secondary indexes, created after the bulk load (building them on sorted data is much faster).
+SNOMED_INDEXES = [
+    Index("ix_description_concept", description.c.concept_id),
+    Index("ix_language_description", language_member.c.description_id, language_member.c.refset_id),
+    Index("ix_language_refset", language_member.c.refset_id),
+    Index("ix_relationship_source", relationship.c.source_id, relationship.c.type_id),
+    Index("ix_relationship_destination", relationship.c.destination_id, relationship.c.type_id),
+    Index("ix_concrete_source", concrete_value.c.source_id),
+    Index("ix_refset_member_refset", refset_member.c.refset_id, refset_member.c.referenced_component_id),
+    Index("ix_refset_member_component", refset_member.c.referenced_component_id),
+    Index("ix_closure_descendant", closure.c.descendant_id, closure.c.ancestor_id),
+]

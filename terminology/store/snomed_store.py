@@ -1,0 +1,281 @@
+"""Read queries on one SNOMED CT version.
+
+Concept sets are composable SQL: a :class:`ConceptSet` is a SELECT of one column ``id`` with its bound
+parameters, built by the primitives here (all concepts, descendants via the closure table, refset members,
+text matches) and combined with union / intersection / difference. Counting, paging and membership tests
+then run as one query in the database, whatever the size of the set (an expansion of a 100k-concept
+subtree never materialises in Python unless it is returned). ECL evaluation composes the same primitives.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from typing import Iterable, Sequence
+
+from sqlalchemy import Engine, bindparam, text
+
+from .. import snomed
+from ..text import fold, tokens
+
+_counter = itertools.count()
+
+
+def _param(value) -> tuple[str, dict]:
+    """A fresh bind-parameter name (unique in the process, so sets combine without clashes)."""
+    name = f"p{next(_counter)}"
+    return name, {name: value}
+
+
+@dataclass(frozen=True)
+class ConceptSet:
+    """A set of concept ids as SQL: ``sql`` selects one column named ``id``; ``params`` binds it."""
+
+    sql: str
+    params: dict = field(default_factory=dict, hash=False, compare=False)
+    expanding: tuple[str, ...] = ()
+    """Names of parameters bound to lists (``IN :name``)."""
+
+    def union(self, other: "ConceptSet") -> "ConceptSet":
+        return self._combine("UNION", other)
+
+    def intersect(self, other: "ConceptSet") -> "ConceptSet":
+        return self._combine("INTERSECT", other)
+
+    def minus(self, other: "ConceptSet") -> "ConceptSet":
+        return self._combine("EXCEPT", other)
+
+    def _combine(self, op: str, other: "ConceptSet") -> "ConceptSet":
+        sql = f"SELECT id FROM ({self.sql}) AS a{next(_counter)} {op} SELECT id FROM ({other.sql}) AS b{next(_counter)}"
+        return ConceptSet(sql, {**self.params, **other.params}, self.expanding + other.expanding)
+
+
+@dataclass(frozen=True)
+class ConceptRow:
+    id: int
+    effective_time: int
+    active: bool
+    module_id: int
+    definition_status_id: int
+
+
+@dataclass(frozen=True)
+class DescriptionRow:
+    id: int
+    effective_time: int
+    active: bool
+    module_id: int
+    language_code: str
+    type_id: int
+    term: str
+    case_significance_id: int
+    acceptability: tuple[tuple[int, int], ...]
+    """(language refset id, acceptability id) for each active language refset member."""
+
+
+@dataclass(frozen=True)
+class RelationshipRow:
+    group: int
+    type_id: int
+    destination_id: int | None
+    value: str | None = None
+    """A concrete value as in RF2 (``#500``, ``"text"``) when this is a concrete attribute."""
+
+
+class SnomedStore:
+    """Queries on one version's storage. Cheap to create; holds only the engine."""
+
+    def __init__(self, engine: Engine, dialect: str) -> None:
+        self.engine = engine
+        self.dialect = dialect
+
+    # --- concept sets ----------------------------------------------------------------------------
+
+    @staticmethod
+    def all_concepts(*, active_only: bool = False) -> ConceptSet:
+        return ConceptSet("SELECT id FROM concept WHERE active = 1" if active_only else "SELECT id FROM concept")
+
+    @staticmethod
+    def descendants(concept_id: int, *, include_self: bool) -> ConceptSet:
+        """Descendants of an active concept, via the closure (ECL ``<`` / ``<<``)."""
+        name, params = _param(concept_id)
+        sql = f"SELECT descendant_id AS id FROM closure WHERE ancestor_id = :{name}"
+        if include_self:
+            sql += f" UNION ALL SELECT id FROM concept WHERE id = :{name} AND active = 1"
+        return ConceptSet(sql, params)
+
+    @staticmethod
+    def refset_members(refset_id: int) -> ConceptSet:
+        """Concepts referenced by active members of a refset (ECL ``^``)."""
+        name, params = _param(refset_id)
+        return ConceptSet("SELECT DISTINCT m.referenced_component_id AS id FROM refset_member m "
+                          f"JOIN concept c ON c.id = m.referenced_component_id "
+                          f"WHERE m.refset_id = :{name} AND m.active = 1", params)
+
+    @staticmethod
+    def refsets() -> ConceptSet:
+        """Every concept that is used as a refset in this version (``?fhir_vs=refset``)."""
+        return ConceptSet("SELECT refset_id AS id FROM refset_field JOIN concept c ON c.id = refset_id "
+                          "GROUP BY refset_id")
+
+    @staticmethod
+    def ids(concept_ids: Sequence[int]) -> ConceptSet:
+        """The given ids that are concepts of this version."""
+        name, params = _param(list(concept_ids))
+        return ConceptSet(f"SELECT id FROM concept WHERE id IN :{name}", params, (name,))
+
+    def text_match(self, query: str) -> ConceptSet | None:
+        """Concepts with an active description whose words start with every word of ``query``.
+
+        None when the query has no words (then it filters nothing).
+        """
+        words = tokens(query)
+        if not words:
+            return None
+        if self.dialect == "sqlite":
+            name, params = _param(" ".join(f'"{w}"*' for w in words))
+            sql = ("SELECT DISTINCT d.concept_id AS id FROM description_fts f JOIN description d ON d.id = f.rowid "
+                   f"WHERE description_fts MATCH :{name} AND d.active = 1")
+        else:
+            name, params = _param(" & ".join(f"{w}:*" for w in words))
+            sql = ("SELECT DISTINCT d.concept_id AS id FROM description d "
+                   f"WHERE to_tsvector('simple'::regconfig, d.term_folded) @@ to_tsquery('simple', :{name}) "
+                   "AND d.active = 1")
+        return ConceptSet(sql, params)
+
+    # --- set queries -----------------------------------------------------------------------------
+
+    def _run(self, sql: str, params: dict, expanding: Iterable[str] = ()):
+        stmt = text(sql)
+        for name in expanding:
+            stmt = stmt.bindparams(bindparam(name, expanding=True))
+        with self.engine.connect() as conn:
+            return conn.execute(stmt, params).all()
+
+    def count(self, s: ConceptSet) -> int:
+        return self._run(f"SELECT COUNT(*) FROM ({s.sql}) AS s", s.params, s.expanding)[0][0]
+
+    def contains(self, s: ConceptSet, concept_id: int) -> bool:
+        name, params = _param(concept_id)
+        rows = self._run(f"SELECT 1 FROM ({s.sql}) AS s WHERE s.id = :{name}", {**s.params, **params}, s.expanding)
+        return bool(rows)
+
+    def page(self, s: ConceptSet, *, refsets: Sequence[int], offset: int = 0, limit: int | None = None,
+             rank_text: str | None = None) -> list[tuple[int, str | None, bool]]:
+        """``(id, display, active)`` of a slice of ``s``, displays in the first refset of ``refsets`` that
+        has one (else the FSN). Ordered by id, or by match quality to ``rank_text`` when given."""
+        joins, coalesce, params = self._display_joins(refsets)
+        order = "c.id"
+        if rank_text is not None:
+            order, rank_params = self._rank_order(rank_text)
+            params.update(rank_params)
+        sql = (f"SELECT c.id, {coalesce}, c.active FROM ({s.sql}) AS s JOIN concept c ON c.id = s.id {joins} "
+               f"ORDER BY {order}")
+        if limit is not None:
+            sql += f" LIMIT {int(limit)} OFFSET {int(offset)}"
+        elif offset:
+            sql += f" LIMIT -1 OFFSET {int(offset)}" if self.dialect == "sqlite" else f" OFFSET {int(offset)}"
+        return [(r[0], r[1], bool(r[2])) for r in self._run(sql, {**s.params, **params}, s.expanding)]
+
+    @staticmethod
+    def _display_joins(refsets: Sequence[int]) -> tuple[str, str, dict]:
+        joins, terms, params = [], [], {}
+        for i, refset in enumerate(list(refsets) + [0]):
+            name, p = _param(refset)
+            params.update(p)
+            joins.append(f"LEFT JOIN concept_term t{i} ON t{i}.concept_id = c.id AND t{i}.refset_id = :{name}")
+            terms.append(f"t{i}.term")
+        return " ".join(joins), f"COALESCE({', '.join(terms)})", params
+
+    @staticmethod
+    def _rank_order(query: str) -> tuple[str, dict]:
+        """Best description per concept: exact, then starts-with, then any; shorter terms first."""
+        q = fold(query).strip()
+        name, params = _param(q)
+        like, p2 = _param(q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%")
+        params.update(p2)
+        rank = (f"(SELECT MIN(CASE WHEN d.term_folded = :{name} THEN 0 WHEN d.term_folded LIKE :{like} ESCAPE '\\' "
+                f"THEN 1 ELSE 2 END * 1000 + LENGTH(d.term)) FROM description d "
+                f"WHERE d.concept_id = c.id AND d.active = 1)")
+        return f"{rank}, c.id", params
+
+    # --- single concepts -------------------------------------------------------------------------
+
+    def concept(self, concept_id: int) -> ConceptRow | None:
+        rows = self._run("SELECT id, effective_time, active, module_id, definition_status_id FROM concept "
+                         "WHERE id = :id", {"id": concept_id})
+        if not rows:
+            return None
+        r = rows[0]
+        return ConceptRow(r[0], r[1], bool(r[2]), r[3], r[4])
+
+    def displays(self, concept_ids: Sequence[int], refsets: Sequence[int]) -> dict[int, str]:
+        """Preferred term per concept in the first refset of ``refsets`` that has one, else the FSN."""
+        if not concept_ids:
+            return {}
+        order = {r: i for i, r in enumerate(list(refsets) + [0])}
+        rows = self._run("SELECT concept_id, refset_id, term FROM concept_term WHERE concept_id IN :ids "
+                         "AND refset_id IN :refsets", {"ids": list(concept_ids), "refsets": list(order)},
+                         ("ids", "refsets"))
+        best: dict[int, tuple[int, str]] = {}
+        for cid, refset, term in rows:
+            rank = order[refset]
+            if cid not in best or rank < best[cid][0]:
+                best[cid] = (rank, term)
+        return {cid: term for cid, (_, term) in best.items()}
+
+    def descriptions(self, concept_id: int) -> list[DescriptionRow]:
+        """Every description of a concept (active and inactive) with its active language memberships."""
+        rows = self._run("""
+            SELECT d.id, d.effective_time, d.active, d.module_id, d.language_code, d.type_id, d.term,
+                   d.case_significance_id, l.refset_id, l.acceptability_id
+            FROM description d LEFT JOIN language_member l ON l.description_id = d.id
+            WHERE d.concept_id = :id ORDER BY d.id, l.refset_id""", {"id": concept_id})
+        out: dict[int, list] = {}
+        for r in rows:
+            entry = out.setdefault(r[0], [r[:8], []])
+            if r[8] is not None:
+                entry[1].append((r[8], r[9]))
+        return [DescriptionRow(r[0], r[1], bool(r[2]), r[3], r[4], r[5], r[6], r[7], tuple(acc))
+                for r, acc in out.values()]
+
+    def parents(self, concept_id: int) -> list[int]:
+        return [r[0] for r in self._run(
+            f"SELECT DISTINCT destination_id FROM relationship WHERE source_id = :id AND type_id = {snomed.IS_A} "
+            "ORDER BY destination_id", {"id": concept_id})]
+
+    def children(self, concept_id: int) -> list[int]:
+        return [r[0] for r in self._run(
+            f"SELECT DISTINCT source_id FROM relationship WHERE destination_id = :id AND type_id = {snomed.IS_A} "
+            "ORDER BY source_id", {"id": concept_id})]
+
+    def attributes(self, concept_id: int) -> list[RelationshipRow]:
+        """Active non-is-a relationships and concrete values of a concept, by group then type."""
+        rows = self._run(f"""
+            SELECT rel_group, type_id, destination_id, NULL FROM relationship
+             WHERE source_id = :id AND type_id <> {snomed.IS_A}
+            UNION ALL
+            SELECT rel_group, type_id, NULL, value FROM concrete_value WHERE source_id = :id
+            ORDER BY 1, 2, 3, 4""", {"id": concept_id})
+        return [RelationshipRow(r[0], r[1], r[2], r[3]) for r in rows]
+
+    def is_descendant(self, descendant: int, ancestor: int) -> bool:
+        """True when ``descendant`` is a proper descendant of ``ancestor`` (closure lookup)."""
+        return bool(self._run("SELECT 1 FROM closure WHERE ancestor_id = :a AND descendant_id = :d",
+                              {"a": ancestor, "d": descendant}))
+
+    def refset_values(self, refset_id: int, component_id: int) -> list[int]:
+        """Targets (targetComponentId or valueId) of the active members of a refset for a component."""
+        return [r[0] for r in self._run(
+            "SELECT target_id FROM refset_member WHERE refset_id = :r AND referenced_component_id = :c "
+            "AND active = 1 AND target_id IS NOT NULL ORDER BY target_id", {"r": refset_id, "c": component_id})]
+
+    def associations(self, component_id: int) -> list[tuple[int, int]]:
+        """``(association refset id, target)`` of the active historical associations of a component."""
+        name, params = _param(list(snomed.HISTORICAL_ASSOCIATIONS))
+        return [(r[0], r[1]) for r in self._run(
+            f"SELECT refset_id, target_id FROM refset_member WHERE referenced_component_id = :c AND active = 1 "
+            f"AND refset_id IN :{name} ORDER BY refset_id, target_id", {"c": component_id, **params}, (name,))]
+
+    def meta(self) -> dict[str, str]:
+        return dict(self._run("SELECT key, value FROM version_meta", {}))
