@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from . import snomed
 from .errors import InvalidRequest
 
-_TAG = re.compile(r"^[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*$")
+_TAG = re.compile(r"^[A-Za-z]{1,8}(-[A-Za-z0-9]{1,18})*$")  # private-use subtags may hold an SCTID
 
 
 @dataclass(frozen=True)

@@ -93,6 +93,7 @@ def load_snomed(db: Database, batches: Iterable[Rf2Batch], spec: SnomedLoad, *,
                                     module_id=None, effective_date=None, title="SNOMED CT (loading)",
                                     source=spec.source)
     engine = db.storage_engine(storage, write=True)
+    writer = None
     try:
         writer = _Writer(engine, db.dialect, spec.release_date)
         writer.create_tables()
@@ -104,13 +105,13 @@ def load_snomed(db: Database, batches: Iterable[Rf2Batch], spec: SnomedLoad, *,
         writer.finish(tally, version, progress)
         tally.stages["total"] = round(time.perf_counter() - started, 2)
         stats = _stats(tally)
-    except TerminologyError as exc:
+    except BaseException as exc:
+        if writer is not None:
+            writer.abandon()
         engine.dispose()
-        db.fail(key, storage, str(exc))
-        raise
-    except Exception as exc:
-        engine.dispose()
-        db.fail(key, storage, repr(exc))
+        db.fail(key, storage, str(exc) or repr(exc))
+        if isinstance(exc, TerminologyError) or not isinstance(exc, Exception):
+            raise
         raise LoadError(f"the load stopped: {exc}") from exc
     engine.dispose()
     title = _edition_title(module, date)
@@ -149,6 +150,13 @@ class _Writer:
         self.dialect = dialect
         self.blank_date = release_date
         self.raw = engine.raw_connection()
+
+    def abandon(self) -> None:
+        """Roll back and close the connection after a failure, so the storage can be dropped."""
+        try:
+            self.raw.rollback()
+        finally:
+            self.raw.close()
 
     # --- tables ---------------------------------------------------------------------------------
 

@@ -226,6 +226,15 @@ class Database:
         """SQLite only: the file that holds ``storage``."""
         return self.path.parent / f"{self.path.name}.versions" / f"{storage}.db"
 
+    def storage_exists(self, storage: str) -> bool:
+        """Whether the file or schema of ``storage`` exists."""
+        _check_storage_name(storage)
+        if self.dialect == "sqlite":
+            return self.storage_path(storage).exists()
+        with self.engine.connect() as conn:
+            return bool(conn.execute(text("SELECT 1 FROM information_schema.schemata WHERE schema_name = :s"),
+                                     {"s": storage}).first())
+
     def drop_storage(self, storage: str) -> None:
         """Delete a storage (file or schema) if it exists."""
         _check_storage_name(storage)
