@@ -210,5 +210,85 @@ def demo(settings: Settings, host: str | None, port: int | None, workers: int | 
         _run_server(settings, host, port, workers)
 
 
+def _scale(value: str) -> str | int:
+    if value in ("ci", "intl"):
+        return value
+    if value.isdigit() and int(value) > 0:
+        return int(value)
+    raise click.BadParameter("use ci, intl or a number of active concepts")
+
+
+@main.group()
+def synth() -> None:
+    """Synthetic SNOMED CT RF2 releases shaped like the real ones (for tests, demos and benchmarks)."""
+
+
+@synth.command("generate")
+@click.argument("out", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--scale", default="ci", show_default=True, help="ci (~3,700 active concepts), intl (~370,000) "
+              "or a number of active concepts.")
+@click.option("--seed", default=42, show_default=True, help="Random seed; the same seed gives the same files.")
+@click.option("--extension/--no-extension", default=False, show_default=True,
+              help="Also write a Swedish-style extension package.")
+@click.option("--versions", type=click.IntRange(1, 2), default=1, show_default=True,
+              help="2 also writes the previous version (for history and Delta tests).")
+@click.option("--full/--no-full", default=True, show_default=True, help="Write Full files beside Snapshot.")
+@click.option("--zip", "zip_", is_flag=True, help="Also zip each package.")
+@_domain_errors
+def synth_generate(out: Path, scale: str, seed: int, extension: bool, versions: int, full: bool, zip_: bool) -> None:
+    """Generate a synthetic release into OUT, with truth files (edges, closure, stats) for test oracles.
+
+    \b
+        vardterm synth generate --scale intl --extension /tmp/sct-intl
+    """
+    from .synth import SynthParams, generate
+
+    progress = Progress("synth")
+    result = generate(out, SynthParams(scale=_scale(scale), seed=seed, extension=extension, versions=versions,
+                                       full=full, zip=zip_), progress)
+    progress.done(f"Wrote {len(result.packages)} package(s) to {out}")
+
+
+@synth.command("verify")
+@click.argument("out", type=click.Path(exists=True, file_okay=False, path_type=Path))
+def synth_verify(out: Path) -> None:
+    """Check a generated release: each Snapshot re-derived from Full, and Full(V1) + Delta = Full(V2)."""
+    from .synth import verify
+
+    problems = verify(out)
+    for problem in problems:
+        click.echo(problem, err=True)
+    if problems:
+        raise click.ClickException(f"{len(problems)} problem(s) found")
+    click.echo("The release is consistent.")
+
+
+@main.command()
+@click.option("--scale", default="ci", show_default=True, help="Synthetic data size: ci, intl or a number.")
+@click.option("--backend", "backends", multiple=True, type=click.Choice(["sqlite", "postgresql"]),
+              help="Stores to load into (default both); HTTP figures use SQLite when loaded.")
+@click.option("--pg-admin-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/test", show_default=True,
+              help="PostgreSQL server where a database vardterm_bench is (re)created.")
+@click.option("--requests", default=2000, show_default=True, help="Requests per HTTP latency figure.")
+@click.option("--concurrency", default=8, show_default=True, help="Concurrent clients for the throughput figure.")
+@click.option("--workdir", default="/tmp/vardterm-bench", show_default=True, type=click.Path(path_type=Path),
+              help="Where generated data and the benchmark databases go (reused between runs).")
+@click.option("--out", default="bench-results", show_default=True, type=click.Path(path_type=Path),
+              help="Folder for the JSON results.")
+@_domain_errors
+def bench(scale: str, backends: tuple[str, ...], pg_admin_url: str, requests: int, concurrency: int,
+          workdir: Path, out: Path) -> None:
+    """Measure load time and memory, HTTP latency and throughput, expansion and search on synthetic data.
+
+    \b
+        vardterm bench --scale intl
+    """
+    from .bench import BenchOptions, run
+
+    run(BenchOptions(scale=_scale(scale), backends=backends or ("sqlite", "postgresql"),
+                     pg_admin_url=pg_admin_url, requests=requests, concurrency=concurrency, workdir=workdir,
+                     out=out))
+
+
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

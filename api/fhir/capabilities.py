@@ -86,9 +86,8 @@ def terminology_capabilities(versions: list[t.CodeSystemVersion], default_versio
         entries = []
         for v in sorted(vs, key=lambda v: v.version):
             entry = {"code": v.version, "isDefault": v.version == default_version,
-                     "property": [{"code": c} for c in ("inactive", "sufficientlyDefined", "moduleId",
-                                                        "effectiveTime", "normalForm", "normalFormTerse",
-                                                        "parent", "child")]}
+                     "property": ["inactive", "sufficientlyDefined", "moduleId", "effectiveTime", "normalForm",
+                                  "normalFormTerse", "parent", "child"]}
             if v.system == t.snomed.SYSTEM:
                 entry["filter"] = [{"code": "concept", "op": ["is-a", "in"]}]
             entries.append(entry)

@@ -8,6 +8,7 @@ Handled so far:
 
 * ``designation.additionalUse`` (R5 only) becomes the R5 cross-version extension in R4
   (``http://hl7.org/fhir/5.0/StructureDefinition/extension-ValueSet.expansion.contains.designation.additionalUse``);
+* ``TerminologyCapabilities.codeSystem.content`` (R5 only) is dropped in R4;
 * ``CapabilityStatement.fhirVersion`` is set per wire version by the caller (``FHIR_VERSIONS``).
 """
 
@@ -27,6 +28,9 @@ def to_r4(resource: dict) -> dict:
             for d in item.get("designation", []):
                 for coding in d.pop("additionalUse", []):
                     d.setdefault("extension", []).append({"url": _ADDITIONAL_USE, "valueCoding": coding})
+    elif kind == "TerminologyCapabilities":
+        for cs in resource.get("codeSystem", []):
+            cs.pop("content", None)
     elif kind == "Parameters":
         for p in resource.get("parameter", []):
             if isinstance(p.get("resource"), dict):

@@ -27,28 +27,37 @@ def fhir_router(fhir_version: str) -> APIRouter:
     def reply(resource: dict, status: int = 200) -> Response:
         return render.fhir_response(resource, fhir_version, status=status)
 
-    @router.api_route("/CodeSystem/$lookup", methods=OPS, summary="CodeSystem/$lookup: details of a code")
+    def operation(path: str, summary: str):
+        """Register a handler for GET (query parameters) and POST (a Parameters body) of an operation."""
+        def register(fn):
+            for method in OPS:
+                router.add_api_route(path, fn, methods=[method], summary=summary,
+                                     operation_id=f"{fn.__name__}_{method.lower()}_r{fhir_version[0]}")
+            return fn
+        return register
+
+    @operation("/CodeSystem/$lookup", "CodeSystem/$lookup: details of a code")
     def lookup(params: OpParams = Depends(op_params), svc: t.TerminologyService = Depends(service)) -> Response:
         """Display, designations and properties of a code (OperationDefinition CodeSystem-lookup)."""
         return reply(render.lookup(svc.lookup(p.lookup_request(params))))
 
-    @router.api_route("/CodeSystem/$validate-code", methods=OPS, summary="CodeSystem/$validate-code")
+    @operation("/CodeSystem/$validate-code", "CodeSystem/$validate-code")
     def cs_validate(params: OpParams = Depends(op_params), svc: t.TerminologyService = Depends(service)) -> Response:
         """Is the code valid in the code system, is the display right (OperationDefinition CodeSystem-validate-code)."""
         reqs, cc = p.validate_requests(params, value_set=False)
         return reply(render.validate(svc.validate_codings(reqs), codeable_concept=cc))
 
-    @router.api_route("/CodeSystem/$subsumes", methods=OPS, summary="CodeSystem/$subsumes")
+    @operation("/CodeSystem/$subsumes", "CodeSystem/$subsumes")
     def subsumes(params: OpParams = Depends(op_params), svc: t.TerminologyService = Depends(service)) -> Response:
         """How code A relates to code B in the is-a hierarchy (OperationDefinition CodeSystem-subsumes)."""
         return reply(render.subsumes(svc.subsumes(p.subsumes_request(params))))
 
-    @router.api_route("/ValueSet/$expand", methods=OPS, summary="ValueSet/$expand")
+    @operation("/ValueSet/$expand", "ValueSet/$expand")
     def expand(params: OpParams = Depends(op_params), svc: t.TerminologyService = Depends(service)) -> Response:
         """The codes of a value set, filtered and paged (OperationDefinition ValueSet-expand)."""
         return reply(render.expansion(svc.expand(p.expand_request(params))))
 
-    @router.api_route("/ValueSet/$validate-code", methods=OPS, summary="ValueSet/$validate-code")
+    @operation("/ValueSet/$validate-code", "ValueSet/$validate-code")
     def vs_validate(params: OpParams = Depends(op_params), svc: t.TerminologyService = Depends(service)) -> Response:
         """Is the code in the value set (OperationDefinition ValueSet-validate-code)."""
         reqs, cc = p.validate_requests(params, value_set=True)
