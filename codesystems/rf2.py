@@ -498,7 +498,7 @@ def edition_module(module_concept_counts: dict[str, int], dependencies: Iterable
     concept-owning module depends on are candidates; core wins when it is among them (International),
     else the one owning most concepts (an extension such as the Swedish module).
     """
-    owners = {m for m, n in module_concept_counts.items() if n > 0 and m != MODEL_MODULE}
+    owners = {m for m, n in module_concept_counts.items() if n > 0 and m != str(MODEL_MODULE)}
     depended = {target for source, target in dependencies if source in owners and source != target}
     candidates = owners - depended or owners or {CORE_MODULE}
     extension = [m for m in candidates if m != str(CORE_MODULE)]

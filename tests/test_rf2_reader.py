@@ -181,6 +181,7 @@ def test_edition_module_is_the_most_dependent_module():
     assert rf2.edition_module({core: 100, model: 10}, [(core, model)]) == core
     assert rf2.edition_module({core: 100, model: 10, se: 5}, [(se, core), (se, model), (core, model)]) == se
     assert rf2.edition_module({core: 100, se: 5}, []) == se
+    assert rf2.edition_module({core: 100, model: 10}, []) == core  # the model module never names an edition
 
 
 def test_release_type_must_exist(tmp_path):
