@@ -8,18 +8,24 @@ inferred is-a relationships (which a valid release never has) stops the load wit
 
 from __future__ import annotations
 
+from array import array
 from collections import defaultdict
+from itertools import repeat
 from typing import Callable, Iterable, Iterator
+
+import numpy as np
 
 from .errors import LoadError
 
+Progress = Callable[[str, int, int], None]
 
-def closure_pairs(edges: Iterable[tuple[int, int]],
-                  progress: Callable[[str, int, int], None] | None = None) -> Iterator[tuple[int, int]]:
-    """Yield ``(descendant, ancestor)`` for every pair in the transitive closure of ``edges``.
 
-    ``edges`` are ``(child, parent)`` pairs. Self pairs are not yielded. Each concept's ancestor set is
-    released once all its children are done, so memory follows the width of the hierarchy, not its size.
+def ancestor_sets(edges: Iterable[tuple[int, int]],
+                  progress: Progress | None = None) -> Iterator[tuple[int, frozenset[int]]]:
+    """Yield ``(concept, its proper ancestors)`` for every concept in ``edges`` (``(child, parent)`` pairs).
+
+    Each concept's set is released once all its children are done, so memory follows the width of the
+    hierarchy, not its size.
     """
     parents: dict[int, set[int]] = defaultdict(set)
     children: dict[int, set[int]] = defaultdict(set)
@@ -46,10 +52,9 @@ def closure_pairs(edges: Iterable[tuple[int, int]],
             for p in ps:
                 acc |= ancestors[p]
             anc = frozenset(acc)
-        for a in anc:
-            yield node, a
+        yield node, anc
         if pending_children[node]:
-            ancestors[node] = frozenset(anc)
+            ancestors[node] = anc
         for p in ps:
             pending_children[p] -= 1
             if pending_children[p] == 0:
@@ -66,3 +71,19 @@ def closure_pairs(edges: Iterable[tuple[int, int]],
         raise LoadError(f"the is-a hierarchy has a cycle through concepts {', '.join(map(str, stuck))}")
     if progress:
         progress("closure", total, total)
+
+
+def closure_arrays(edges: Iterable[tuple[int, int]],
+                   progress: Progress | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The closure as two int64 arrays ``(ancestors, descendants)``, sorted by ancestor then descendant.
+
+    Sorted pairs let the store append to its closure index in order instead of inserting at random.
+    """
+    anc, desc = array("q"), array("q")
+    for node, ancestors in ancestor_sets(edges, progress):
+        anc.extend(ancestors)
+        desc.extend(repeat(node, len(ancestors)))
+    a = np.frombuffer(anc, dtype=np.int64) if len(anc) else np.zeros(0, dtype=np.int64)
+    d = np.frombuffer(desc, dtype=np.int64) if len(desc) else np.zeros(0, dtype=np.int64)
+    order = np.lexsort((d, a))
+    return a[order], d[order]

@@ -26,6 +26,15 @@ def test_every_setting_is_described():
         assert field.description and len(field.description) > 20, name
 
 
+def test_every_setting_and_command_is_in_the_readme():
+    readme = (REPO / "README.md").read_text("utf-8")
+    for name in Settings.model_fields:
+        assert f"VARDTERM_{name.upper()}" in readme, name
+    for path, cmd in _commands(main):
+        if not isinstance(cmd, click.Group):
+            assert f"`{' '.join(path)}`" in readme or f"vardterm {' '.join(path)}" in readme, path
+
+
 def _commands(group: click.Group, prefix=()):
     for name, cmd in group.commands.items():
         yield prefix + (name,), cmd
@@ -93,3 +102,9 @@ def test_cli_load_reports_bad_files_with_file_and_line(tmp_path):
     assert result.exit_code == 1
     assert "sct2_Concept_Snapshot_INT_20250701.txt, line 3: id '116680004' is not a valid SCTID" in result.output
     assert "Traceback" not in result.output
+
+
+def test_ruff_finds_nothing():
+    result = subprocess.run([str(Path(sys.executable).parent / "ruff"), "check", "terminology", "codesystems",
+                             "mappings", "api", "scripts", "tests"], cwd=REPO, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr

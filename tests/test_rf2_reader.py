@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import shutil
 import zipfile
-from pathlib import Path
 
 import pytest
 

@@ -9,6 +9,7 @@ what was serving before keeps serving.
 
 from __future__ import annotations
 
+import gc
 import io
 import json
 import logging
@@ -17,12 +18,12 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Sequence
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 from sqlalchemy.schema import CreateIndex, CreateTable
 
 from .. import snomed
 from ..errors import LoadError, TerminologyError
-from ..hierarchy import closure_pairs
+from ..hierarchy import closure_arrays
 from ..model import CodeSystemVersion, Rf2Batch
 from ..text import fold
 from . import schema
@@ -89,6 +90,20 @@ def load_snomed(db: Database, batches: Iterable[Rf2Batch], spec: SnomedLoad, *,
     (the loader's rule, passed in so the store stays free of release-format knowledge).
     """
     started = time.perf_counter()
+    # Millions of short-lived row lists and ancestor sets make no reference cycles; the cyclic collector
+    # would otherwise rescan them over and over and double the load time.
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _load(db, batches, spec, edition_of, progress, started)
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+
+
+def _load(db: Database, batches: Iterable[Rf2Batch], spec: SnomedLoad,
+          edition_of: Callable[[dict[str, int], list[tuple[str, str]]], str], progress: Progress | None,
+          started: float) -> CodeSystemVersion:
     key, storage = db.begin_version(kind="snomed", system=snomed.SYSTEM, version=f"(loading {spec.release_date})",
                                     module_id=None, effective_date=None, title="SNOMED CT (loading)",
                                     source=spec.source)
@@ -183,8 +198,9 @@ class _Writer:
         if tally.active_concepts == 0:
             raise LoadError("the release has no active concepts")
         t0 = time.perf_counter()
-        tally.closure_pairs = self._copy("closure", ("ancestor_id", "descendant_id"),
-                                         ((a, d) for d, a in closure_pairs(edges, progress)))
+        ancestors, descendants = closure_arrays(edges, progress)
+        del edges
+        tally.closure_pairs = self._copy_pairs("closure", ("ancestor_id", "descendant_id"), ancestors, descendants)
         self.raw.commit()
         tally.stages["closure"] = round(time.perf_counter() - t0, 2)
         self._write_refset_fields(tally)
@@ -251,8 +267,8 @@ class _Writer:
         tally.refset_members += len(rows)
 
     def _write_refset_fields(self, tally: _Tally) -> None:
-        rows = [(refset, i, name) for refset, names in tally.refset_fields.items() for i, name in enumerate(names)]
-        self._copy("refset_field", ("refset_id", "position", "name"), rows)
+        rows = [(refset, json.dumps(list(names))) for refset, names in tally.refset_fields.items()]
+        self._copy("refset", ("refset_id", "fields"), rows)
         self.raw.commit()
 
     def _dated(self, r: Sequence[str]) -> list[str]:
@@ -285,25 +301,38 @@ class _Writer:
                 n += len(chunk)
         return n
 
+    def _copy_pairs(self, table: str, columns: Sequence[str], first, second, chunk: int = 1_000_000) -> int:
+        """Append two parallel integer arrays as rows, a million at a time (no per-row Python objects kept)."""
+        n = len(first)
+        for i in range(0, n, chunk):
+            a, b = first[i:i + chunk].tolist(), second[i:i + chunk].tolist()
+            if self.dialect == "sqlite":
+                self.raw.cursor().executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES (?, ?)", zip(a, b))
+            else:
+                with self.raw.cursor().copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+                    copy.write("".join(f"{x}\t{y}\n" for x, y in zip(a, b)))
+        return n
+
     # --- after the rows -------------------------------------------------------------------------
 
     def finish(self, tally: _Tally, version: str, progress: Progress | None) -> None:
         cur = self.raw.cursor()
         t0 = time.perf_counter()
+        # One preferred synonym per concept and language refset; then the FSN (English first) as refset 0.
+        # ON CONFLICT keeps the first row should a release break the one-preferred-term rule.
         cur.execute(f"""
             INSERT INTO concept_term (concept_id, refset_id, description_id, term)
-            SELECT d.concept_id, l.refset_id, MIN(d.id), MIN(d.term)
+            SELECT d.concept_id, l.refset_id, d.id, d.term
             FROM language_member l JOIN description d ON d.id = l.description_id
             WHERE d.active = 1 AND d.type_id = {snomed.SYNONYM} AND l.acceptability_id = {snomed.PREFERRED}
-            GROUP BY d.concept_id, l.refset_id""")
+            ORDER BY d.id
+            ON CONFLICT DO NOTHING""")
         cur.execute(f"""
             INSERT INTO concept_term (concept_id, refset_id, description_id, term)
-            SELECT d.concept_id, 0, MIN(d.id), MIN(d.term) FROM description d
+            SELECT d.concept_id, 0, d.id, d.term FROM description d
             WHERE d.active = 1 AND d.type_id = {snomed.FSN}
-              AND d.language_code = (SELECT MIN(d2.language_code) FROM description d2
-                                     WHERE d2.concept_id = d.concept_id AND d2.active = 1
-                                       AND d2.type_id = {snomed.FSN} AND d2.language_code IN ('en', d.language_code))
-            GROUP BY d.concept_id""")
+            ORDER BY CASE WHEN d.language_code = 'en' THEN 0 ELSE 1 END, d.id
+            ON CONFLICT DO NOTHING""")
         self.raw.commit()
         tally.stages["preferred_terms"] = round(time.perf_counter() - t0, 2)
         t0 = time.perf_counter()

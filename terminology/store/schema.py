@@ -13,8 +13,7 @@ in no query (the snapshot semantics of ECL and FHIR), and leaving them out keeps
 
 from __future__ import annotations
 
-from sqlalchemy import (BigInteger, Column, Float, Index, Integer, MetaData, SmallInteger, String, Table, Text,
-                        UniqueConstraint)
+from sqlalchemy import (BigInteger, Column, Float, Index, Integer, MetaData, SmallInteger, String, Table, Text)
 
 SCHEMA_VERSION = "1"
 """Bump when a table changes shape; a server refuses a database built with another schema version."""
@@ -128,14 +127,12 @@ refset_member = Table(
     Column("fields", Text, doc="JSON object of any other additional fields, by header name"),
 )
 
-refset_field = Table(
-    "refset_field", snomed,
-    Column("refset_id", SCTID, nullable=False),
-    Column("position", Integer, nullable=False),
-    Column("name", Text, nullable=False),
-    UniqueConstraint("refset_id", "position"),
+refset = Table(
+    "refset", snomed,
+    Column("refset_id", SCTID, primary_key=True, autoincrement=False),
+    Column("fields", Text, nullable=False, doc="JSON list of the additional field names, in file order"),
 )
-"""The additional field names of each refset, in file order (from the file headers)."""
+"""Every refset with members in this version (language refsets included), with its additional fields."""
 
 closure = Table(
     "closure", snomed,

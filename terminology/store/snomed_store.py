@@ -115,8 +115,7 @@ class SnomedStore:
     @staticmethod
     def refsets() -> ConceptSet:
         """Every concept that is used as a refset in this version (``?fhir_vs=refset``)."""
-        return ConceptSet("SELECT refset_id AS id FROM refset_field JOIN concept c ON c.id = refset_id "
-                          "GROUP BY refset_id")
+        return ConceptSet("SELECT r.refset_id AS id FROM refset r JOIN concept c ON c.id = r.refset_id")
 
     @staticmethod
     def ids(concept_ids: Sequence[int]) -> ConceptSet:

@@ -797,7 +797,7 @@ def build_into(out: Path) -> Fixture:
     f.build()
     f.check()
     load_sources(f)
-    for package, (name, _, _) in PACKAGES.items():
+    for name, _, _ in PACKAGES.values():
         shutil.rmtree(out / name, ignore_errors=True)
     write(f, out)
     return f
