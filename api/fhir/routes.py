@@ -21,7 +21,8 @@ def fhir_router(fhir_version: str) -> APIRouter:
     """Routes answering in FHIR ``fhir_version`` (``4.0`` or ``5.0``)."""
     router = APIRouter()
 
-    def service(request: Request) -> t.TerminologyService:
+    async def service(request: Request) -> t.TerminologyService:
+        # async: a plain def dependency would cost a thread-pool hop of its own on every request.
         return request.app.state.service
 
     def reply(resource: dict, status: int = 200) -> Response:
