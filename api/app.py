@@ -17,6 +17,7 @@ import terminology as t
 
 from . import errors
 from .fhir.capabilities import SOFTWARE_VERSION
+from .fhir.resource_routes import resource_router
 from .fhir.routes import fhir_router
 from .settings import Settings
 
@@ -41,6 +42,10 @@ def create_app(settings: Settings, *, service: t.TerminologyService | None = Non
     app.include_router(fhir_router("4.0"), prefix="/fhir/r4", tags=["FHIR R4"])
     app.include_router(fhir_router("5.0"), prefix="/fhir/r5", tags=["FHIR R5"])
     app.include_router(fhir_router("4.0"), prefix="/fhir", include_in_schema=False)
+    app.state.repository = t.ResourceRepository(service.db)
+    app.include_router(resource_router("4.0"), prefix="/fhir/r4")
+    app.include_router(resource_router("5.0"), prefix="/fhir/r5")
+    app.include_router(resource_router("4.0"), prefix="/fhir", include_in_schema=False)
 
     @app.get("/", include_in_schema=False)
     def root() -> RedirectResponse:

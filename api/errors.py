@@ -25,11 +25,13 @@ MESSAGE_ID_URL = "http://hl7.org/fhir/StructureDefinition/operationoutcome-messa
 ERROR_TABLE: tuple[tuple[type[t.TerminologyError], int, str], ...] = (
     (t.InvalidCode, 400, "code-invalid"),
     (t.InvalidEcl, 400, "invalid"),
+    (t.VersionConflict, 412, "conflict"),
     (t.InvalidRequest, 400, "invalid"),
     (t.UnknownCode, 404, "not-found"),
     (t.UnknownCodeSystem, 404, "not-found"),
     (t.UnknownCodeSystemVersion, 404, "not-found"),
     (t.UnknownValueSet, 404, "not-found"),
+    (t.ResourceGone, 410, "deleted"),
     (t.UnknownResource, 404, "not-found"),
     (t.NotFound, 404, "not-found"),
     (t.TooCostly, 422, "too-costly"),

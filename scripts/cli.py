@@ -112,6 +112,27 @@ def load_rf2_command(settings: Settings, sources: tuple[Path, ...], release_type
                   f"{s['descriptions']:,} descriptions, {s['closure_pairs']:,} closure pairs")
 
 
+@load.command("fhir")
+@click.argument("sources", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--fhir-version", default="4.0.1", show_default=True,
+              help="FHIR version of loose JSON files (an NPM package declares its own).")
+@click.pass_obj
+@_domain_errors
+def load_fhir_command(settings: Settings, sources: tuple[Path, ...], fhir_version: str) -> None:
+    """Load FHIR CodeSystem, ValueSet and ConceptMap resources from JSON files, folders, Bundles or NPM
+    packages (.tgz). All or nothing: one bad resource stops the load and nothing is stored.
+
+    \b
+        vardterm load fhir hl7.terminology.r4-6.2.0.tgz
+        vardterm load fhir my-value-sets/
+    """
+    from .loading import load_fhir
+
+    saved = load_fhir(_db(settings), sources, fhir_version=fhir_version)
+    created = sum(1 for s in saved if s.created)
+    click.echo(f"Loaded {len(saved)} resource(s): {created} new, {len(saved) - created} updated")
+
+
 @main.command()
 @click.pass_obj
 @_domain_errors

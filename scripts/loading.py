@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Callable, Sequence
 
-from codesystems import rf2
+from api.fhir.resource_io import to_r5
+from codesystems import fhir_package, rf2
+from terminology import InvalidRequest, ResourceRepository, Saved
 from terminology.model import CodeSystemVersion
 from terminology.store import Database, SnomedLoad, load_snomed
+
+log = logging.getLogger(__name__)
 
 
 def load_rf2(db: Database, sources: Sequence[str | Path], *, release_type: str | None = None,
@@ -32,3 +37,19 @@ def load_rf2(db: Database, sources: Sequence[str | Path], *, release_type: str |
                       version_date=version_date, experimental=experimental)
     batches = rf2.read(sources, release_type=release_type, as_of=as_of, progress=progress)
     return load_snomed(db, batches, spec, edition_of=rf2.edition_module, progress=progress)
+
+
+def load_fhir(db: Database, sources: Sequence[str | Path], *, fhir_version: str = "4.0.1") -> list[Saved]:
+    """Read, check and store the conformance resources in ``sources`` in one transaction.
+
+    Each resource is validated against the models of its FHIR version and stored as R5; the first bad one
+    stops the load, naming its file, and nothing is stored.
+    """
+    resources = []
+    for item in fhir_package.read(list(sources), fhir_version=fhir_version):
+        try:
+            resources.append(to_r5(item.resource, item.fhir_version))
+        except InvalidRequest as exc:
+            raise rf2.LoadError(str(exc), file=item.source) from None
+    log.info("read %d conformance resources from %d source(s)", len(resources), len(sources))
+    return ResourceRepository(db).load(resources)

@@ -5,21 +5,22 @@ private (STYLE.md principle 1).
 """
 
 from . import snomed
-from .errors import (InvalidCode, InvalidEcl, InvalidRequest, LoadError, NotFound, StoreError, TerminologyError,
+from .errors import (InvalidCode, InvalidEcl, InvalidRequest, LoadError, NotFound, ResourceGone, StoreError, TerminologyError,
                      TooCostly, UnknownCode, UnknownCodeSystem, UnknownCodeSystemVersion, UnknownResource,
-                     UnknownValueSet, Unsupported)
+                     UnknownValueSet, Unsupported, VersionConflict)
 from .messages import MESSAGES, format_message
 from .model import (CodeSystemVersion, Coding, Designation, Expansion, ExpansionItem, ExpansionParameter, Issue,
                     LookupResult, Property, SubsumesOutcome, ValidateResult)
+from .repository import RESOURCE_TYPES, ResourceRepository, Saved
 from .requests import ExpandRequest, LookupRequest, SubsumesRequest, ValidateCodeRequest
 from .service import TerminologyService
 from .store import Database, default_sqlite_url
 
 __all__ = [
     "CodeSystemVersion", "Coding", "Database", "Designation", "ExpandRequest", "Expansion", "ExpansionItem",
-    "ExpansionParameter", "InvalidCode", "InvalidEcl", "InvalidRequest", "Issue", "LoadError", "LookupRequest",
-    "LookupResult", "MESSAGES", "NotFound", "Property", "StoreError", "SubsumesOutcome", "SubsumesRequest",
+    "ExpansionParameter", "RESOURCE_TYPES", "ResourceRepository", "Saved", "InvalidCode", "InvalidEcl", "InvalidRequest", "Issue", "LoadError", "LookupRequest",
+    "LookupResult", "MESSAGES", "NotFound", "Property", "ResourceGone", "StoreError", "SubsumesOutcome", "SubsumesRequest",
     "TerminologyError", "TerminologyService", "TooCostly", "UnknownCode", "UnknownCodeSystem",
     "UnknownCodeSystemVersion", "UnknownResource", "UnknownValueSet", "Unsupported", "ValidateCodeRequest",
-    "ValidateResult", "default_sqlite_url", "format_message", "snomed",
+    "ValidateResult", "VersionConflict", "default_sqlite_url", "format_message", "snomed",
 ]

@@ -9,13 +9,15 @@ For ``$validate-code`` a code that is not found is a *result* (``result=false``)
     TerminologyError
     ├── InvalidRequest            the request is malformed (parameters missing, conflicting, bad values)
     │   ├── InvalidCode           a code that cannot exist in the system (e.g. not an SCTID)
-    │   └── InvalidEcl            an ECL expression does not parse or is semantically wrong
+    │   ├── InvalidEcl            an ECL expression does not parse or is semantically wrong
+    │   └── VersionConflict       an update names a version that is no longer current (If-Match)
     ├── NotFound                  something the request names is not there
     │   ├── UnknownCodeSystem
     │   ├── UnknownCodeSystemVersion
     │   ├── UnknownCode
     │   ├── UnknownValueSet
-    │   └── UnknownResource
+    │   ├── UnknownResource
+    │   └── ResourceGone      the resource was deleted
     ├── Unsupported               valid, but this server does not do it
     ├── TooCostly                 the answer would exceed a configured limit
     ├── LoadError                 a release or code file is bad; names file, line and problem
@@ -62,6 +64,10 @@ class InvalidEcl(InvalidRequest):
     """An ECL expression that does not parse, or refers to something that cannot be evaluated."""
 
 
+class VersionConflict(InvalidRequest):
+    """An update was made against a version of the resource that is no longer the current one."""
+
+
 class NotFound(TerminologyError):
     """Something the request names does not exist on this server."""
 
@@ -84,6 +90,10 @@ class UnknownValueSet(NotFound):
 
 class UnknownResource(NotFound):
     """A resource id that does not exist."""
+
+
+class ResourceGone(UnknownResource):
+    """The resource existed and was deleted."""
 
 
 class Unsupported(TerminologyError):

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from sqlalchemy import (BigInteger, Column, Float, Index, Integer, MetaData, SmallInteger, String, Table, Text)
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 """Bump when a table changes shape; a server refuses a database built with another schema version."""
 
 SCTID = Integer().with_variant(BigInteger(), "postgresql")
@@ -46,6 +46,27 @@ code_system_version = Table(
     Column("stats", Text, nullable=False, doc="JSON: counts and timings"),
 )
 Index("ix_csv_system_status", code_system_version.c.system, code_system_version.c.status)
+
+fhir_resource = Table(
+    "fhir_resource", catalog,
+    Column("key", Integer, primary_key=True, autoincrement=True),
+    Column("resource_type", String(32), nullable=False, doc="CodeSystem | ValueSet | ConceptMap"),
+    Column("id", String(64), nullable=False, doc="the logical id"),
+    Column("version_id", Integer, nullable=False, doc="meta.versionId: 1, 2, ... per logical id"),
+    Column("current", SmallInteger, nullable=False, doc="1 on the newest row of a logical id, 0 on history"),
+    Column("deleted", SmallInteger, nullable=False, doc="1 on the row that records a delete"),
+    Column("url", Text),
+    Column("version", Text),
+    Column("name", Text),
+    Column("title", Text),
+    Column("status", String(16)),
+    Column("last_updated", String(40), nullable=False),
+    Column("content", Text, nullable=False, doc="the resource as R5 JSON"),
+)
+"""FHIR conformance resources kept with their versions (FHIR REST: create, update, read, vread, delete)."""
+Index("ix_fhir_resource_id", fhir_resource.c.resource_type, fhir_resource.c.id, fhir_resource.c.version_id,
+      unique=True)
+Index("ix_fhir_resource_url", fhir_resource.c.resource_type, fhir_resource.c.url, fhir_resource.c.current)
 
 # --- one SNOMED CT version (its own file or schema) ------------------------------------------------
 

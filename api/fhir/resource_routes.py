@@ -1,0 +1,157 @@
+"""FHIR REST for CodeSystem, ValueSet and ConceptMap (R5 http.html): create, update, read, vread, history,
+delete and search.
+
+Interactions and their answers:
+
+* ``POST [type]`` create: 201, ``Location``, ``ETag``, ``Last-Modified``, the stored resource;
+* ``PUT [type]/[id]`` update or create-on-update: 200 or 201; ``If-Match`` with a stale version: 412;
+* ``GET [type]/[id]`` read: 200, 404 unknown, 410 deleted; ``GET [type]/[id]/_history/[vid]`` vread;
+* ``GET [type]/[id]/_history``: a ``history`` Bundle;
+* ``DELETE [type]/[id]``: 204, also when there was nothing to delete;
+* ``GET [type]?url=&version=&name=&title=&status=&_id=&_count=&_offset=``: a ``searchset`` Bundle with
+  ``total`` and ``next`` / ``previous`` links. Unknown search parameters are refused (400), not ignored,
+  so a typo cannot return everything.
+
+The routes are added after the operation routes, so ``/CodeSystem/$lookup`` is never read as an id.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+import orjson
+from fastapi import APIRouter, Header, Request, Response
+
+import terminology as t
+
+from .convert import FHIR_VERSIONS
+from .render import fhir_response
+from .resource_io import to_r5
+
+SEARCH_PARAMETERS = {"url": "url", "version": "version", "name": "name", "title": "title", "status": "status",
+                     "_id": "id_"}
+"""FHIR search parameter -> repository criterion."""
+
+
+def resource_router(fhir_version: str) -> APIRouter:
+    """CRUD and search routes answering in FHIR ``fhir_version`` (``4.0`` or ``5.0``)."""
+    router = APIRouter()
+    wire = FHIR_VERSIONS[fhir_version]
+
+    def repo(request: Request) -> t.ResourceRepository:
+        return request.app.state.repository
+
+    def written(saved: t.Saved, rtype: str, status: int) -> Response:
+        headers = {"ETag": f'W/"{saved.version_id}"', "Last-Modified": saved.last_updated,
+                   "Location": f"{rtype}/{saved.resource['id']}/_history/{saved.version_id}"}
+        return fhir_response(saved.resource, fhir_version, status=status, headers=headers)
+
+    async def body(request: Request) -> dict:
+        raw = await request.body()
+        try:
+            resource = orjson.loads(raw)
+        except orjson.JSONDecodeError as exc:
+            raise t.InvalidRequest("REQUEST_NOT_PARSEABLE", f"the body is not valid JSON ({exc})") from None
+        return to_r5(resource, wire)
+
+    for rtype in t.RESOURCE_TYPES:
+        def make(rtype: str):
+            async def create(request: Request) -> Response:
+                return written(repo(request).create(await body(request)), rtype, 201)
+
+            async def update(id: str, request: Request, if_match: str | None = Header(None)) -> Response:
+                saved = repo(request).update(rtype, id, await body(request), if_match=if_match)
+                return written(saved, rtype, 201 if saved.created else 200)
+
+            def read(id: str, request: Request) -> Response:
+                resource = repo(request).read(rtype, id)
+                return fhir_response(resource, fhir_version, headers=_etag(resource))
+
+            def vread(id: str, vid: str, request: Request) -> Response:
+                resource = repo(request).read(rtype, id, vid)
+                return fhir_response(resource, fhir_version, headers=_etag(resource))
+
+            def history(id: str, request: Request) -> Response:
+                rows = repo(request).history(rtype, id)
+                entries = [{"fullUrl": f"{request.base_url}{rtype}/{id}",
+                            "request": {"method": "DELETE" if r.deleted else "PUT", "url": f"{rtype}/{id}"},
+                            "response": {"status": "204" if r.deleted else "200",
+                                         "etag": f'W/"{r.version_id}"', "lastModified": r.last_updated},
+                            **({"resource": r.content} if r.content is not None else {})} for r in rows]
+                return fhir_response({"resourceType": "Bundle", "type": "history", "total": len(entries),
+                                      "entry": entries}, fhir_version)
+
+            def delete(id: str, request: Request) -> Response:
+                repo(request).delete(rtype, id)
+                return Response(status_code=204)
+
+            def search(request: Request) -> Response:
+                criteria, offset, count = _criteria(request)
+                total, found = repo(request).search(rtype, offset=offset, count=count, **criteria)
+                return fhir_response(_searchset(request, rtype, total, found, offset, count), fhir_version)
+
+            tag = f"{rtype} (FHIR R{fhir_version[0]})"
+            v = f"r{fhir_version[0]}"
+            router.add_api_route(f"/{rtype}", create, methods=["POST"], status_code=201, tags=[tag],
+                                 summary=f"Create a {rtype}", operation_id=f"create_{rtype}_{v}")
+            router.add_api_route(f"/{rtype}", search, methods=["GET"], tags=[tag],
+                                 summary=f"Search {rtype} by url, version, name, title, status, _id",
+                                 operation_id=f"search_{rtype}_{v}")
+            router.add_api_route(f"/{rtype}/{{id}}", read, methods=["GET"], tags=[tag],
+                                 summary=f"Read a {rtype}", operation_id=f"read_{rtype}_{v}")
+            router.add_api_route(f"/{rtype}/{{id}}", update, methods=["PUT"], tags=[tag],
+                                 summary=f"Update (or create) a {rtype} with a given id",
+                                 operation_id=f"update_{rtype}_{v}")
+            router.add_api_route(f"/{rtype}/{{id}}", delete, methods=["DELETE"], status_code=204, tags=[tag],
+                                 summary=f"Delete a {rtype}", operation_id=f"delete_{rtype}_{v}")
+            router.add_api_route(f"/{rtype}/{{id}}/_history", history, methods=["GET"], tags=[tag],
+                                 summary=f"Every version of a {rtype}", operation_id=f"history_{rtype}_{v}")
+            router.add_api_route(f"/{rtype}/{{id}}/_history/{{vid}}", vread, methods=["GET"], tags=[tag],
+                                 summary=f"Read one version of a {rtype}", operation_id=f"vread_{rtype}_{v}")
+        make(rtype)
+    return router
+
+
+def _etag(resource: dict) -> dict:
+    meta = resource.get("meta", {})
+    return {"ETag": f'W/"{meta.get("versionId")}"', "Last-Modified": meta.get("lastUpdated", "")}
+
+
+def _criteria(request: Request) -> tuple[dict, int, int]:
+    criteria: dict = {}
+    offset, count = 0, 50
+    for name, value in request.query_params.multi_items():
+        if name in ("_format", "_pretty", "_summary", "_total"):
+            continue
+        if name in ("_count", "_offset"):
+            if not value.isdigit():
+                raise t.InvalidRequest("OP_INVALID_PARAM", name, value, "must be a whole number >= 0")
+            if name == "_count":
+                count = min(int(value), 1000)
+            else:
+                offset = int(value)
+        elif name in SEARCH_PARAMETERS:
+            criteria[SEARCH_PARAMETERS[name]] = value
+        else:
+            raise t.InvalidRequest("OP_INVALID_PARAM", name, value,
+                                   f"not a supported search parameter (use {', '.join(SEARCH_PARAMETERS)}, "
+                                   "_count, _offset)")
+    return criteria, offset, count
+
+
+def _searchset(request: Request, rtype: str, total: int, found: list[dict], offset: int, count: int) -> dict:
+    base = f"{request.base_url}".rstrip("/") + request.url.path
+    kept = [(k, v) for k, v in request.query_params.multi_items() if k not in ("_offset", "_count")]
+
+    def link(relation: str, at: int) -> dict:
+        return {"relation": relation, "url": f"{base}?{urlencode(kept + [('_offset', at), ('_count', count)])}"}
+
+    links = [link("self", offset)]
+    if offset + count < total:
+        links.append(link("next", offset + count))
+    if offset > 0:
+        links.append(link("previous", max(0, offset - count)))
+    root = base.rsplit("/", 1)[0]
+    return {"resourceType": "Bundle", "type": "searchset", "total": total, "link": links,
+            "entry": [{"fullUrl": f"{root}/{rtype}/{r['id']}", "resource": r, "search": {"mode": "match"}}
+                      for r in found]}

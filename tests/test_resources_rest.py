@@ -1,0 +1,150 @@
+"""FHIR REST on CodeSystem / ValueSet / ConceptMap: create, update with If-Match, read, vread, history,
+delete, search, on both engines and both wire versions; and the bulk load of packages."""
+
+from __future__ import annotations
+
+import io
+import json
+import tarfile
+import warnings
+
+import pytest
+
+from api import Settings, create_app
+from codesystems import fhir_package
+from terminology import LoadError, ResourceRepository
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    from fastapi.testclient import TestClient
+
+
+def code_system(url="http://example.org/cs/colours", version="1.0.0", name="Colours", codes=("red", "green")):
+    return {"resourceType": "CodeSystem", "url": url, "version": version, "name": name, "status": "active",
+            "content": "complete", "concept": [{"code": c, "display": c.title()} for c in codes]}
+
+
+@pytest.fixture
+def client(new_db, backend):
+    db = new_db(backend)
+    app = create_app(Settings(database_url=db.url.render_as_string(hide_password=False),
+                              catalog_refresh_seconds=0))
+    with TestClient(app) as c:
+        yield c
+
+
+@pytest.mark.parametrize("base", ["/fhir/r4", "/fhir/r5"])
+def test_create_read_update_delete(client, base):
+    created = client.post(f"{base}/CodeSystem", json=code_system())
+    assert created.status_code == 201, created.text
+    body = created.json()
+    rid = body["id"]
+    assert body["meta"]["versionId"] == "1"
+    assert created.headers["etag"] == 'W/"1"'
+    assert created.headers["location"] == f"CodeSystem/{rid}/_history/1"
+
+    read = client.get(f"{base}/CodeSystem/{rid}")
+    assert read.status_code == 200 and read.json()["concept"][0]["code"] == "red"
+
+    changed = code_system(codes=("red", "green", "blue")) | {"id": rid}
+    assert client.put(f"{base}/CodeSystem/{rid}", json=changed, headers={"If-Match": 'W/"1"'}).status_code == 200
+    stale = client.put(f"{base}/CodeSystem/{rid}", json=changed, headers={"If-Match": 'W/"1"'})
+    assert stale.status_code == 412
+    assert stale.json()["issue"][0]["code"] == "conflict"
+    assert len(client.get(f"{base}/CodeSystem/{rid}").json()["concept"]) == 3
+    assert len(client.get(f"{base}/CodeSystem/{rid}/_history/1").json()["concept"]) == 2
+    history = client.get(f"{base}/CodeSystem/{rid}/_history").json()
+    assert history["type"] == "history" and history["total"] == 2
+
+    assert client.delete(f"{base}/CodeSystem/{rid}").status_code == 204
+    gone = client.get(f"{base}/CodeSystem/{rid}")
+    assert gone.status_code == 410 and gone.json()["issue"][0]["code"] == "deleted"
+    assert client.get(f"{base}/CodeSystem/{rid}/_history/2").status_code == 200
+    assert client.delete(f"{base}/CodeSystem/{rid}").status_code == 204
+    assert client.get(f"{base}/CodeSystem/nope").status_code == 404
+
+
+def test_put_creates_with_the_given_id(client):
+    r = client.put("/fhir/r5/ValueSet/colours", json={
+        "resourceType": "ValueSet", "id": "colours", "url": "http://example.org/vs/colours", "status": "draft",
+        "compose": {"include": [{"system": "http://example.org/cs/colours"}]}})
+    assert r.status_code == 201 and r.json()["id"] == "colours"
+    mismatch = client.put("/fhir/r5/ValueSet/other", json={"resourceType": "ValueSet", "id": "colours",
+                                                            "status": "draft"})
+    assert mismatch.status_code == 400
+
+
+def test_search(client):
+    for version in ("1.0.0", "2.0.0"):
+        assert client.post("/fhir/r5/CodeSystem", json=code_system(version=version)).status_code == 201
+    assert client.post("/fhir/r5/CodeSystem", json=code_system(url="http://example.org/cs/shapes",
+                                                               name="Shapes")).status_code == 201
+    found = client.get("/fhir/r5/CodeSystem", params={"url": "http://example.org/cs/colours"}).json()
+    assert found["type"] == "searchset" and found["total"] == 2
+    assert client.get("/fhir/r5/CodeSystem", params={"name": "sha"}).json()["total"] == 1
+    one = client.get("/fhir/r5/CodeSystem", params={"url": "http://example.org/cs/colours", "version": "2.0.0"})
+    assert one.json()["entry"][0]["resource"]["version"] == "2.0.0"
+    paged = client.get("/fhir/r5/CodeSystem", params={"_count": "1"}).json()
+    assert len(paged["entry"]) == 1 and any(link["relation"] == "next" for link in paged["link"])
+    bad = client.get("/fhir/r5/CodeSystem", params={"nmae": "x"})
+    assert bad.status_code == 400 and "nmae" in bad.json()["issue"][0]["details"]["text"]
+
+
+def test_bad_bodies_are_refused_with_an_outcome(client):
+    r = client.post("/fhir/r5/CodeSystem", content=b"{not json")
+    assert r.status_code == 400 and r.json()["resourceType"] == "OperationOutcome"
+    r = client.post("/fhir/r5/CodeSystem", json={"resourceType": "CodeSystem", "status": "active"})
+    assert r.status_code == 400 and "content" in r.json()["issue"][0]["details"]["text"]
+    r = client.post("/fhir/r5/CodeSystem", json={"resourceType": "Patient"})
+    assert r.status_code == 400
+
+
+def test_packages_load_in_one_transaction(new_db, backend, tmp_path):
+    package = tmp_path / "example.fhir.core-1.0.0.tgz"
+    with tarfile.open(package, "w:gz") as tar:
+        for name, content in [("package/package.json", {"name": "example", "fhirVersions": ["4.0.1"]}),
+                              ("package/CodeSystem-colours.json", code_system() | {"id": "colours"}),
+                              ("package/StructureDefinition-x.json", {"resourceType": "StructureDefinition"})]:
+            data = json.dumps(content).encode()
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    found = list(fhir_package.read([package]))
+    assert [(r.resource["id"], r.fhir_version) for r in found] == [("colours", "4.0.1")]
+    repo = ResourceRepository(new_db(backend))
+    repo.load([r.resource for r in found])
+    again = repo.load([r.resource for r in found])
+    assert not again[0].created and again[0].version_id == 2
+    assert repo.find("CodeSystem", "http://example.org/cs/colours")[0]["id"] == "colours"
+    bad = tmp_path / "bad.json"
+    bad.write_text("{")
+    with pytest.raises(LoadError, match="bad.json"):
+        list(fhir_package.read([bad]))
+
+
+def test_core_code_systems_are_there_out_of_the_box(new_db):
+    repo = ResourceRepository(new_db("sqlite"))
+    gender = repo.find("CodeSystem", "http://hl7.org/fhir/administrative-gender", fhir_version="4.0.1")
+    assert gender[0]["version"] == "4.0.1"
+    assert {c["code"] for c in gender[0]["concept"]} == {"male", "female", "other", "unknown"}
+    assert repo.find("ValueSet", "http://hl7.org/fhir/ValueSet/publication-status")
+
+
+
+def test_cli_load_fhir_is_all_or_nothing(tmp_path):
+    from click.testing import CliRunner
+
+    from scripts.cli import main
+
+    folder = tmp_path / "resources"
+    folder.mkdir()
+    (folder / "a.json").write_text(json.dumps(code_system()))
+    (folder / "b.json").write_text(json.dumps({"resourceType": "ValueSet", "status": "active", "compose": {"include": "x"}}))
+    url = f"sqlite:///{tmp_path / 'vardterm.db'}"
+    failed = CliRunner().invoke(main, ["--database-url", url, "load", "fhir", str(folder)])
+    assert failed.exit_code != 0 and "b.json" in failed.output and "Traceback" not in failed.output
+    from terminology import Database
+    assert ResourceRepository(Database(url)).search("CodeSystem")[0] == 0
+    (folder / "b.json").unlink()
+    ok = CliRunner().invoke(main, ["--database-url", url, "load", "fhir", str(folder)])
+    assert ok.exit_code == 0 and "1 new" in ok.output
