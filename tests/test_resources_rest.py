@@ -148,3 +148,20 @@ def test_cli_load_fhir_is_all_or_nothing(tmp_path):
     (folder / "b.json").unlink()
     ok = CliRunner().invoke(main, ["--database-url", url, "load", "fhir", str(folder)])
     assert ok.exit_code == 0 and "1 new" in ok.output
+
+
+def test_concept_maps_are_kept_as_r5_and_answered_in_the_wire_version(client):
+    r4 = {"resourceType": "ConceptMap", "url": "http://example.org/cm/kva-sct", "status": "active",
+          "sourceUri": "http://example.org/vs/kva", "targetUri": "http://example.org/vs/sct",
+          "group": [{"source": "urn:oid:1.2.752.116.1.3.2.1.4", "target": "http://snomed.info/sct",
+                     "element": [{"code": "NFB49", "target": [{"code": "179344006", "equivalence": "wider"}]},
+                                 {"code": "XXX00", "target": [{"equivalence": "unmatched"}]}]}]}
+    rid = client.post("/fhir/r4/ConceptMap", json=r4).json()["id"]
+    r5 = client.get(f"/fhir/r5/ConceptMap/{rid}").json()
+    assert r5["sourceScopeUri"] == "http://example.org/vs/kva"
+    elements = r5["group"][0]["element"]
+    assert elements[0]["target"][0]["relationship"] == "source-is-narrower-than-target"
+    assert elements[1]["noMap"] is True
+    back = client.get(f"/fhir/r4/ConceptMap/{rid}").json()
+    assert back["group"][0]["element"][0]["target"][0]["equivalence"] == "wider"
+    assert back["targetUri"] == "http://example.org/vs/sct"

@@ -9,7 +9,13 @@ Handled so far:
 * ``designation.additionalUse`` (R5 only) becomes the R5 cross-version extension in R4
   (``http://hl7.org/fhir/5.0/StructureDefinition/extension-ValueSet.expansion.contains.designation.additionalUse``);
 * ``TerminologyCapabilities.codeSystem.content`` (R5 only) is dropped in R4;
-* ``CapabilityStatement.fhirVersion`` is set per wire version by the caller (``FHIR_VERSIONS``).
+* ``CapabilityStatement.fhirVersion`` is set per wire version by the caller (``FHIR_VERSIONS``);
+* ``ConceptMap``: R4 ``source[x]`` / ``target[x]`` are R5 ``sourceScope[x]`` / ``targetScope[x]``; R4
+  ``target.equivalence`` is R5 ``target.relationship`` (the R4/R5 ConceptMap mapping table: equal and
+  equivalent -> equivalent, wider and subsumes -> source-is-narrower-than-target, narrower and
+  specializes -> source-is-broader-than-target, relatedto and inexact -> related-to, unmatched and
+  disjoint -> not-related-to); an R4 element whose only target is ``unmatched`` without a code is R5
+  ``noMap``; R4 ``unmapped.mode = provided`` is R5 ``use-source-code``.
 """
 
 from __future__ import annotations
@@ -23,6 +29,8 @@ _ADDITIONAL_USE = ("http://hl7.org/fhir/5.0/StructureDefinition/"
 def to_r4(resource: dict) -> dict:
     """Rewrite an R5 resource (as produced by the renderers) for the R4 wire, in place; return it."""
     kind = resource.get("resourceType")
+    if kind == "ConceptMap":
+        return _concept_map_to_r4(resource)
     if kind == "ValueSet":
         for item in _walk_contains(resource.get("expansion", {}).get("contains", [])):
             for d in item.get("designation", []):
@@ -40,6 +48,8 @@ def to_r4(resource: dict) -> dict:
 
 def from_r4(resource: dict) -> dict:
     """Rewrite an R4 resource from a request into R5, in place; return it."""
+    if resource.get("resourceType") == "ConceptMap":
+        return _concept_map_from_r4(resource)
     if resource.get("resourceType") == "Parameters":
         for p in resource.get("parameter", []):
             if isinstance(p.get("resource"), dict):
@@ -51,3 +61,58 @@ def _walk_contains(items: list):
     for item in items:
         yield item
         yield from _walk_contains(item.get("contains", []))
+
+
+_EQUIVALENCE_TO_RELATIONSHIP = {
+    "equal": "equivalent", "equivalent": "equivalent", "wider": "source-is-narrower-than-target",
+    "subsumes": "source-is-narrower-than-target", "narrower": "source-is-broader-than-target",
+    "specializes": "source-is-broader-than-target", "relatedto": "related-to", "inexact": "related-to",
+    "unmatched": "not-related-to", "disjoint": "not-related-to",
+}
+_RELATIONSHIP_TO_EQUIVALENCE = {
+    "equivalent": "equivalent", "source-is-narrower-than-target": "wider",
+    "source-is-broader-than-target": "narrower", "related-to": "relatedto", "not-related-to": "disjoint",
+}
+
+
+def _rename(d: dict, old: str, new: str) -> None:
+    for suffix in ("Uri", "Canonical"):
+        if old + suffix in d:
+            d[new + suffix] = d.pop(old + suffix)
+
+
+def _concept_map_from_r4(cm: dict) -> dict:
+    if any(k.startswith(("sourceScope", "targetScope")) for k in cm):
+        return cm  # already R5
+    _rename(cm, "source", "sourceScope")
+    _rename(cm, "target", "targetScope")
+    for group in cm.get("group", []):
+        for element in group.get("element", []):
+            targets = element.get("target", [])
+            for target in targets:
+                if "equivalence" in target:
+                    target["relationship"] = _EQUIVALENCE_TO_RELATIONSHIP.get(target.pop("equivalence"),
+                                                                              "related-to")
+            if targets and all(t.get("relationship") == "not-related-to" and "code" not in t for t in targets):
+                element.pop("target")
+                element["noMap"] = True
+        unmapped = group.get("unmapped")
+        if unmapped and unmapped.get("mode") == "provided":
+            unmapped["mode"] = "use-source-code"
+    return cm
+
+
+def _concept_map_to_r4(cm: dict) -> dict:
+    _rename(cm, "sourceScope", "source")
+    _rename(cm, "targetScope", "target")
+    for group in cm.get("group", []):
+        for element in group.get("element", []):
+            for target in element.get("target", []):
+                if "relationship" in target:
+                    target["equivalence"] = _RELATIONSHIP_TO_EQUIVALENCE.get(target.pop("relationship"), "relatedto")
+            if element.pop("noMap", False):
+                element["target"] = [{"equivalence": "unmatched"}]
+        unmapped = group.get("unmapped")
+        if unmapped and unmapped.get("mode") == "use-source-code":
+            unmapped["mode"] = "provided"
+    return cm
