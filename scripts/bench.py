@@ -54,6 +54,8 @@ class BenchOptions:
     requests: int = 2000
     concurrency: int = 8
     out: Path = Path("bench-results")
+    load: bool = True
+    """False: reuse the databases loaded by an earlier run in ``workdir``."""
 
 
 def run(opts: BenchOptions) -> list[Figure]:
@@ -63,6 +65,9 @@ def run(opts: BenchOptions) -> list[Figure]:
     figures: list[Figure] = []
     urls: dict[str, str] = {}
     for backend in opts.backends:
+        if not opts.load:
+            urls[backend] = _database_url(backend, opts)
+            continue
         url = _fresh_database(backend, opts)
         seconds, rss = _load_in_child(url, release)
         target = "<= 120 s, <= 3 GiB (intl)" if backend == "sqlite" else "<= 240 s (intl)"
@@ -95,19 +100,25 @@ def ensure_release(opts: BenchOptions) -> list[Path]:
     return [Path(p) for p in json.loads(stamp.read_text())["packages"]]
 
 
+def _database_url(backend: str, opts: BenchOptions) -> str:
+    if backend == "sqlite":
+        return f"sqlite:///{opts.workdir / 'sqlite' / 'vardterm.db'}"
+    return opts.pg_admin_url.rsplit("/", 1)[0] + "/vardterm_bench"
+
+
 def _fresh_database(backend: str, opts: BenchOptions) -> str:
     if backend == "sqlite":
         folder = opts.workdir / "sqlite"
         shutil.rmtree(folder, ignore_errors=True)
         folder.mkdir(parents=True)
-        return f"sqlite:///{folder / 'vardterm.db'}"
+        return _database_url(backend, opts)
     from sqlalchemy import create_engine
     admin = create_engine(opts.pg_admin_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text('DROP DATABASE IF EXISTS "vardterm_bench" WITH (FORCE)'))
         conn.execute(text('CREATE DATABASE "vardterm_bench"'))
     admin.dispose()
-    return opts.pg_admin_url.rsplit("/", 1)[0] + "/vardterm_bench"
+    return _database_url(backend, opts)
 
 
 def _load_child(url: str, release: list[str], queue) -> None:

@@ -296,9 +296,11 @@ def synth_verify(out: Path) -> None:
               help="Where generated data and the benchmark databases go (reused between runs).")
 @click.option("--out", default="bench-results", show_default=True, type=click.Path(path_type=Path),
               help="Folder for the JSON results.")
+@click.option("--no-load", is_flag=True,
+              help="Reuse the databases a previous run loaded in --workdir (no load figures).")
 @_domain_errors
 def bench(scale: str, backends: tuple[str, ...], pg_admin_url: str, requests: int, concurrency: int,
-          workdir: Path, out: Path) -> None:
+          workdir: Path, out: Path, no_load: bool) -> None:
     """Measure load time and memory, HTTP latency and throughput, expansion and search on synthetic data.
 
     \b
@@ -308,7 +310,7 @@ def bench(scale: str, backends: tuple[str, ...], pg_admin_url: str, requests: in
 
     run(BenchOptions(scale=_scale(scale), backends=backends or ("sqlite", "postgresql"),
                      pg_admin_url=pg_admin_url, requests=requests, concurrency=concurrency, workdir=workdir,
-                     out=out))
+                     out=out, load=not no_load))
 
 
 if __name__ == "__main__":  # pragma: no cover

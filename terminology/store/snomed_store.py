@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import itertools
 import re
+import threading
 from dataclasses import dataclass, field
 from typing import Iterable, Sequence
 
@@ -31,17 +32,33 @@ def _param(value) -> tuple[str, dict]:
 
 @dataclass(frozen=True)
 class ConceptSet:
-    """A set of concept ids as SQL: ``sql`` selects one column named ``id``; ``params`` binds it."""
+    """A set of concept ids as SQL: ``sql`` selects one column named ``id``; ``params`` binds it.
+
+    A set may also carry ``predicate``: a boolean SQL expression with ``{id}`` standing for a concept id,
+    true exactly for the members (an index probe, e.g. one closure lookup). Intersections use it to
+    filter the other side row by row instead of materialising both sides: a text search inside
+    ``<< 138875005`` then costs a probe per matching concept, not a 370k-row temporary table.
+    """
 
     sql: str
     params: dict = field(default_factory=dict, hash=False, compare=False)
     expanding: tuple[str, ...] = ()
     """Names of parameters bound to lists (``IN :name``)."""
+    predicate: str | None = None
 
     def union(self, other: "ConceptSet") -> "ConceptSet":
         return self._combine("UNION", other)
 
     def intersect(self, other: "ConceptSet") -> "ConceptSet":
+        if other.predicate is not None or self.predicate is not None:
+            driver, probe = (self, other) if other.predicate is not None else (other, self)
+            alias = f"i{next(_counter)}"
+            where = probe.predicate.replace("{id}", f"{alias}.id")
+            predicate = None
+            if driver.predicate is not None:
+                predicate = f"({driver.predicate}) AND ({probe.predicate})"
+            return ConceptSet(f"SELECT {alias}.id AS id FROM ({driver.sql}) AS {alias} WHERE {where}",
+                              {**driver.params, **probe.params}, driver.expanding + probe.expanding, predicate)
         return self._combine("INTERSECT", other)
 
     def minus(self, other: "ConceptSet") -> "ConceptSet":
@@ -90,21 +107,29 @@ class SnomedStore:
     def __init__(self, engine: Engine, dialect: str) -> None:
         self.engine = engine
         self.dialect = dialect
+        self._counts: dict[tuple[str, str], int] = {}
+        self._lock = threading.Lock()
 
     # --- concept sets ----------------------------------------------------------------------------
 
     @staticmethod
     def all_concepts(*, active_only: bool = False) -> ConceptSet:
-        return ConceptSet("SELECT id FROM concept WHERE active = 1" if active_only else "SELECT id FROM concept")
+        if active_only:
+            return ConceptSet("SELECT id FROM concept WHERE active = 1",
+                              predicate="EXISTS (SELECT 1 FROM concept WHERE id = {id} AND active = 1)")
+        return ConceptSet("SELECT id FROM concept", predicate="EXISTS (SELECT 1 FROM concept WHERE id = {id})")
 
     @staticmethod
     def descendants(concept_id: int, *, include_self: bool) -> ConceptSet:
         """Descendants of an active concept, via the closure (ECL ``<`` / ``<<``)."""
         name, params = _param(concept_id)
         sql = f"SELECT descendant_id AS id FROM closure WHERE ancestor_id = :{name}"
+        predicate = f"EXISTS (SELECT 1 FROM closure WHERE ancestor_id = :{name} AND descendant_id = {{id}})"
         if include_self:
             sql += f" UNION ALL SELECT id FROM concept WHERE id = :{name} AND active = 1"
-        return ConceptSet(sql, params)
+            predicate = (f"({predicate} OR ({{id}} = :{name} AND "
+                         f"EXISTS (SELECT 1 FROM concept WHERE id = :{name} AND active = 1)))")
+        return ConceptSet(sql, params, predicate=predicate)
 
     @staticmethod
     def refset_members(refset_id: int) -> ConceptSet:
@@ -112,7 +137,10 @@ class SnomedStore:
         name, params = _param(refset_id)
         return ConceptSet("SELECT DISTINCT m.referenced_component_id AS id FROM refset_member m "
                           f"JOIN concept c ON c.id = m.referenced_component_id "
-                          f"WHERE m.refset_id = :{name} AND m.active = 1", params)
+                          f"WHERE m.refset_id = :{name} AND m.active = 1", params,
+                          predicate=f"EXISTS (SELECT 1 FROM refset_member m WHERE m.refset_id = :{name} "
+                                    "AND m.referenced_component_id = {id} AND m.active = 1 "
+                                    "AND EXISTS (SELECT 1 FROM concept WHERE id = {id}))")
 
     @staticmethod
     def refsets() -> ConceptSet:
@@ -166,10 +194,24 @@ class SnomedStore:
                 cur.close()
 
     def count(self, s: ConceptSet) -> int:
-        return self._run(f"SELECT COUNT(*) FROM ({s.sql}) AS s", s.params, s.expanding)[0][0]
+        """Size of ``s``. Remembered per set: a version's storage never changes once published, so paging
+        through a big expansion counts it once, not once per page."""
+        names = _PARAM_NAME.findall(s.sql)
+        key = (_PARAM_NAME.sub(":?", s.sql), repr([s.params.get(n) for n in names]))
+        found = self._counts.get(key)
+        if found is None:
+            found = self._run(f"SELECT COUNT(*) FROM ({s.sql}) AS s", s.params, s.expanding)[0][0]
+            with self._lock:
+                if len(self._counts) >= 1024:
+                    self._counts.pop(next(iter(self._counts)))
+                self._counts[key] = found
+        return found
 
     def contains(self, s: ConceptSet, concept_id: int) -> bool:
         name, params = _param(concept_id)
+        if s.predicate is not None:
+            return bool(self._run(f"SELECT 1 WHERE {s.predicate.replace('{id}', ':' + name)}",
+                                  {**s.params, **params}, s.expanding))
         rows = self._run(f"SELECT 1 FROM ({s.sql}) AS s WHERE s.id = :{name}", {**s.params, **params}, s.expanding)
         return bool(rows)
 
@@ -178,17 +220,25 @@ class SnomedStore:
         """``(id, display, active)`` of a slice of ``s``, displays in the first refset of ``refsets`` that
         has one (else the FSN). Ordered by id, or by match quality to ``rank_text`` when given."""
         joins, coalesce, params = self._display_joins(refsets)
-        order = "c.id"
-        if rank_text is not None:
+        if rank_text is None:
+            # Page the ids first, then fetch displays for that page only: a page deep into a 370k-code
+            # subtree costs an index walk, not a join and sort of the whole subtree.
+            ids = f"SELECT s.id FROM ({s.sql}) AS s ORDER BY s.id{self._slice(offset, limit)}"
+            sql = (f"SELECT c.id, {coalesce}, c.active FROM ({ids}) AS p JOIN concept c ON c.id = p.id {joins} "
+                   "ORDER BY c.id")
+        else:
             order, rank_params = self._rank_order(rank_text)
             params.update(rank_params)
-        sql = (f"SELECT c.id, {coalesce}, c.active FROM ({s.sql}) AS s JOIN concept c ON c.id = s.id {joins} "
-               f"ORDER BY {order}")
-        if limit is not None:
-            sql += f" LIMIT {int(limit)} OFFSET {int(offset)}"
-        elif offset:
-            sql += f" LIMIT -1 OFFSET {int(offset)}" if self.dialect == "sqlite" else f" OFFSET {int(offset)}"
+            sql = (f"SELECT c.id, {coalesce}, c.active FROM ({s.sql}) AS s JOIN concept c ON c.id = s.id {joins} "
+                   f"ORDER BY {order}{self._slice(offset, limit)}")
         return [(r[0], r[1], bool(r[2])) for r in self._run(sql, {**s.params, **params}, s.expanding)]
+
+    def _slice(self, offset: int, limit: int | None) -> str:
+        if limit is not None:
+            return f" LIMIT {int(limit)} OFFSET {int(offset)}"
+        if offset:
+            return f" LIMIT -1 OFFSET {int(offset)}" if self.dialect == "sqlite" else f" OFFSET {int(offset)}"
+        return ""
 
     @staticmethod
     def _display_joins(refsets: Sequence[int]) -> tuple[str, str, dict]:
@@ -314,4 +364,6 @@ def _pyformat(sql: str) -> str:
     return _NAMED.sub(r"%(\1)s", sql.replace("%", "%%"))
 
 
+_PARAM_NAME = re.compile(r":(p\d+)\b")
+"""The parameter names :func:`_param` makes; the same set built twice differs only in these."""
 _NAMED = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
