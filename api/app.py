@@ -13,10 +13,12 @@ import time
 from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse
 
+import mappings
 import terminology as t
 
 from . import errors
 from .fhir.capabilities import SOFTWARE_VERSION
+from .fhir.mapping_routes import mapping_router
 from .fhir.resource_routes import resource_router
 from .fhir.routes import fhir_router
 from .settings import Settings
@@ -43,6 +45,11 @@ def create_app(settings: Settings, *, service: t.TerminologyService | None = Non
     app.include_router(fhir_router("5.0"), prefix="/fhir/r5", tags=["FHIR R5"])
     app.include_router(fhir_router("4.0"), prefix="/fhir", include_in_schema=False)
     app.state.repository = t.ResourceRepository(service.db)
+    app.state.translator = mappings.Translator(app.state.repository)
+    # Operations on ConceptMap before the REST routes, so "$translate" is never taken for an id.
+    app.include_router(mapping_router("4.0"), prefix="/fhir/r4")
+    app.include_router(mapping_router("5.0"), prefix="/fhir/r5")
+    app.include_router(mapping_router("4.0"), prefix="/fhir", include_in_schema=False)
     app.include_router(resource_router("4.0"), prefix="/fhir/r4")
     app.include_router(resource_router("5.0"), prefix="/fhir/r5")
     app.include_router(resource_router("4.0"), prefix="/fhir", include_in_schema=False)

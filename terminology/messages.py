@@ -49,6 +49,8 @@ MESSAGES: dict[str, str] = {
     "OP_INVALID_PARAM": "The value '{1}' of parameter '{0}' is not valid: {2}",
     "OP_UNKNOWN_RESOURCE": "Resource {0}/{1} is not known",
     "RESOURCE_DELETED": "Resource {0}/{1} has been deleted",
+    # $translate (no HL7 catalogue entry: the project's own)
+    "TRANSLATE_NO_MATCH": "No translation found for {0} in the concept map(s) {1}",
     "OP_UNSUPPORTED": "{0}",
     "SUBSUMES_SYSTEM_MISMATCH": "Codes from different code systems cannot be compared: '{0}' and '{1}'",
     "FHIR_VS_UNSUPPORTED": "The implicit value set '{0}' is not supported: {1}",

@@ -69,7 +69,7 @@ _EQUIVALENCE_TO_RELATIONSHIP = {
     "specializes": "source-is-broader-than-target", "relatedto": "related-to", "inexact": "related-to",
     "unmatched": "not-related-to", "disjoint": "not-related-to",
 }
-_RELATIONSHIP_TO_EQUIVALENCE = {
+RELATIONSHIP_TO_EQUIVALENCE = {
     "equivalent": "equivalent", "source-is-narrower-than-target": "wider",
     "source-is-broader-than-target": "narrower", "related-to": "relatedto", "not-related-to": "disjoint",
 }
@@ -109,7 +109,7 @@ def _concept_map_to_r4(cm: dict) -> dict:
         for element in group.get("element", []):
             for target in element.get("target", []):
                 if "relationship" in target:
-                    target["equivalence"] = _RELATIONSHIP_TO_EQUIVALENCE.get(target.pop("relationship"), "relatedto")
+                    target["equivalence"] = RELATIONSHIP_TO_EQUIVALENCE.get(target.pop("relationship"), "relatedto")
             if element.pop("noMap", False):
                 element["target"] = [{"equivalence": "unmatched"}]
         unmapped = group.get("unmapped")
