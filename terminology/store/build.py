@@ -357,6 +357,8 @@ class _Writer:
                 "languages": json.dumps(languages), "stats": json.dumps(_stats(tally))}
         self._copy("version_meta", ("key", "value"), list(meta.items()))
         t0 = time.perf_counter()
+        if self.dialect == "sqlite":
+            cur.execute("PRAGMA analysis_limit=1000")  # sampled statistics: enough for the planner, seconds less
         cur.execute("ANALYZE")
         self.raw.commit()
         if self.dialect == "sqlite":
@@ -375,8 +377,11 @@ class _Writer:
 
     def _languages(self, cur) -> dict[str, list[str]]:
         """Language codes of the descriptions in each language refset (for display language choice)."""
-        cur.execute("""SELECT l.refset_id, d.language_code, COUNT(*) FROM language_member l
-                       JOIN description d ON d.id = l.description_id GROUP BY l.refset_id, d.language_code""")
+        # The preferred terms (one per concept and refset) tell the same as every member, at a quarter of
+        # the rows.
+        cur.execute("""SELECT t.refset_id, d.language_code, COUNT(*) FROM concept_term t
+                       JOIN description d ON d.id = t.description_id WHERE t.refset_id <> 0
+                       GROUP BY t.refset_id, d.language_code""")
         out: dict[str, list[tuple[int, str]]] = {}
         for refset, lang, n in cur.fetchall():
             out.setdefault(str(refset), []).append((n, lang))
