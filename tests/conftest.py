@@ -113,3 +113,19 @@ def backend(request) -> str:
 def mini_service(mini_dbs, backend) -> TerminologyService:
     """The terminology service over the hand-made fixture, on each backend."""
     return TerminologyService(mini_dbs(backend), refresh_seconds=0)
+
+
+@pytest.fixture
+def empty_server(new_db, backend):
+    """A TestClient on the app over a fresh, empty database (each backend)."""
+    import warnings
+
+    from api import Settings, create_app
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from fastapi.testclient import TestClient
+    db = new_db(backend)
+    app = create_app(Settings(database_url=db.url.render_as_string(hide_password=False),
+                              catalog_refresh_seconds=0))
+    with TestClient(app) as client:
+        yield client

@@ -6,17 +6,11 @@ from __future__ import annotations
 import io
 import json
 import tarfile
-import warnings
 
 import pytest
 
-from api import Settings, create_app
 from codesystems import fhir_package
 from terminology import LoadError, ResourceRepository
-
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore")
-    from fastapi.testclient import TestClient
 
 
 def code_system(url="http://example.org/cs/colours", version="1.0.0", name="Colours", codes=("red", "green")):
@@ -25,12 +19,8 @@ def code_system(url="http://example.org/cs/colours", version="1.0.0", name="Colo
 
 
 @pytest.fixture
-def client(new_db, backend):
-    db = new_db(backend)
-    app = create_app(Settings(database_url=db.url.render_as_string(hide_password=False),
-                              catalog_refresh_seconds=0))
-    with TestClient(app) as c:
-        yield c
+def client(empty_server):
+    return empty_server
 
 
 @pytest.mark.parametrize("base", ["/fhir/r4", "/fhir/r5"])

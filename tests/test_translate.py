@@ -2,15 +2,8 @@
 
 from __future__ import annotations
 
-import warnings
-
 import pytest
 
-from api import Settings, create_app
-
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore")
-    from fastapi.testclient import TestClient
 
 KVA = "http://example.org/kva"
 SCT = "http://snomed.info/sct"
@@ -38,13 +31,9 @@ LOOP = {"resourceType": "ConceptMap", "url": "http://example.org/cm/loop", "stat
 
 
 @pytest.fixture
-def client(new_db, backend):
-    db = new_db(backend)
-    app = create_app(Settings(database_url=db.url.render_as_string(hide_password=False),
-                              catalog_refresh_seconds=0))
-    with TestClient(app) as c:
-        assert c.post("/fhir/r5/ConceptMap", json=MAP).status_code == 201
-        yield c
+def client(empty_server):
+    assert empty_server.post("/fhir/r5/ConceptMap", json=MAP).status_code == 201
+    return empty_server
 
 
 def _matches(body: dict) -> tuple[bool, list[dict]]:
