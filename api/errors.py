@@ -25,12 +25,16 @@ MESSAGE_ID_URL = "http://hl7.org/fhir/StructureDefinition/operationoutcome-messa
 ERROR_TABLE: tuple[tuple[type[t.TerminologyError], int, str], ...] = (
     (t.InvalidCode, 400, "code-invalid"),
     (t.InvalidEcl, 400, "invalid"),
+    (t.CircularReference, 400, "processing"),
+    (t.InvalidValueSet, 400, "invalid"),
+    (t.VersionCheckFailed, 400, "exception"),
     (t.VersionConflict, 412, "conflict"),
     (t.InvalidRequest, 400, "invalid"),
     (t.UnknownCode, 404, "not-found"),
     (t.UnknownCodeSystem, 404, "not-found"),
     (t.UnknownCodeSystemVersion, 404, "not-found"),
     (t.UnknownValueSet, 404, "not-found"),
+    (t.MissingSupplement, 404, "not-found"),
     (t.ResourceGone, 410, "deleted"),
     (t.UnknownResource, 404, "not-found"),
     (t.NotFound, 404, "not-found"),
@@ -50,10 +54,15 @@ def status_and_code(exc: t.TerminologyError) -> tuple[int, str]:
     raise AssertionError("TerminologyError is the last row")  # pragma: no cover
 
 
+TX_ISSUE_TYPE = "http://hl7.org/fhir/tools/CodeSystem/tx-issue-type"
+
+
 def outcome(text: str, *, code: str, severity: str = "error", message_id: str | None = None,
-            expression: str | None = None) -> dict:
-    """An OperationOutcome with one issue."""
+            expression: str | None = None, tx_code: str | None = None) -> dict:
+    """An OperationOutcome with one issue (``tx_code``: its tx-issue-type as ``details.coding``)."""
     issue: dict = {"severity": severity, "code": code, "details": {"text": text}}
+    if tx_code:
+        issue["details"] = {"coding": [{"system": TX_ISSUE_TYPE, "code": tx_code}], "text": text}
     if message_id and message_id != "OP_UNSUPPORTED":
         issue["extension"] = [{"url": MESSAGE_ID_URL, "valueString": message_id}]
     if expression:
@@ -71,7 +80,8 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(t.TerminologyError)
     async def _domain(request: Request, exc: t.TerminologyError):
         status, code = status_and_code(exc)
-        body = outcome(exc.text, code=code, message_id=exc.message_id, expression=exc.expression)
+        body = outcome(exc.text, code=code, message_id=exc.message_id, expression=exc.expression,
+                       tx_code=exc.tx_code)
         return fhir_response(body, _fhir_version(request), status=status)
 
     @app.exception_handler(RequestValidationError)

@@ -5,9 +5,10 @@ private (STYLE.md principle 1).
 """
 
 from . import snomed
-from .errors import (InvalidCode, InvalidEcl, InvalidRequest, LoadError, NotFound, ResourceGone, StoreError, TerminologyError,
-                     TooCostly, UnknownCode, UnknownCodeSystem, UnknownCodeSystemVersion, UnknownResource,
-                     UnknownValueSet, Unsupported, VersionConflict)
+from .errors import (CircularReference, InvalidCode, InvalidEcl, InvalidRequest, InvalidValueSet, LoadError,
+                     MissingSupplement, NotFound, ResourceGone, StoreError, TerminologyError, TooCostly, UnknownCode,
+                     UnknownCodeSystem, UnknownCodeSystemVersion, UnknownResource, UnknownValueSet, Unsupported,
+                     VersionCheckFailed, VersionConflict)
 from .messages import MESSAGES, format_message
 from .model import (CodeSystemVersion, Coding, Designation, Expansion, ExpansionItem, ExpansionParameter, Issue,
                     LookupResult, Property, SubsumesOutcome, ValidateResult)
@@ -17,6 +18,7 @@ from .service import TerminologyService
 from .store import Database, default_sqlite_url
 
 __all__ = [
+    "CircularReference", "InvalidValueSet", "MissingSupplement", "VersionCheckFailed",
     "CodeSystemVersion", "Coding", "Database", "Designation", "ExpandRequest", "Expansion", "ExpansionItem",
     "ExpansionParameter", "RESOURCE_TYPES", "ResourceRepository", "Saved", "InvalidCode", "InvalidEcl", "InvalidRequest", "Issue", "LoadError", "LookupRequest",
     "LookupResult", "MESSAGES", "NotFound", "Property", "ResourceGone", "StoreError", "SubsumesOutcome", "SubsumesRequest",

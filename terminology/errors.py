@@ -10,12 +10,16 @@ For ``$validate-code`` a code that is not found is a *result* (``result=false``)
     ├── InvalidRequest            the request is malformed (parameters missing, conflicting, bad values)
     │   ├── InvalidCode           a code that cannot exist in the system (e.g. not an SCTID)
     │   ├── InvalidEcl            an ECL expression does not parse or is semantically wrong
+    │   ├── InvalidValueSet       a value set definition that cannot be expanded (e.g. a broken filter)
+    │   │   └── CircularReference a value set includes itself through its imports
+    │   ├── VersionCheckFailed    a version rule of the request (check-system-version) is not met
     │   └── VersionConflict       an update names a version that is no longer current (If-Match)
     ├── NotFound                  something the request names is not there
     │   ├── UnknownCodeSystem
     │   ├── UnknownCodeSystemVersion
     │   ├── UnknownCode
     │   ├── UnknownValueSet
+    │   ├── MissingSupplement     a required code system supplement is not available
     │   ├── UnknownResource
     │   └── ResourceGone      the resource was deleted
     ├── Unsupported               valid, but this server does not do it
@@ -24,7 +28,9 @@ For ``$validate-code`` a code that is not found is a *result* (``result=false``)
     └── StoreError                the database is not usable (schema mismatch, not initialised)
 
 Each error carries a message id from :mod:`terminology.messages` and its arguments, so the wire text is
-the catalogue text and the message id can travel as the OperationOutcome ``message-id`` extension.
+the catalogue text and the message id can travel as the OperationOutcome ``message-id`` extension. An
+error may also carry ``tx_code``, a code of http://hl7.org/fhir/tools/CodeSystem/tx-issue-type (the
+``details.coding`` the HL7 terminology tests expect, e.g. ``not-found``, ``vs-invalid``).
 """
 
 from __future__ import annotations
@@ -36,14 +42,17 @@ class TerminologyError(Exception):
     """Base of all domain errors: a message id, its arguments, and the rendered text."""
 
     message_id: str = "OP_UNSUPPORTED"
+    tx_code: str | None = None
 
     def __init__(self, message_id: str | None = None, *args: object, text: str | None = None,
-                 expression: str | None = None) -> None:
+                 expression: str | None = None, tx_code: str | None = None) -> None:
         if message_id is not None:
             self.message_id = message_id
         self.args_ = args
         self.text = text if text is not None else format_message(self.message_id, *args)
         self.expression = expression
+        if tx_code is not None:
+            self.tx_code = tx_code
         super().__init__(self.text)
 
     @classmethod
@@ -62,6 +71,18 @@ class InvalidCode(InvalidRequest):
 
 class InvalidEcl(InvalidRequest):
     """An ECL expression that does not parse, or refers to something that cannot be evaluated."""
+
+
+class InvalidValueSet(InvalidRequest):
+    """A value set definition that cannot be expanded, such as a filter without a value."""
+
+
+class CircularReference(InvalidValueSet):
+    """A value set imports (or excludes) itself, directly or through other value sets."""
+
+
+class VersionCheckFailed(InvalidRequest):
+    """The version of a code system used is not the one a ``check-system-version`` parameter requires."""
 
 
 class VersionConflict(InvalidRequest):
@@ -86,6 +107,10 @@ class UnknownCode(NotFound):
 
 class UnknownValueSet(NotFound):
     """No value set with that URL is known (explicit or implicit)."""
+
+
+class MissingSupplement(NotFound):
+    """A code system supplement the request or the value set requires is not available."""
 
 
 class UnknownResource(NotFound):

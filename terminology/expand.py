@@ -47,14 +47,15 @@ def expand(ed: Edition, ivs: ImplicitValueSet, req: ExpandRequest, *, max_size: 
             rank = req.filter
     total = ed.store.count(members)
     limit = req.max_size if req.max_size is not None else max_size
-    if req.count is None and total - req.offset > limit:
+    offset = req.offset or 0
+    if req.count is None and total - offset > limit:
         raise TooCostly("VALUESET_TOO_COSTLY", ivs.url, limit)
     refsets = ed.display_refsets(req.display_language)
-    rows = ed.store.page(members, refsets=refsets, offset=req.offset, limit=req.count, rank_text=rank)
+    rows = ed.store.page(members, refsets=refsets, offset=offset, limit=req.count, rank_text=rank)
     items = tuple(ExpansionItem(system=snomed.SYSTEM, code=str(cid), display=display, inactive=not active,
                                 designations=ed.designations(cid) if req.include_designations else ())
                   for cid, display, active in rows)
-    return Expansion(url=ivs.url, total=total, offset=req.offset, items=items,
+    return Expansion(url=ivs.url, total=total, offset=offset, items=items,
                      parameters=tuple(_parameters(ed, req)), unclosed=True)
 
 

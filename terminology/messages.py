@@ -55,6 +55,24 @@ MESSAGES: dict[str, str] = {
     "SUBSUMES_SYSTEM_MISMATCH": "Codes from different code systems cannot be compared: '{0}' and '{1}'",
     "FHIR_VS_UNSUPPORTED": "The implicit value set '{0}' is not supported: {1}",
     "REQUEST_NOT_PARSEABLE": "The request could not be read: {0}",
+    # value sets on FHIR resources ($expand over CodeSystem / ValueSet resources)
+    "UNKNOWN_CODESYSTEM_EXP": "A definition for CodeSystem '{0}' could not be found, so the value set cannot be expanded",
+    "UNKNOWN_CODESYSTEM_VERSION_EXP": (
+        "A definition for CodeSystem '{0}' version '{1}' could not be found, so the value set cannot be expanded. "
+        "Valid versions: {2}"
+    ),
+    "VALUESET_VERSION_CHECK": (
+        "The version '{0}' is not allowed for system '{1}': required to be '{2}' by a version-check parameter"
+    ),
+    "VALUESET_SUPPLEMENT_MISSING": "Required supplement not found: {0}",
+    "VALUESET_CIRCULAR_REFERENCE": "Found a circularity pointing to {0} processing ValueSet with pathway [{1}]",
+    "VS_EXP_IMPORT_UNK_PINNED": "Unable to find included value set '{0}' version '{1}'",
+    "UNABLE_TO_HANDLE_SYSTEM_FILTER_WITH_NO_VALUE": "The system {0} filter with property = {1}, op = {2} has no value",
+    "FILTER_NOT_UNDERSTOOD": "The filter \"{0} {1} {2}\" was not understood in the context of {3}",
+    "CODESYSTEM_NOT_ENUMERABLE": "The code system {0} has a grammar, and cannot be enumerated directly",
+    "VALUESET_IMPORT_NO_SYSTEM": "The value set include has neither a system nor a value set",
+    "REGEX_INVALID": "The regular expression '{0}' is not valid: {1}",
+    "REGEX_TOO_COSTLY": "The regular expression '{0}' took too long to evaluate",
 }
 
 

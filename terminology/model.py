@@ -114,6 +114,10 @@ class Designation:
     additional_use: tuple[Coding, ...] = ()
     contexts: tuple[tuple[str, str], ...] = ()
     """SNOMED CT: ``(language refset id, acceptability id)`` for each language refset holding the term."""
+    extensions: tuple[dict, ...] = ()
+    """FHIR extensions of the designation (e.g. ``coding-sctdescid``), passed through to answers."""
+    source: str | None = None
+    """Canonical of the code system supplement the designation comes from (``$lookup`` ``source`` part)."""
 
 
 @dataclass(frozen=True)
@@ -139,6 +143,9 @@ class LookupResult:
     designations: tuple[Designation, ...]
     properties: tuple[Property, ...]
     abstract: bool = False
+    definition: str | None = None
+    used_supplements: tuple[str, ...] = ()
+    """Canonicals (``url|version``) of the supplements applied (``used-supplement``)."""
 
 
 @dataclass(frozen=True)
@@ -169,6 +176,13 @@ class ExpansionItem:
     version: str | None = None
     inactive: bool = False
     designations: tuple[Designation, ...] = ()
+    abstract: bool = False
+    """``notSelectable`` concepts (``contains.abstract``)."""
+    properties: tuple[Property, ...] = ()
+    extensions: tuple[dict, ...] = ()
+    """FHIR extensions passed through to ``contains.extension`` (rendering hints, deprecation flags)."""
+    contains: tuple["ExpansionItem", ...] = ()
+    """Nested items of a hierarchical expansion."""
 
 
 @dataclass(frozen=True)
@@ -182,13 +196,18 @@ class ExpansionParameter:
 class Expansion:
     url: str | None
     total: int | None
-    offset: int
+    offset: int | None
     items: tuple[ExpansionItem, ...]
     parameters: tuple[ExpansionParameter, ...]
     unclosed: bool = False
     """True for expansions of a grammar-based code system (SNOMED CT), flagged ``valueset-unclosed``."""
     name: str | None = None
     title: str | None = None
+    value_set: dict | None = None
+    """The expanded ValueSet resource (R5 JSON), whose metadata the answer repeats; None for implicit ones."""
+    property_defs: tuple[tuple[str, str | None], ...] = ()
+    """``expansion.property``: (code, uri) of every property used in ``contains``."""
+    unclosed_reason: str | None = None
 
 
 SubsumesOutcome = Literal["equivalent", "subsumes", "subsumed-by", "not-subsumed"]

@@ -19,6 +19,12 @@ class LookupRequest:
     display_language: str | None = None
     properties: tuple[str, ...] = ()
     """Property codes to return; empty means the server's default set."""
+    resources: tuple[dict, ...] = ()
+    """CodeSystem / ValueSet resources sent with the request (``tx-resource``), used for this request only."""
+    use_supplements: tuple[str, ...] = ()
+    """``useSupplement``: canonicals of code system supplements to apply."""
+    fhir_version: str = "5.0.0"
+    """FHIR version of the wire, for the version of the FHIR core resources the server ships."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -55,15 +61,40 @@ class SubsumesRequest:
 class ExpandRequest:
     """``ValueSet/$expand`` (http://hl7.org/fhir/OperationDefinition/ValueSet-expand)."""
 
-    url: str
+    url: str | None = None
+    """Canonical URL of the value set (``url|version`` accepted); None when ``value_set`` is given."""
     value_set_version: str | None = None
     system_version: str | None = None
     """A version for the SNOMED CT edition when the URL does not name one (``system-version``)."""
     filter: str | None = None
     count: int | None = None
-    offset: int = 0
-    active_only: bool = False
+    offset: int | None = None
+    """``offset``; None when not given (then 0, and not echoed)."""
+    active_only: bool | None = None
+    """``activeOnly``; None when the request does not say (the parameter is then not echoed)."""
     display_language: str | None = None
-    include_designations: bool = False
+    include_designations: bool | None = None
     max_size: int | None = None
     """Per-request too-costly threshold (``X-TOO-COSTLY-THRESHOLD``); None uses the server's limit."""
+    value_set: dict | None = None
+    """An inline ValueSet resource (the ``valueSet`` parameter), expanded instead of ``url``."""
+    resources: tuple[dict, ...] = ()
+    """CodeSystem / ValueSet resources sent with the request (``tx-resource``), used for this request only."""
+    exclude_nested: bool | None = None
+    """``excludeNested``: a flat list even for hierarchical code systems (None: not given, nested)."""
+    include_definition: bool | None = None
+    properties: tuple[str, ...] = ()
+    """``property``: concept properties to return in ``contains.property``."""
+    designations: tuple[str, ...] = ()
+    """``designation``: ``system|code`` of designation uses, or ``urn:ietf:bcp:47|lang`` for languages."""
+    use_supplements: tuple[str, ...] = ()
+    system_versions: tuple[str, ...] = ()
+    """``system-version``: ``system|version`` used when a value set names no version."""
+    check_system_versions: tuple[str, ...] = ()
+    """``check-system-version``: ``system|version-pattern`` the versions used must match."""
+    force_system_versions: tuple[str, ...] = ()
+    """``force-system-version``: ``system|version`` used whatever the value set says."""
+    default_value_set_versions: tuple[str, ...] = ()
+    """``default-valueset-version``: ``valueset|version`` for imports that name no version."""
+    fhir_version: str = "5.0.0"
+    """FHIR version of the wire, for the version of the FHIR core resources the server ships."""

@@ -13,10 +13,12 @@ import time
 from dataclasses import replace
 
 from . import editions, expand as expand_mod, implicit, lookup as lookup_mod, snomed, validate as validate_mod
+from . import valuesets
 from .edition import Edition
 from .errors import InvalidRequest, UnknownCodeSystem, UnknownCodeSystemVersion, UnknownValueSet
 from .messages import format_message
 from .model import CodeSystemVersion, Expansion, Issue, LookupResult, SubsumesOutcome, ValidateResult
+from .providers import SnomedProvider
 from .requests import ExpandRequest, LookupRequest, SubsumesRequest, ValidateCodeRequest
 from .store import Database, SnomedStore
 
@@ -25,8 +27,11 @@ class TerminologyService:
     """Answers the FHIR terminology operations from a :class:`~terminology.store.Database`."""
 
     def __init__(self, db: Database, *, default_language: str = "en", default_edition: str | None = None,
-                 max_expansion: int = 100_000, refresh_seconds: float = 1.0) -> None:
+                 max_expansion: int = 100_000, refresh_seconds: float = 1.0,
+                 repository: valuesets.ResourceSource | None = None) -> None:
         self.db = db
+        self.repository = repository
+        """Where CodeSystem / ValueSet resources kept by the server are found (None: only the request's)."""
         self.default_language = default_language
         self.default_edition = default_edition
         self.max_expansion = max_expansion
@@ -81,6 +86,9 @@ class TerminologyService:
 
     def lookup(self, req: LookupRequest) -> LookupResult:
         """``CodeSystem/$lookup``. Raises UnknownCodeSystem(Version) or UnknownCode."""
+        if req.system != snomed.SYSTEM:
+            return valuesets.lookup_code(self.resolution(req.resources, fhir_version=req.fhir_version), req,
+                                         default_language=self.default_language)
         ed = self._edition_for(req.system, req.version)
         return lookup_mod.lookup(ed, req.code, display_language=req.display_language, properties=req.properties)
 
@@ -161,15 +169,40 @@ class TerminologyService:
         return "not-subsumed"
 
     def expand(self, req: ExpandRequest) -> Expansion:
-        """``ValueSet/$expand`` of a SNOMED CT implicit value set."""
-        if req.count is not None and req.count < 0 or req.offset < 0:
+        """``ValueSet/$expand``: SNOMED CT implicit value sets on the store's fast path; every other value set
+        (``url`` or an inline ``valueSet``) by evaluating its definition (:mod:`terminology.valuesets`)."""
+        if req.count is not None and req.count < 0 or (req.offset or 0) < 0:
             raise InvalidRequest("OP_INVALID_PARAM", "count/offset", f"{req.count}/{req.offset}",
                                  "must not be negative")
-        if not implicit.is_implicit(req.url):
-            raise UnknownValueSet("Unable_to_resolve_value_Set_", req.url)
+        if req.value_set is not None or not req.url or not implicit.is_implicit(req.url):
+            if req.value_set is None and not req.url:
+                raise InvalidRequest("OP_MISSING_PARAM", "url", "$expand")
+            rules = valuesets.VersionRules.from_canonicals(
+                defaults=req.system_versions, checks=req.check_system_versions, forced=req.force_system_versions,
+                value_set_defaults=req.default_value_set_versions)
+            ctx = self.resolution(req.resources, rules=rules, fhir_version=req.fhir_version,
+                                  display_language=req.display_language)
+            return valuesets.expand_value_set(ctx, req, max_size=self.max_expansion,
+                                              default_language=self.default_language)
         ivs = implicit.parse(req.url)
         ed = self.edition(ivs.version or req.system_version)
         return expand_mod.expand(ed, ivs, req, max_size=self.max_expansion)
+
+
+    def resolution(self, resources: tuple[dict, ...] = (), *, rules: valuesets.VersionRules | None = None,
+                   fhir_version: str = "5.0.0", display_language: str | None = None) -> valuesets.ResolutionContext:
+        """A per-request :class:`~terminology.valuesets.ResolutionContext`: the request's resources, then the
+        repository, then the loaded SNOMED CT editions."""
+        def builtin(url: str, version: str | None):
+            if url != snomed.SYSTEM:
+                return None
+            try:
+                ed = self.edition(version)
+            except (UnknownCodeSystem, UnknownCodeSystemVersion):
+                return None
+            return SnomedProvider(ed, max_codes=self.max_expansion, display_language=display_language)
+        return valuesets.ResolutionContext(resources=resources, repository=self.repository, builtin=builtin,
+                                           rules=rules, fhir_version=fhir_version)
 
 
 def _unknown_system_result(req: ValidateCodeRequest, exc: Exception) -> ValidateResult:

@@ -15,7 +15,14 @@ Handled so far:
   equivalent -> equivalent, wider and subsumes -> source-is-narrower-than-target, narrower and
   specializes -> source-is-broader-than-target, relatedto and inexact -> related-to, unmatched and
   disjoint -> not-related-to); an R4 element whose only target is ``unmatched`` without a code is R5
-  ``noMap``; R4 ``unmapped.mode = provided`` is R5 ``use-source-code``.
+  ``noMap``; R4 ``unmapped.mode = provided`` is R5 ``use-source-code``;
+* ``ValueSet.expansion.property`` and ``expansion.contains.property`` (R5 only) become the R5 cross-version
+  extensions ``extension-ValueSet.expansion.property`` / ``...expansion.contains.property`` in R4 (FHIR R5
+  "R4/R5 differences" and the IG's r4.html for terminology servers);
+* the R5 filter operators ``child-of`` and ``descendent-leaf`` travel in R4 as the extension
+  ``extension-ValueSet.compose.include.filter.op`` on ``filter._op``; R5 ``versionAlgorithm[x]`` as
+  ``extension-CanonicalResource.versionAlgorithm``; other R5-only canonical elements (``copyrightLabel``...)
+  are dropped from R4 answers.
 """
 
 from __future__ import annotations
@@ -24,6 +31,13 @@ FHIR_VERSIONS = {"4.0": "4.0.1", "5.0": "5.0.0"}
 
 _ADDITIONAL_USE = ("http://hl7.org/fhir/5.0/StructureDefinition/"
                    "extension-ValueSet.expansion.contains.designation.additionalUse")
+_XV = "http://hl7.org/fhir/5.0/StructureDefinition/extension-"
+_EXPANSION_PROPERTY = _XV + "ValueSet.expansion.property"
+_CONTAINS_PROPERTY = _XV + "ValueSet.expansion.contains.property"
+_FILTER_OP = _XV + "ValueSet.compose.include.filter.op"
+_VERSION_ALGORITHM = _XV + "CanonicalResource.versionAlgorithm"
+_R5_ONLY_CANONICAL = ("copyrightLabel", "approvalDate", "lastReviewDate", "effectivePeriod", "topic", "author",
+                      "editor", "reviewer", "endorser", "relatedArtifact")
 
 
 def to_r4(resource: dict) -> dict:
@@ -32,10 +46,23 @@ def to_r4(resource: dict) -> dict:
     if kind == "ConceptMap":
         return _concept_map_to_r4(resource)
     if kind == "ValueSet":
-        for item in _walk_contains(resource.get("expansion", {}).get("contains", [])):
+        _canonical_to_r4(resource)
+        resource.pop("scope", None)
+        expansion = resource.get("expansion", {})
+        for prop in expansion.pop("property", []):
+            expansion.setdefault("extension", []).append(
+                {"url": _EXPANSION_PROPERTY, "extension": [{"url": k, ("valueCode" if k == "code" else "valueUri"): v}
+                                                           for k, v in prop.items() if k in ("code", "uri")]})
+        for item in _walk_contains(expansion.get("contains", [])):
             for d in item.get("designation", []):
                 for coding in d.pop("additionalUse", []):
                     d.setdefault("extension", []).append({"url": _ADDITIONAL_USE, "valueCoding": coding})
+            for prop in item.pop("property", []):
+                parts = [{"url": "code", "valueCode": prop.get("code")}]
+                parts += [{"url": "value", k: v} for k, v in prop.items() if k.startswith("value")]
+                item.setdefault("extension", []).append({"url": _CONTAINS_PROPERTY, "extension": parts})
+    elif kind == "CodeSystem":
+        _canonical_to_r4(resource)
     elif kind == "TerminologyCapabilities":
         for cs in resource.get("codeSystem", []):
             cs.pop("content", None)
@@ -50,11 +77,46 @@ def from_r4(resource: dict) -> dict:
     """Rewrite an R4 resource from a request into R5, in place; return it."""
     if resource.get("resourceType") == "ConceptMap":
         return _concept_map_from_r4(resource)
+    if resource.get("resourceType") in ("CodeSystem", "ValueSet"):
+        _version_algorithm_from_r4(resource)
+    if resource.get("resourceType") == "ValueSet":
+        for part in ("include", "exclude"):
+            for inc in (resource.get("compose") or {}).get(part, []):
+                for f in inc.get("filter", []):
+                    holder = f.get("_op")
+                    if isinstance(holder, dict):
+                        ops = [e.get("valueCode") for e in holder.get("extension", []) if e.get("url") == _FILTER_OP]
+                        if ops and ops[0]:
+                            f["op"] = ops[0]
+                            f.pop("_op")
+        for contained in resource.get("contained", []):
+            if isinstance(contained, dict):
+                from_r4(contained)
     if resource.get("resourceType") == "Parameters":
         for p in resource.get("parameter", []):
             if isinstance(p.get("resource"), dict):
                 from_r4(p["resource"])
     return resource
+
+
+def _canonical_to_r4(resource: dict) -> None:
+    for key in [k for k in resource if k.startswith("versionAlgorithm")]:
+        resource.setdefault("extension", []).append({"url": _VERSION_ALGORITHM,
+                                                     "value" + key[len("versionAlgorithm"):]: resource.pop(key)})
+    for key in _R5_ONLY_CANONICAL:
+        resource.pop(key, None)
+        resource.pop("_" + key, None)
+
+
+def _version_algorithm_from_r4(resource: dict) -> None:
+    extensions = resource.get("extension", [])
+    for ext in [e for e in extensions if isinstance(e, dict) and e.get("url") == _VERSION_ALGORITHM]:
+        value = next(((k, v) for k, v in ext.items() if k.startswith("value")), None)
+        if value:
+            resource["versionAlgorithm" + value[0][len("value"):]] = value[1]
+        extensions.remove(ext)
+    if "extension" in resource and not extensions:
+        resource.pop("extension")
 
 
 def _walk_contains(items: list):

@@ -49,14 +49,19 @@ def coding(c: t.Coding) -> dict:
 
 def lookup(r: t.LookupResult) -> dict:
     """``CodeSystem/$lookup`` output Parameters."""
-    params: list[dict] = [
-        {"name": "name", "valueString": r.name},
-        {"name": "version", "valueString": r.version},
-        {"name": "display", "valueString": r.display},
+    params: list[dict] = [{"name": "name", "valueString": r.name}]
+    if r.version:
+        params.append({"name": "version", "valueString": r.version})
+    if r.display:
+        params.append({"name": "display", "valueString": r.display})
+    params += [
         {"name": "system", "valueUri": r.system},
         {"name": "code", "valueCode": r.code},
         {"name": "abstract", "valueBoolean": r.abstract},
     ]
+    if r.definition:
+        params.append({"name": "definition", "valueString": r.definition})
+    params += [{"name": "used-supplement", "valueCanonical": s} for s in r.used_supplements]
     params += [{"name": "designation", **designation_parts(d)} for d in r.designations]
     params += [{"name": "property", "part": property_parts(p)} for p in r.properties]
     return {"resourceType": "Parameters", "parameter": params}
@@ -68,6 +73,8 @@ def designation_parts(d: t.Designation) -> dict:
         parts.append({"name": "language", "valueCode": d.language})
     if d.use:
         parts.append({"name": "use", "valueCoding": coding(d.use)})
+    if d.source:
+        parts.append({"name": "source", "valueCanonical": d.source})
     parts.append({"name": "value", "valueString": d.value})
     out: dict = {"part": parts}
     if d.contexts:
@@ -92,7 +99,7 @@ def property_parts(p: t.Property) -> list[dict]:
         parts.append({"name": "code-display", "valueString": p.code_display})
     if p.description:
         parts.append({"name": "description", "valueString": p.description})
-    parts.append({"name": "value", **_value(p.kind, p.value)})
+    parts.append({"name": "value", **property_value(p)})
     return parts
 
 
@@ -148,22 +155,39 @@ def subsumes(outcome: str) -> dict:
 
 
 def expansion(e: t.Expansion) -> dict:
-    """``ValueSet/$expand`` output: a ValueSet with its expansion (contains as a flat list)."""
+    """``ValueSet/$expand`` output: the value set's metadata with its expansion.
+
+    For value sets defined by a resource the answer repeats the resource (without ``compose``, ``contained``
+    and narrative, as tx.fhir.org does), declares the properties used in ``expansion.property`` and nests
+    ``contains`` for hierarchical expansions.
+    """
     exp: dict = {
         "identifier": f"urn:uuid:{uuid.uuid4()}",
         "timestamp": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
+    extensions = []
     if e.unclosed:
-        exp["extension"] = [{"url": UNCLOSED, "valueBoolean": True}]
+        extensions.append({"url": UNCLOSED, "valueBoolean": True})
+    if e.unclosed_reason:
+        extensions.append({"url": UNCLOSED + "-reason", "valueString": e.unclosed_reason})
+    if extensions:
+        exp["extension"] = extensions
     if e.total is not None:
         exp["total"] = e.total
-    if e.offset:
+    if e.offset is not None and (e.offset or e.value_set is not None):
         exp["offset"] = e.offset
     exp["parameter"] = [{"name": p.name, **_value(p.kind, p.value)} for p in e.parameters]
+    if e.property_defs:
+        exp["property"] = [{"code": code, **({"uri": uri} if uri else {})} for code, uri in e.property_defs]
     contains = [_contains(i) for i in e.items]
     if contains:
         exp["contains"] = contains
-    vs: dict = {"resourceType": "ValueSet", "status": "active"}
+    if e.value_set is not None:
+        vs = {k: v for k, v in e.value_set.items() if k not in _NOT_REPEATED}
+        vs["resourceType"] = "ValueSet"
+        vs["expansion"] = exp
+        return vs
+    vs = {"resourceType": "ValueSet", "status": "active"}
     if e.url:
         vs["url"] = e.url
     if e.name:
@@ -174,21 +198,41 @@ def expansion(e: t.Expansion) -> dict:
     return vs
 
 
+_NOT_REPEATED = ("compose", "contained", "expansion", "text", "meta", "description", "purpose", "copyright")
+
+
 def _contains(i: t.ExpansionItem) -> dict:
     out: dict = {"system": i.system, "code": i.code}
+    if i.extensions:
+        out["extension"] = list(i.extensions)
     if i.version:
         out["version"] = i.version
+    if i.abstract:
+        out["abstract"] = True
     if i.inactive:
         out["inactive"] = True
     if i.display is not None:
         out["display"] = i.display
     if i.designations:
         out["designation"] = [_contains_designation(d) for d in i.designations]
+    if i.properties:
+        out["property"] = [{"code": p.code, **property_value(p)} for p in i.properties]
+    if i.contains:
+        out["contains"] = [_contains(c) for c in i.contains]
     return out
+
+
+def property_value(p: t.Property) -> dict:
+    """The ``value[x]`` of a property (a Coding value rendered as a Coding)."""
+    if isinstance(p.value, t.Coding):
+        return {"valueCoding": coding(p.value)}
+    return _value(p.kind, p.value)
 
 
 def _contains_designation(d: t.Designation) -> dict:
     out: dict = {}
+    if d.extensions:
+        out["extension"] = list(d.extensions)
     if d.language:
         out["language"] = d.language
     if d.use:
@@ -197,5 +241,5 @@ def _contains_designation(d: t.Designation) -> dict:
         out["additionalUse"] = [coding(c) for c in d.additional_use]
     out["value"] = d.value
     if d.contexts:
-        out["extension"] = [_use_context(refset, acc, d.use) for refset, acc in d.contexts]
+        out["extension"] = out.get("extension", []) + [_use_context(refset, acc, d.use) for refset, acc in d.contexts]
     return out

@@ -1,0 +1,281 @@
+"""``ValueSet/$expand`` over ValueSet and CodeSystem resources.
+
+Source: FHIR R5 OperationDefinition ValueSet-expand (http://hl7.org/fhir/OperationDefinition/ValueSet-expand)
+and the HL7 terminology ecosystem tests, which pin down what tx.fhir.org answers:
+
+* parameters: ``filter`` (every word must start a word of the display or of a designation), ``count`` /
+  ``offset`` (a flat page; ``total`` counts everything), ``activeOnly``, ``includeDesignations``,
+  ``designation`` (``urn:ietf:bcp:47|lang`` or ``system|code`` of a use), ``property``, ``displayLanguage``
+  (see :mod:`.languages`), ``excludeNested``, ``useSupplement``, and the version parameters (see
+  :mod:`.context`);
+* the expansion repeats the value set's metadata, echoes the parameters it was given and reports
+  ``used-codesystem`` / ``used-valueset`` / ``used-supplement``, ``warning-draft`` / ``-experimental`` /
+  ``-deprecated`` / ``-withdrawn``, and for fragments ``used-fragment`` with the ``valueset-unclosed``
+  extensions;
+* concepts of a hierarchical code system that come from a whole-system include or a filter are nested
+  under their nearest ancestor in the expansion (unless ``excludeNested``, paging, or a text filter on a
+  whole-system include); listed codes stay flat;
+* ``contains`` carries ``abstract`` (notSelectable), ``inactive``, the ``status`` property, the properties
+  implied by concept extensions (``order``, ``label``, ``weight``), the requested properties, and the
+  rendering / deprecation extensions of the concept; ``expansion.property`` declares each property used;
+* an expansion with more concepts than the limit and no ``count`` is refused as too costly
+  (``VALUESET_TOO_COSTLY``; the limit is the server's, or ``X-TOO-COSTLY-THRESHOLD``).
+"""
+
+from __future__ import annotations
+
+from ..errors import TooCostly
+from ..model import Designation, Expansion, ExpansionItem, ExpansionParameter, Property
+from ..providers.base import CONCEPT_PROPERTIES, canonical
+from ..requests import ExpandRequest
+from ..text import fold
+from . import languages
+from .compose import ComposeEvaluator, Entry, Usage, expansion_parameters
+from .context import ResolutionContext
+from .versions import split_canonical
+
+SD = "http://hl7.org/fhir/StructureDefinition/"
+BCP47 = "urn:ietf:bcp:47"
+STANDARD_PROPERTY_URIS = {"status": CONCEPT_PROPERTIES + "#status", "definition": CONCEPT_PROPERTIES + "#definition",
+                          "order": CONCEPT_PROPERTIES + "#order", "label": CONCEPT_PROPERTIES + "#label",
+                          "weight": CONCEPT_PROPERTIES + "#itemWeight", "inactive": CONCEPT_PROPERTIES + "#inactive",
+                          "parent": CONCEPT_PROPERTIES + "#parent", "child": CONCEPT_PROPERTIES + "#child"}
+VALUE_SET_CONCEPT_EXTENSIONS = (SD + "valueset-deprecated", SD + "valueset-concept-definition",
+                                SD + "rendering-style", SD + "rendering-xhtml",
+                                SD + "structuredefinition-standards-status")
+"""Extensions of ``compose.include.concept`` copied to ``contains.extension``."""
+_VS_ANNOTATIONS = {SD + "valueset-conceptOrder": ("order", "decimal", "valueInteger"),
+                   SD + "valueset-label": ("label", "string", "valueString"),
+                   SD + "itemWeight": ("weight", "decimal", "valueDecimal")}
+ECHOED_COMPOSE_PARAMETERS = ("displayLanguage",)
+"""``valueset-expansion-parameter`` names whose value acts as the request parameter of the same name."""
+
+
+def expand_value_set(ctx: ResolutionContext, req: ExpandRequest, *, max_size: int,
+                     default_language: str = "en") -> Expansion:
+    """Expand the value set of ``req`` (``value_set`` inline, else ``url`` resolved through ``ctx``)."""
+    vs = req.value_set if req.value_set is not None else ctx.value_set(req.url or "", req.value_set_version)
+    label = canonical(vs["url"], vs.get("version")) if vs.get("url") else "(inline value set)"
+    limit = req.max_size if req.max_size is not None else max_size
+    compose_params = expansion_parameters(vs)
+    supplements = required_supplements(ctx, vs, req.use_supplements)
+    evaluator = ComposeEvaluator(ctx, supplements=supplements, limit=max(limit, max_size) * 4, label=label)
+    entries = evaluator.value_set(vs)
+    if req.active_only:
+        entries = [e for e in entries if not e.info.inactive]
+    display_language = req.display_language or _text(compose_params.get("displayLanguage"))
+    pref = languages.parse(display_language)
+    items = [_item(e, req, pref, default_language, evaluator.usage) for e in entries]
+    if req.filter and req.filter.strip():
+        words = fold(req.filter).split()
+        keep = [i for i, (item, _) in enumerate(items) if _matches(words, item)]
+        entries, items = [entries[i] for i in keep], [items[i] for i in keep]
+    total = len(items)
+    if req.count is None and total - (req.offset or 0) > limit:
+        raise TooCostly("VALUESET_TOO_COSTLY", label, limit)
+    paged = req.count is not None or bool(req.offset)
+    if paged:
+        start = req.offset or 0
+        top = [item for item, _ in items[start:start + req.count if req.count is not None else None]]
+    elif req.exclude_nested:
+        top = [item for item, _ in items]
+    else:
+        top = _nest(entries, [item for item, _ in items], text_filter=bool(req.filter and req.filter.strip()))
+    used_props: dict[str, str | None] = {}
+    for _, props in items[(req.offset or 0):] if paged else items:
+        for code, uri in props:
+            used_props.setdefault(code, uri)
+    usage = evaluator.usage
+    return Expansion(
+        url=vs.get("url"), total=total, offset=(req.offset or 0) if paged else None, items=tuple(top),
+        parameters=tuple(_parameters(req, ctx, usage, display_language)),
+        unclosed=usage.unclosed or bool(usage.fragments), name=vs.get("name"), title=vs.get("title"),
+        value_set=vs, property_defs=tuple(used_props.items()),
+        unclosed_reason=(f"This extension is based on a fragment of the code system {split_canonical(usage.fragments[0])[0]}"
+                         if usage.fragments else None))
+
+
+def required_supplements(ctx: ResolutionContext, vs: dict | None, requested: tuple[str, ...]) -> dict[str, list[str]]:
+    """Supplements to apply, by the URL of the code system they supplement: ``useSupplement`` parameters and
+    the value set's ``valueset-supplement`` extensions. A missing one is an error (VALUESET_SUPPLEMENT_MISSING)."""
+    refs = list(requested)
+    for ext in (vs or {}).get("extension", []):
+        if ext.get("url") == SD + "valueset-supplement" and ext.get("valueCanonical"):
+            refs.append(ext["valueCanonical"])
+    out: dict[str, list[str]] = {}
+    for ref in refs:
+        supplement = ctx.supplement(ref, None)
+        target = split_canonical(supplement.get("supplements", ""))[0]
+        out.setdefault(target, [])
+        if ref not in out[target]:
+            out[target].append(ref)
+    return out
+
+
+# --- one concept ------------------------------------------------------------------------------------
+
+
+def _item(e: Entry, req: ExpandRequest, pref, default_language: str,
+          usage: Usage) -> tuple[ExpansionItem, list[tuple[str, str | None]]]:
+    """The ``contains`` entry for ``e`` and the (code, uri) of the properties it carries."""
+    info, vsc = e.info, e.vs_concept or {}
+    cs_language = e.provider.language or default_language
+    default_display = vsc.get("display") or info.display
+    shown, used = languages.choose(info, default_display, cs_language, pref)
+    extra = tuple(_vs_designation(d) for d in vsc.get("designation", []))
+    designations: tuple[Designation, ...] = ()
+    if req.include_designations or req.designations:
+        listed = languages.shown_designations(info, default_display, shown, used, cs_language, extra)
+        designations = tuple(d for d in listed if _wanted_designation(d, req.designations))
+    props, used_props = _properties(e, req)
+    extensions = tuple(info.extensions) + tuple(x for x in vsc.get("extension", [])
+                                                if x.get("url") in VALUE_SET_CONCEPT_EXTENSIONS)
+    item = ExpansionItem(system=e.system, code=info.code, display=shown,
+                         version=e.version if usage.shows_versions(e.system) else None,
+                         inactive=info.inactive, designations=designations, abstract=info.abstract,
+                         properties=props, extensions=extensions)
+    return item, used_props
+
+
+def _properties(e: Entry, req: ExpandRequest) -> tuple[tuple[Property, ...], list[tuple[str, str | None]]]:
+    info, vsc = e.info, e.vs_concept or {}
+    out: dict[str, list[Property]] = {}
+    if info.status and info.status != "active":
+        out["status"] = [Property("status", "code", info.status)]
+    for p in info.annotations:
+        out[p.code] = [p]
+    for ext in vsc.get("extension", []):
+        spec = _VS_ANNOTATIONS.get(ext.get("url"))
+        if spec and spec[2] in ext:
+            out[spec[0]] = [Property(spec[0], spec[1], ext[spec[2]])]
+    for code in req.properties:
+        if code in out:
+            continue
+        if code == "definition":
+            if info.definition:
+                out[code] = [Property("definition", "string", info.definition)]
+        elif code == "inactive":
+            out[code] = [Property("inactive", "boolean", info.inactive)]
+        elif code in ("parent", "child"):
+            values = info.parents if code == "parent" else info.children
+            if values:
+                out[code] = [Property(code, "code", v) for v in values]
+        else:
+            values = [p for p in info.properties if p.code == code or _uri_of(e, p.code) == _uri_of(e, code)]
+            if values:
+                out[code] = values
+    props = tuple(p for values in out.values() for p in values)
+    return props, [(code, _uri_of(e, code)) for code in out]
+
+
+def _uri_of(e: Entry, code: str) -> str | None:
+    for d in e.provider.property_defs:
+        if d.code == code and d.uri:
+            return d.uri
+    return STANDARD_PROPERTY_URIS.get(code)
+
+
+def _vs_designation(d: dict) -> Designation:
+    from ..providers.resource import designation
+    return designation(d)
+
+
+def _wanted_designation(d: Designation, wanted: tuple[str, ...]) -> bool:
+    """``designation`` parameter: keep designations of the listed languages or uses (all when none listed)."""
+    if not wanted:
+        return True
+    for w in wanted:
+        system, _, code = w.partition("|")
+        if system == BCP47 and d.language == code:
+            return True
+        if d.use is not None and d.use.system == system and d.use.code == code:
+            return True
+    return False
+
+
+def _matches(words: list[str], item: ExpansionItem) -> bool:
+    texts = [fold(t) for t in (item.display, *(d.value for d in item.designations)) if t]
+    tokens = [w for t in texts for w in t.replace("-", " ").split()]
+    return all(any(tok.startswith(word) for tok in tokens) or any(word in t for t in texts) for word in words)
+
+
+# --- hierarchy --------------------------------------------------------------------------------------
+
+
+def _nest(entries: list[Entry], items: list[ExpansionItem], *, text_filter: bool) -> list[ExpansionItem]:
+    """Nest items under their nearest ancestor present in the expansion (FHIR ``contains.contains``)."""
+    nestable = {i for i, e in enumerate(entries)
+                if e.provider.is_hierarchical and (e.source == "filter" or (e.source == "system" and not text_filter))}
+    index = {entries[i].key: i for i in nestable}
+    parent_of: dict[int, int] = {}
+    for i in nestable:
+        e = entries[i]
+        seen: set[str] = set()
+        frontier = list(e.info.parents)
+        while frontier:
+            found = [index[(e.system, e.version, p)] for p in frontier if (e.system, e.version, p) in index]
+            if found:
+                parent_of[i] = found[0]
+                break
+            nxt = []
+            for p in frontier:
+                if p in seen:
+                    continue
+                seen.add(p)
+                info = e.provider.locate(p)
+                if info is not None:
+                    nxt.extend(info.parents)
+            frontier = nxt
+    children: dict[int, list[int]] = {}
+    for child, parent in parent_of.items():
+        children.setdefault(parent, []).append(child)
+
+    def build(i: int) -> ExpansionItem:
+        kids = tuple(build(c) for c in sorted(children.get(i, [])))
+        if not kids:
+            return items[i]
+        from dataclasses import replace
+        return replace(items[i], contains=kids)
+    return [build(i) for i in range(len(entries)) if i not in parent_of]
+
+
+# --- parameters -------------------------------------------------------------------------------------
+
+
+def _parameters(req: ExpandRequest, ctx: ResolutionContext, usage: Usage, display_language: str | None):
+    def p(name: str, kind: str, value) -> ExpansionParameter:
+        return ExpansionParameter(name, kind, value)
+    for name, value in (("excludeNested", req.exclude_nested), ("activeOnly", req.active_only),
+                        ("includeDesignations", req.include_designations),
+                        ("includeDefinition", req.include_definition)):
+        if value is not None:
+            yield p(name, "boolean", value)
+    if display_language:
+        yield p("displayLanguage", "code", languages.parse(display_language).text
+                if languages.parse(display_language) else display_language)
+    if req.filter:
+        yield p("filter", "string", req.filter)
+    if req.count is not None:
+        yield p("count", "integer", req.count)
+    if req.offset is not None:
+        yield p("offset", "integer", req.offset)
+    for d in req.designations:
+        yield p("designation", "string", d)
+    for name, value in ctx.applied:
+        yield p(name, "uri", value)
+    for ref in usage.code_systems:
+        yield p("used-codesystem", "uri", ref)
+    for ref in usage.value_sets:
+        yield p("used-valueset", "uri", ref)
+    for ref in usage.supplements:
+        yield p("used-supplement", "uri", ref)
+    for ref in usage.fragments:
+        yield p("used-fragment", "uri", ref)
+    for name, ref in usage.warnings:
+        yield p(name, "uri", ref)
+    if usage.versions_match:
+        yield p("versionsMatch", "boolean", True)
+
+
+def _text(value) -> str | None:
+    return str(value) if value is not None else None
