@@ -299,8 +299,7 @@ class ResourceCodeSystem:
 
     def _property_reader(self, prop: str):
         codes = {prop} | {d.code for d in self.property_defs if d.uri and d.uri.endswith("#" + prop)}
-        derived = {"inactive": lambda i: [i.inactive], "status": lambda i: [i.status] if i.status else [],
-                   "notSelectable": lambda i: [i.abstract]}
+        derived = {"inactive": lambda i: [i.inactive], "status": lambda i: [i.status] if i.status else []}
 
         def read(info: ConceptInfo) -> list:
             values = [p.value for p in info.properties if p.code in codes]

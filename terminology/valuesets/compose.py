@@ -19,12 +19,13 @@ value set includes a single version of that system.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Sequence
 
 from ..errors import CircularReference, InvalidValueSet, TooCostly, UnknownValueSet
 from ..providers.base import CodeSystemProvider, ConceptInfo, canonical
 from .context import ResolutionContext
+from .versions import is_wildcard, sort_key
 
 EXPANSION_PARAMETER = "http://hl7.org/fhir/StructureDefinition/valueset-expansion-parameter"
 STANDARDS_STATUS = "http://hl7.org/fhir/StructureDefinition/structuredefinition-standards-status"
@@ -42,7 +43,10 @@ class Entry:
     vs_concept: dict | None = None
     """The ``compose.include.concept`` element that listed it (its display, designations, extensions)."""
     source: str = "enumerated"
-    """``system`` (whole code system), ``filter`` or ``enumerated``: decides whether it may be nested."""
+    """``system`` (whole code system), ``filter``, ``enumerated`` or ``import``: decides whether it may be
+    nested (only ``system`` and ``filter`` concepts are)."""
+    pinned: bool = False
+    """The include named the code system version explicitly."""
 
     @property
     def key(self) -> tuple[str, str | None, str]:
@@ -71,8 +75,8 @@ class Usage:
 
     def shows_versions(self, system: str) -> bool:
         """Whether ``contains.version`` is needed to tell concepts of ``system`` apart."""
-        named = {v for v in self.versions_named.get(system, set()) if v is not None}
-        return len(named | self.versions_used.get(system, set())) > 1
+        named = {v for v in self.versions_named.get(system, set()) if v is not None and not is_wildcard(v)}
+        return len(named) > 1 or len(self.versions_used.get(system, set())) > 1
 
 
 def expansion_parameters(vs: dict) -> dict[str, object]:
@@ -133,7 +137,7 @@ class ComposeEvaluator:
             entries = self._exclude(entries, removed, versions_match)
         if compose.get("inactive") is False:
             entries = [e for e in entries if not e.info.inactive]
-        return entries
+        return _order_versions(entries)
 
     def _exclude(self, entries: list[Entry], removed: list[Entry], versions_match: bool | None) -> list[Entry]:
         if not removed:
@@ -184,7 +188,8 @@ class ComposeEvaluator:
 
     def _include(self, inc: dict, path: str, stack: Sequence[str], container: dict) -> list[Entry]:
         system = inc.get("system")
-        imported = [self._import(ref, stack, container) for ref in inc.get("valueSet", [])]
+        imported = [[replace(e, source="import") for e in self._import(ref, stack, container)]
+                    for ref in inc.get("valueSet", [])]
         if system is None:
             if not imported:
                 return []
@@ -206,7 +211,8 @@ class ComposeEvaluator:
             for c in inc["concept"]:
                 info = provider.locate(str(c.get("code", "")))
                 if info is not None:
-                    out.append(Entry(system, provider.version, info.code, info, provider, vs_concept=c))
+                    out.append(Entry(system, provider.version, info.code, info, provider, vs_concept=c,
+                                     pinned=named is not None))
             return out
         if inc.get("filter"):
             codes: list[str] | None = None
@@ -217,17 +223,18 @@ class ComposeEvaluator:
                                           f.get("op"), expression=f"{path}.filter[{j}]", tx_code="vs-invalid")
                 found = provider.filter(str(f.get("property", "")), str(f.get("op", "")), str(value))
                 codes = list(found.codes()) if codes is None else [c for c in codes if c in found]
-            return self._entries(provider, codes, "filter")
+            return self._entries(provider, codes, "filter", named is not None)
         if provider.content == "supplement":
             return []
-        return self._entries(provider, provider.all_codes().codes(), "system")
+        return self._entries(provider, provider.all_codes().codes(), "system", named is not None)
 
-    def _entries(self, provider: CodeSystemProvider, codes, source: str) -> list[Entry]:
+    def _entries(self, provider: CodeSystemProvider, codes, source: str, pinned: bool) -> list[Entry]:
         out = []
         for code in codes:
             info = provider.locate(code)
             if info is not None:
-                out.append(Entry(provider.url, provider.version, info.code, info, provider, source=source))
+                out.append(Entry(provider.url, provider.version, info.code, info, provider, source=source,
+                                 pinned=pinned))
                 self._check_size(len(out))
         return out
 
@@ -261,6 +268,23 @@ class ComposeEvaluator:
         standards = _standards_status(vs)
         if standards in ("deprecated", "withdrawn") and vs.get("url"):
             self.usage.add(self.usage.warnings, (f"warning-{standards}", canonical(vs["url"], vs.get("version"))))
+
+
+def _order_versions(entries: list[Entry]) -> list[Entry]:
+    """Where one code appears in several versions, list the versions pinned by the value set newest first,
+    then those chosen by default (the order tx.fhir.org answers in); other entries keep their places."""
+    groups: dict[tuple[str, str], list[int]] = {}
+    for i, e in enumerate(entries):
+        groups.setdefault((e.system, e.code), []).append(i)
+    out = list(entries)
+    for positions in groups.values():
+        if len(positions) > 1:
+            members = [entries[i] for i in positions]
+            pinned = sorted((e for e in members if e.pinned), key=lambda e: sort_key(e.version), reverse=True)
+            ordered = pinned + [e for e in members if not e.pinned]
+            for i, e in zip(positions, ordered):
+                out[i] = e
+    return out
 
 
 def _standards_status(resource: dict) -> str | None:

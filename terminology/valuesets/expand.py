@@ -90,9 +90,18 @@ def expand_value_set(ctx: ResolutionContext, req: ExpandRequest, *, max_size: in
         url=vs.get("url"), total=total, offset=(req.offset or 0) if paged else None, items=tuple(top),
         parameters=tuple(_parameters(req, ctx, usage, display_language)),
         unclosed=usage.unclosed or bool(usage.fragments), name=vs.get("name"), title=vs.get("title"),
-        value_set=vs, property_defs=tuple(used_props.items()),
+        value_set=_repeated(vs), property_defs=tuple(used_props.items()),
         unclosed_reason=(f"This extension is based on a fragment of the code system {split_canonical(usage.fragments[0])[0]}"
                          if usage.fragments else None))
+
+
+def _repeated(vs: dict) -> dict:
+    """The value set as the answer repeats it. tx.fhir.org repeats the value set's own extensions only when
+    every include lists its codes (observed in the HL7 tests ``extensions`` and ``deprecated``)."""
+    includes = (vs.get("compose") or {}).get("include", [])
+    if includes and all(inc.get("concept") for inc in includes):
+        return vs
+    return {k: v for k, v in vs.items() if k != "extension"}
 
 
 def required_supplements(ctx: ResolutionContext, vs: dict | None, requested: tuple[str, ...]) -> dict[str, list[str]]:
