@@ -20,8 +20,9 @@ RELEASE_DATE = "2026-11-24"
 TX_TEST_VERSION = "1.9.0"
 FEATURE = "http://hl7.org/fhir/uv/application-feature/StructureDefinition/feature"
 
-_EXPANSION_PARAMETERS = ("activeOnly", "count", "displayLanguage", "filter", "includeDesignations", "offset",
-                         "system-version")
+_EXPANSION_PARAMETERS = ("activeOnly", "check-system-version", "count", "default-valueset-version",
+                         "displayLanguage", "excludeNested", "filter", "force-system-version", "includeDefinition",
+                         "includeDesignations", "offset", "property", "system-version", "tx-resource")
 
 _LOOKUP = "http://hl7.org/fhir/OperationDefinition/CodeSystem-lookup"
 _CS_VALIDATE = "http://hl7.org/fhir/OperationDefinition/CodeSystem-validate-code"
@@ -29,6 +30,18 @@ _SUBSUMES = "http://hl7.org/fhir/OperationDefinition/CodeSystem-subsumes"
 _EXPAND = "http://hl7.org/fhir/OperationDefinition/ValueSet-expand"
 _VS_VALIDATE = "http://hl7.org/fhir/OperationDefinition/ValueSet-validate-code"
 _VERSIONS = "http://hl7.org/fhir/OperationDefinition/-s-versions"
+_TRANSLATE = "http://hl7.org/fhir/OperationDefinition/ConceptMap-translate"
+_INTERACTIONS = [{"code": c} for c in ("read", "vread", "update", "delete", "history-instance", "create",
+                                        "search-type")]
+_SEARCH = [{"name": "url", "type": "uri"}, {"name": "version", "type": "token"},
+           {"name": "name", "type": "string"}, {"name": "title", "type": "string"},
+           {"name": "status", "type": "token"}, {"name": "_id", "type": "token"}]
+
+
+def _resource(kind: str, operations: list[dict]) -> dict:
+    return {"type": kind, "versioning": "versioned", "readHistory": True, "updateCreate": True,
+            "conditionalUpdate": False, "interaction": _INTERACTIONS, "searchParam": _SEARCH,
+            "operation": operations}
 
 
 def _feature(definition: str, value: str | None) -> dict:
@@ -62,14 +75,12 @@ def capability_statement(fhir_version: str, base_url: str) -> dict:
         "rest": [{
             "mode": "server",
             "resource": [
-                {"type": "CodeSystem",
-                 "operation": [{"name": "lookup", "definition": _LOOKUP},
-                               {"name": "validate-code", "definition": _CS_VALIDATE},
-                               {"name": "subsumes", "definition": _SUBSUMES}]},
-                {"type": "ValueSet",
-                 "interaction": [{"code": "read"}, {"code": "search-type"}],
-                 "operation": [{"name": "expand", "definition": _EXPAND},
-                               {"name": "validate-code", "definition": _VS_VALIDATE}]},
+                _resource("CodeSystem", [{"name": "lookup", "definition": _LOOKUP},
+                                         {"name": "validate-code", "definition": _CS_VALIDATE},
+                                         {"name": "subsumes", "definition": _SUBSUMES}]),
+                _resource("ValueSet", [{"name": "expand", "definition": _EXPAND},
+                                       {"name": "validate-code", "definition": _VS_VALIDATE}]),
+                _resource("ConceptMap", [{"name": "translate", "definition": _TRANSLATE}]),
             ],
             "operation": [{"name": "versions", "definition": _VERSIONS}],
         }],
@@ -102,12 +113,12 @@ def terminology_capabilities(versions: list[t.CodeSystemVersion], default_versio
         "kind": "instance",
         "software": {"name": SOFTWARE_NAME, "version": SOFTWARE_VERSION},
         "codeSystem": code_systems,
-        "expansion": {"hierarchical": False, "paging": True,
+        "expansion": {"hierarchical": True, "paging": True,
                       "parameter": [{"name": n} for n in sorted(_EXPANSION_PARAMETERS)],
                       "textFilter": "Words of the filter match the starts of words in any active term, "
                                     "ignoring case and diacritics (å=a, ä=a, ö=o)."},
         "validateCode": {"translations": False},
-        "translation": {"needsMap": True},
+        "translation": {"needsMap": False},
     }
 
 
