@@ -40,11 +40,17 @@ class SnomedSelection:
         return self.provider.edition.store.contains(self.concepts, int(code))
 
     def codes(self) -> Iterator[str]:
+        return (info.code for info in self.infos())
+
+    def infos(self) -> Iterator[ConceptInfo]:
+        """The members as concepts with display and status only, read in two queries whatever the size
+        (the value set engine uses this instead of a :meth:`SnomedProvider.locate` per member)."""
         store = self.provider.edition.store
         n = store.count(self.concepts)
         if n > self.provider.max_codes:
             raise TooCostly("VALUESET_TOO_COSTLY", snomed.SYSTEM, self.provider.max_codes)
-        return (str(cid) for cid, _, _ in store.page(self.concepts, refsets=[]))
+        rows = store.page(self.concepts, refsets=self.provider.display_refsets)
+        return (ConceptInfo(code=str(cid), display=display, inactive=not active) for cid, display, active in rows)
 
 
 class SnomedProvider:
@@ -69,7 +75,7 @@ class SnomedProvider:
         self.title = edition.version.title
         self.language = edition.default_language
         self.max_codes = max_codes
-        self._refsets = edition.display_refsets(display_language)
+        self.display_refsets = edition.display_refsets(display_language)
 
     def locate(self, code: str) -> ConceptInfo | None:
         row = self.edition.find(code)
@@ -77,7 +83,7 @@ class SnomedProvider:
             return None
         store = self.edition.store
         parents, children = store.parents(row.id), store.children(row.id)
-        display = store.displays([row.id], self._refsets).get(row.id)
+        display = store.displays([row.id], self.display_refsets).get(row.id)
         return ConceptInfo(code=str(row.id), display=display, designations=self.edition.designations(row.id),
                            properties=(Property("inactive", "boolean", not row.active),
                                        Property("moduleId", "code", str(row.module_id))),

@@ -222,6 +222,9 @@ class ComposeEvaluator:
                     raise InvalidValueSet("UNABLE_TO_HANDLE_SYSTEM_FILTER_WITH_NO_VALUE", system, f.get("property"),
                                           f.get("op"), expression=f"{path}.filter[{j}]", tx_code="vs-invalid")
                 found = provider.filter(str(f.get("property", "")), str(f.get("op", "")), str(value))
+                if codes is None and len(inc["filter"]) == 1 and hasattr(found, "infos"):
+                    return [Entry(provider.url, provider.version, info.code, info, provider, source="filter",
+                                  pinned=named is not None) for info in found.infos()]
                 codes = list(found.codes()) if codes is None else [c for c in codes if c in found]
             return self._entries(provider, codes, "filter", named is not None)
         if provider.content == "supplement":
