@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import time
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.responses import RedirectResponse
 
 import mappings
@@ -21,7 +21,11 @@ from .fhir.capabilities import SOFTWARE_VERSION
 from .fhir.mapping_routes import mapping_router
 from .fhir.resource_routes import resource_router
 from .fhir.routes import fhir_router
+from .auth import terminology_reader
 from .settings import Settings
+
+READ_GUARD = [Depends(terminology_reader)]
+"""On every FHIR route: terminology reads need a login when VARDTERM_OPEN_TERMINOLOGY_READS is false."""
 
 log = logging.getLogger("vardterm.api")
 
@@ -41,18 +45,19 @@ def create_app(settings: Settings, *, service: t.TerminologyService | None = Non
     app.state.settings = settings
     app.state.service = service
     errors.install(app)
-    app.include_router(fhir_router("4.0"), prefix="/fhir/r4", tags=["FHIR R4"])
-    app.include_router(fhir_router("5.0"), prefix="/fhir/r5", tags=["FHIR R5"])
-    app.include_router(fhir_router("4.0"), prefix="/fhir", include_in_schema=False)
+    app.include_router(fhir_router("4.0"), prefix="/fhir/r4", tags=["FHIR R4"], dependencies=READ_GUARD)
+    app.include_router(fhir_router("5.0"), prefix="/fhir/r5", tags=["FHIR R5"], dependencies=READ_GUARD)
+    app.include_router(fhir_router("4.0"), prefix="/fhir", include_in_schema=False, dependencies=READ_GUARD)
     app.state.repository = t.ResourceRepository(service.db)
+    app.state.accounts = t.Accounts(service.db)
     app.state.translator = mappings.Translator(app.state.repository)
     # Operations on ConceptMap before the REST routes, so "$translate" is never taken for an id.
-    app.include_router(mapping_router("4.0"), prefix="/fhir/r4")
-    app.include_router(mapping_router("5.0"), prefix="/fhir/r5")
-    app.include_router(mapping_router("4.0"), prefix="/fhir", include_in_schema=False)
-    app.include_router(resource_router("4.0"), prefix="/fhir/r4")
-    app.include_router(resource_router("5.0"), prefix="/fhir/r5")
-    app.include_router(resource_router("4.0"), prefix="/fhir", include_in_schema=False)
+    app.include_router(mapping_router("4.0"), prefix="/fhir/r4", dependencies=READ_GUARD)
+    app.include_router(mapping_router("5.0"), prefix="/fhir/r5", dependencies=READ_GUARD)
+    app.include_router(mapping_router("4.0"), prefix="/fhir", include_in_schema=False, dependencies=READ_GUARD)
+    app.include_router(resource_router("4.0"), prefix="/fhir/r4", dependencies=READ_GUARD)
+    app.include_router(resource_router("5.0"), prefix="/fhir/r5", dependencies=READ_GUARD)
+    app.include_router(resource_router("4.0"), prefix="/fhir", include_in_schema=False, dependencies=READ_GUARD)
 
     @app.get("/", include_in_schema=False)
     def root() -> RedirectResponse:

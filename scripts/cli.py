@@ -15,7 +15,7 @@ from pathlib import Path
 import click
 
 from api.settings import Settings
-from terminology import Database, TerminologyError
+from terminology import ROLES, Accounts, Database, TerminologyError
 
 from .progress import Progress
 
@@ -311,6 +311,88 @@ def bench(scale: str, backends: tuple[str, ...], pg_admin_url: str, requests: in
     run(BenchOptions(scale=_scale(scale), backends=backends or ("sqlite", "postgresql"),
                      pg_admin_url=pg_admin_url, requests=requests, concurrency=concurrency, workdir=workdir,
                      out=out, load=not no_load))
+
+
+@main.group()
+def user() -> None:
+    """Local user accounts (the embedded default's logins; production uses OIDC tokens)."""
+
+
+@user.command("add")
+@click.argument("username")
+@click.option("--role", "roles", multiple=True, required=True, type=click.Choice(ROLES),
+              help="A role of the user (repeat for several).")
+@click.option("--region", help="The user's region (län code, e.g. 01 for Stockholm).")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input instead of a prompt.")
+@click.pass_obj
+@_domain_errors
+def user_add(settings: Settings, username: str, roles: tuple[str, ...], region: str | None,
+             password_stdin: bool) -> None:
+    """Create a user, e.g.: vardterm user add anna --role avtalsadmin --region 01"""
+    password = sys.stdin.readline().rstrip("\n") if password_stdin else \
+        click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    Accounts(_db(settings)).add_user(username, password, roles, region)
+    click.echo(f"User {username} created with role(s) {', '.join(roles)}" + (f" in region {region}" if region else ""))
+
+
+@user.command("list")
+@click.pass_obj
+@_domain_errors
+def user_list(settings: Settings) -> None:
+    """List the users with their roles and regions."""
+    for u in Accounts(_db(settings)).users():
+        click.echo(f"{u.name}\t{','.join(u.roles)}\t{u.region or '-'}\t{'active' if u.active else 'disabled'}")
+
+
+@user.command("password")
+@click.argument("username")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input instead of a prompt.")
+@click.pass_obj
+@_domain_errors
+def user_password(settings: Settings, username: str, password_stdin: bool) -> None:
+    """Set a new password for a user."""
+    password = sys.stdin.readline().rstrip("\n") if password_stdin else \
+        click.prompt("New password", hide_input=True, confirmation_prompt=True)
+    Accounts(_db(settings)).set_password(username, password)
+    click.echo(f"Password of {username} changed")
+
+
+@user.command("disable")
+@click.argument("username")
+@click.pass_obj
+@_domain_errors
+def user_disable(settings: Settings, username: str) -> None:
+    """Stop a user from logging in (the account and its history stay)."""
+    Accounts(_db(settings)).set_active(username, False)
+    click.echo(f"User {username} disabled")
+
+
+@main.group()
+def apikey() -> None:
+    """API keys for systems that call the FHIR API (header 'Authorization: ApiKey <key>')."""
+
+
+@apikey.command("add")
+@click.argument("name")
+@click.option("--role", "roles", multiple=True, required=True, type=click.Choice(ROLES),
+              help="A role of the key (repeat for several).")
+@click.option("--region", help="The region the key acts for (län code).")
+@click.pass_obj
+@_domain_errors
+def apikey_add(settings: Settings, name: str, roles: tuple[str, ...], region: str | None) -> None:
+    """Create a key for a system; it is printed once and cannot be shown again."""
+    key = Accounts(_db(settings)).add_key(name, roles, region)
+    click.echo(key)
+
+
+@apikey.command("revoke")
+@click.argument("key_id")
+@click.pass_obj
+@_domain_errors
+def apikey_revoke(settings: Settings, key_id: str) -> None:
+    """Revoke a key by its id (the part before the dot)."""
+    Accounts(_db(settings)).revoke_key(key_id)
+    click.echo(f"API key {key_id} revoked")
 
 
 if __name__ == "__main__":  # pragma: no cover
