@@ -38,6 +38,8 @@ ERROR_TABLE: tuple[tuple[type[t.TerminologyError], int, str], ...] = (
     (t.ResourceGone, 410, "deleted"),
     (t.UnknownResource, 404, "not-found"),
     (t.NotFound, 404, "not-found"),
+    (t.Unauthenticated, 401, "login"),
+    (t.Forbidden, 403, "forbidden"),
     (t.TooCostly, 422, "too-costly"),
     (t.Unsupported, 422, "not-supported"),
     (t.LoadError, 400, "invalid"),
@@ -82,7 +84,8 @@ def install(app: FastAPI) -> None:
         status, code = status_and_code(exc)
         body = outcome(exc.text, code=code, message_id=exc.message_id, expression=exc.expression,
                        tx_code=exc.tx_code)
-        return fhir_response(body, _fhir_version(request), status=status)
+        headers = {"WWW-Authenticate": 'Bearer realm="vardterm", ApiKey'} if status == 401 else None
+        return fhir_response(body, _fhir_version(request), status=status, headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError):

@@ -32,6 +32,11 @@ class Settings(BaseSettings):
         default="en",
         description="Language for displays when a request names none (a BCP 47 tag such as en, sv or "
                     "sv-x-46011000052107).")
+    snomed_map_targets: dict[str, str] = Field(
+        default_factory=dict,
+        description="Target code systems of SNOMED CT map refsets, by refset id, as JSON, e.g. "
+                    '{"99900121000052102": "urn:oid:1.2.752.116.1.1.1.1.3"}; used by $translate with the implicit '
+                    "map http://snomed.info/sct?fhir_cm=<refset id> (SNOMED International's own maps are known).")
     default_snomed_edition: str | None = Field(
         default=None,
         description="Module id of the SNOMED CT edition used when a request names no version (e.g. "
@@ -48,6 +53,24 @@ class Settings(BaseSettings):
                               description="Database connections kept per worker and per loaded version.")
     log_level: str = Field(default="INFO", description="Python logging level: DEBUG, INFO, WARNING or ERROR.")
     access_log: bool = Field(default=False, description="Log one line per HTTP request.")
+    open_terminology_reads: bool = Field(
+        default=True,
+        description="Whether the FHIR terminology reads ($lookup, $validate-code, $expand, $translate, reads "
+                    "and searches of CodeSystem/ValueSet/ConceptMap) need no login. Writes always need a role.")
+    auth_jwt_issuer: str | None = Field(
+        default=None, description="OIDC issuer whose bearer tokens are accepted (the iss claim must equal it).")
+    auth_jwt_audience: str | None = Field(
+        default=None, description="Audience the bearer tokens must be issued for (the aud claim).")
+    auth_jwks_url: str | None = Field(
+        default=None, description="JWKS URL of the issuer, to check token signatures (fetched and cached).")
+    auth_jwt_public_key: str | None = Field(
+        default=None, description="A fixed PEM public key to check token signatures instead of a JWKS URL "
+                                  "(closed installations and tests).")
+    auth_roles_claim: str = Field(
+        default="roles", description="Token claim holding the user's roles (a list or a space-separated string) "
+                                     "among vardlots, avtalsadmin, informatiker, admin.")
+    auth_region_claim: str = Field(default="region",
+                                   description="Token claim holding the user's region (län code).")
 
     @field_validator("log_level")
     @classmethod

@@ -8,7 +8,7 @@ from typing import Callable, Sequence
 
 from api.fhir.resource_io import to_r5
 from codesystems import fhir_package, rf2
-from terminology import InvalidRequest, ResourceRepository, Saved
+from terminology import COMMAND_LINE, InvalidRequest, ResourceRepository, Saved
 from terminology.model import CodeSystemVersion
 from terminology.store import Database, SnomedLoad, load_snomed
 
@@ -52,4 +52,4 @@ def load_fhir(db: Database, sources: Sequence[str | Path], *, fhir_version: str 
         except InvalidRequest as exc:
             raise rf2.LoadError(str(exc), file=item.source) from None
     log.info("read %d conformance resources from %d source(s)", len(resources), len(sources))
-    return ResourceRepository(db).load(resources)
+    return ResourceRepository(db).load(resources, by=COMMAND_LINE)

@@ -26,3 +26,10 @@ __all__ = [
     "UnknownCodeSystemVersion", "UnknownResource", "UnknownValueSet", "Unsupported", "ValidateCodeRequest",
     "ValidateResult", "VersionConflict", "default_sqlite_url", "format_message", "snomed",
 ]
+
+from .access import ANONYMOUS, COMMAND_LINE, ROLES, TERMINOLOGY_EDITORS, Principal, require, require_region  # noqa: E402
+from .accounts import Accounts  # noqa: E402
+from .errors import Forbidden, Unauthenticated  # noqa: E402
+
+__all__ += ["ANONYMOUS", "Accounts", "COMMAND_LINE", "Forbidden", "Principal", "ROLES", "TERMINOLOGY_EDITORS",
+            "Unauthenticated", "require", "require_region"]

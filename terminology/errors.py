@@ -22,6 +22,8 @@ For ``$validate-code`` a code that is not found is a *result* (``result=false``)
     │   ├── MissingSupplement     a required code system supplement is not available
     │   ├── UnknownResource
     │   └── ResourceGone      the resource was deleted
+    ├── Unauthenticated           the caller must log in (or present a token) first
+    ├── Forbidden                 the caller may not do this (role or region)
     ├── Unsupported               valid, but this server does not do it
     ├── TooCostly                 the answer would exceed a configured limit
     ├── LoadError                 a release or code file is bad; names file, line and problem
@@ -72,6 +74,11 @@ class InvalidCode(InvalidRequest):
 class InvalidEcl(InvalidRequest):
     """An ECL expression that does not parse, or refers to something that cannot be evaluated."""
 
+    position: int | None = None
+    """1-based character position of the problem in the expression text, when known."""
+    expected: tuple[str, ...] = ()
+    """For a syntax error: what the grammar would have accepted at ``position``."""
+
 
 class InvalidValueSet(InvalidRequest):
     """A value set definition that cannot be expanded, such as a filter without a value."""
@@ -119,6 +126,14 @@ class UnknownResource(NotFound):
 
 class ResourceGone(UnknownResource):
     """The resource existed and was deleted."""
+
+
+class Unauthenticated(TerminologyError):
+    """No (valid) credentials were presented for something that needs them."""
+
+
+class Forbidden(TerminologyError):
+    """The caller is known but lacks the role or region for the action."""
 
 
 class Unsupported(TerminologyError):

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from importlib import resources as package_files
 from typing import Iterable
 
+from .access import TERMINOLOGY_EDITORS, Principal, require
 from .errors import InvalidRequest, ResourceGone, UnknownResource, VersionConflict
 from .store.database import Database
 from .store.resources import ResourceStore, StoredResource
@@ -46,13 +47,16 @@ class ResourceRepository:
 
     # --- REST ------------------------------------------------------------------------------------
 
-    def create(self, resource: dict) -> Saved:
+    def create(self, resource: dict, *, by: Principal) -> Saved:
         """``POST [type]``: store under a new logical id (any id in the body is ignored, as FHIR says)."""
         rtype = _check_type(resource)
+        require(by, *TERMINOLOGY_EDITORS, action=f"create a {rtype}")
         return _saved(self.store.write(rtype, uuid.uuid4().hex, _without_meta(resource)), True)
 
-    def update(self, resource_type: str, id_: str, resource: dict, *, if_match: str | None = None) -> Saved:
+    def update(self, resource_type: str, id_: str, resource: dict, *, by: Principal,
+               if_match: str | None = None) -> Saved:
         """``PUT [type]/[id]``: create or replace; with ``if_match`` (an ETag or a versionId) only if current."""
+        require(by, *TERMINOLOGY_EDITORS, action=f"change a {resource_type}")
         _check_id(id_)
         rtype = _check_type(resource, resource_type)
         if resource.get("id") not in (None, id_):
@@ -91,9 +95,10 @@ class ResourceRepository:
             raise UnknownResource("OP_UNKNOWN_RESOURCE", rtype, id_)
         return found
 
-    def delete(self, resource_type: str, id_: str) -> None:
+    def delete(self, resource_type: str, id_: str, *, by: Principal) -> None:
         """``DELETE [type]/[id]``; deleting what is not there (or already deleted) is not an error."""
         rtype = _check_type({"resourceType": resource_type})
+        require(by, *TERMINOLOGY_EDITORS, action=f"delete a {rtype}")
         current = self.store.read(rtype, id_)
         if current is not None and not current.deleted:
             self.store.write(rtype, id_, None)
@@ -104,12 +109,13 @@ class ResourceRepository:
 
     # --- bulk ------------------------------------------------------------------------------------
 
-    def load(self, resources: Iterable[dict]) -> list[Saved]:
+    def load(self, resources: Iterable[dict], *, by: Principal) -> list[Saved]:
         """Store many resources in one transaction, replacing those with the same URL and version.
 
         A resource keeps its own id when that id is free or already holds the same URL and version;
         otherwise it gets a new one. Other resource types are skipped by the caller (the package reader).
         """
+        require(by, *TERMINOLOGY_EDITORS, action="load conformance resources")
         writes: list[tuple[str, str, dict]] = []
         created: list[bool] = []
         taken: set[tuple[str, str]] = set()

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
+import terminology as t
 from terminology import Database, TerminologyService
 
 REPO = Path(__file__).resolve().parents[1]
@@ -117,7 +118,8 @@ def mini_service(mini_dbs, backend) -> TerminologyService:
 
 @pytest.fixture
 def empty_server(new_db, backend):
-    """A TestClient on the app over a fresh, empty database (each backend)."""
+    """A TestClient on the app over a fresh, empty database (each backend), calling with the API key of an
+    ``informatiker`` (so terminology writes are allowed)."""
     import warnings
 
     from api import Settings, create_app
@@ -127,5 +129,6 @@ def empty_server(new_db, backend):
     db = new_db(backend)
     app = create_app(Settings(database_url=db.url.render_as_string(hide_password=False),
                               catalog_refresh_seconds=0))
-    with TestClient(app) as client:
+    key = t.Accounts(db).add_key("tests", ("informatiker",), None)
+    with TestClient(app, headers={"Authorization": f"ApiKey {key}"}) as client:
         yield client

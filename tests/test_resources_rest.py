@@ -10,7 +10,7 @@ import tarfile
 import pytest
 
 from codesystems import fhir_package
-from terminology import LoadError, ResourceRepository
+from terminology import COMMAND_LINE, LoadError, ResourceRepository
 
 
 def code_system(url="http://example.org/cs/colours", version="1.0.0", name="Colours", codes=("red", "green")):
@@ -102,8 +102,8 @@ def test_packages_load_in_one_transaction(new_db, backend, tmp_path):
     found = list(fhir_package.read([package]))
     assert [(r.resource["id"], r.fhir_version) for r in found] == [("colours", "4.0.1")]
     repo = ResourceRepository(new_db(backend))
-    repo.load([r.resource for r in found])
-    again = repo.load([r.resource for r in found])
+    repo.load([r.resource for r in found], by=COMMAND_LINE)
+    again = repo.load([r.resource for r in found], by=COMMAND_LINE)
     assert not again[0].created and again[0].version_id == 2
     assert repo.find("CodeSystem", "http://example.org/cs/colours")[0]["id"] == "colours"
     bad = tmp_path / "bad.json"

@@ -24,6 +24,7 @@ from fastapi import APIRouter, Header, Request, Response
 
 import terminology as t
 
+from ..auth import principal
 from .convert import FHIR_VERSIONS
 from .render import fhir_response
 from .resource_io import to_r5
@@ -57,10 +58,11 @@ def resource_router(fhir_version: str) -> APIRouter:
     for rtype in t.RESOURCE_TYPES:
         def make(rtype: str):
             async def create(request: Request) -> Response:
-                return written(repo(request).create(await body(request)), rtype, 201)
+                return written(repo(request).create(await body(request), by=principal(request)), rtype, 201)
 
             async def update(id: str, request: Request, if_match: str | None = Header(None)) -> Response:
-                saved = repo(request).update(rtype, id, await body(request), if_match=if_match)
+                saved = repo(request).update(rtype, id, await body(request), by=principal(request),
+                                             if_match=if_match)
                 return written(saved, rtype, 201 if saved.created else 200)
 
             def read(id: str, request: Request) -> Response:
@@ -82,7 +84,7 @@ def resource_router(fhir_version: str) -> APIRouter:
                                       "entry": entries}, fhir_version)
 
             def delete(id: str, request: Request) -> Response:
-                repo(request).delete(rtype, id)
+                repo(request).delete(rtype, id, by=principal(request))
                 return Response(status_code=204)
 
             def search(request: Request) -> Response:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from sqlalchemy import (BigInteger, Column, Float, Index, Integer, MetaData, SmallInteger, String, Table, Text)
 
-SCHEMA_VERSION = "2"
+SCHEMA_VERSION = "3"
 """Bump when a table changes shape; a server refuses a database built with another schema version."""
 
 SCTID = Integer().with_variant(BigInteger(), "postgresql")
@@ -64,6 +64,29 @@ fhir_resource = Table(
     Column("content", Text, nullable=False, doc="the resource as R5 JSON"),
 )
 """FHIR conformance resources kept with their versions (FHIR REST: create, update, read, vread, delete)."""
+
+user_account = Table(
+    "user_account", catalog,
+    Column("username", String(64), primary_key=True),
+    Column("password_hash", Text, nullable=False, doc="argon2id (PHC string)"),
+    Column("roles", Text, nullable=False, doc="comma-separated: vardlots, avtalsadmin, informatiker, admin"),
+    Column("region", String(16), doc="län code of the user's region"),
+    Column("active", SmallInteger, nullable=False),
+    Column("created_at", String(40), nullable=False),
+)
+"""Local accounts of the embedded default (production uses an OIDC issuer's tokens instead)."""
+
+api_key = Table(
+    "api_key", catalog,
+    Column("key_id", String(16), primary_key=True, doc="the public part of the key, shown in listings"),
+    Column("secret_hash", String(64), nullable=False, doc="SHA-256 of the secret part (hex)"),
+    Column("name", Text, nullable=False, doc="the system the key belongs to"),
+    Column("roles", Text, nullable=False),
+    Column("region", String(16)),
+    Column("active", SmallInteger, nullable=False),
+    Column("created_at", String(40), nullable=False),
+)
+"""Keys for systems calling the API (``Authorization: ApiKey <key_id>.<secret>``)."""
 Index("ix_fhir_resource_id", fhir_resource.c.resource_type, fhir_resource.c.id, fhir_resource.c.version_id,
       unique=True)
 Index("ix_fhir_resource_url", fhir_resource.c.resource_type, fhir_resource.c.url, fhir_resource.c.current)

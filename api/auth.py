@@ -1,0 +1,91 @@
+"""Authentication at the HTTP edge: who is calling. What they may do is decided below (``terminology.access``).
+
+Credentials, in this order:
+
+* ``Authorization: Bearer <JWT>``: a token from the configured OIDC issuer, checked with PyJWT against the
+  issuer's JWKS (``VARDTERM_AUTH_JWKS_URL``) or a fixed public key (``VARDTERM_AUTH_JWT_PUBLIC_KEY``, for
+  tests and closed installations): signature, ``iss``, ``aud``, ``exp``/``nbf``; roles and region come from
+  the claims named by ``VARDTERM_AUTH_ROLES_CLAIM`` and ``VARDTERM_AUTH_REGION_CLAIM``;
+* ``Authorization: ApiKey <key>`` or ``X-API-Key: <key>``: a key made with ``vardterm apikey add``;
+* none: the anonymous principal. Bad credentials are refused (401), never taken as anonymous.
+
+Terminology reads are open unless ``VARDTERM_OPEN_TERMINOLOGY_READS=false``; writes always need a role.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import jwt
+from fastapi import Request
+
+import terminology as t
+
+from .settings import Settings
+
+
+def principal(request: Request) -> t.Principal:
+    """The caller of this request (FastAPI dependency; cached on the request)."""
+    cached = getattr(request.state, "principal", None)
+    if cached is not None:
+        return cached
+    settings: Settings = request.app.state.settings
+    header = request.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() == "bearer" and value:
+        found = _from_token(value.strip(), settings)
+    elif scheme.lower() == "apikey" and value:
+        found = request.app.state.accounts.check_key(value)
+    elif request.headers.get("x-api-key"):
+        found = request.app.state.accounts.check_key(request.headers["x-api-key"])
+    elif header:
+        raise t.Unauthenticated.plain("Unsupported Authorization scheme: use Bearer or ApiKey")
+    else:
+        found = t.ANONYMOUS
+    request.state.principal = found
+    return found
+
+
+async def terminology_reader(request: Request) -> t.Principal:
+    """Dependency of the terminology read routes: anyone when reads are open, else a known caller.
+
+    ``async`` so it costs no thread-pool hop; an API key check is one indexed read.
+    """
+    who = principal(request)
+    if request.url.path.endswith(("/metadata", "/$versions")):
+        return who  # capability discovery stays open
+    if not request.app.state.settings.open_terminology_reads and not who.authenticated:
+        raise t.Unauthenticated.plain("Log in (a bearer token or an API key) to use the terminology service")
+    return who
+
+
+def _from_token(token: str, settings: Settings) -> t.Principal:
+    key = _signing_key(token, settings)
+    try:
+        claims = jwt.decode(token, key, algorithms=["RS256", "ES256", "PS256", "EdDSA"],
+                            audience=settings.auth_jwt_audience, issuer=settings.auth_jwt_issuer,
+                            options={"require": ["exp", "sub"]})
+    except jwt.PyJWTError as exc:
+        raise t.Unauthenticated.plain(f"The bearer token is not valid: {exc}") from None
+    roles = claims.get(settings.auth_roles_claim) or []
+    if isinstance(roles, str):
+        roles = roles.replace(",", " ").split()
+    region = claims.get(settings.auth_region_claim)
+    return t.Principal(str(claims["sub"]), frozenset(r for r in roles if r in t.ROLES),
+                       str(region) if region is not None else None, "api")
+
+
+def _signing_key(token: str, settings: Settings):
+    if settings.auth_jwt_public_key:
+        return settings.auth_jwt_public_key
+    if settings.auth_jwks_url:
+        try:
+            return _jwks_client(settings.auth_jwks_url).get_signing_key_from_jwt(token).key
+        except jwt.PyJWTError as exc:
+            raise t.Unauthenticated.plain(f"The bearer token cannot be checked: {exc}") from None
+    raise t.Unauthenticated.plain("This server does not accept bearer tokens (no issuer is configured)")
+
+
+@functools.lru_cache(maxsize=4)
+def _jwks_client(url: str) -> jwt.PyJWKClient:
+    return jwt.PyJWKClient(url, cache_keys=True, lifespan=3600)
