@@ -24,9 +24,12 @@ and the HL7 terminology ecosystem tests, which pin down what tx.fhir.org answers
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from ..errors import TooCostly
 from ..model import Designation, Expansion, ExpansionItem, ExpansionParameter, Property
 from ..providers.base import CONCEPT_PROPERTIES, canonical
+from ..providers.resource import designation
 from ..requests import ExpandRequest
 from ..text import fold
 from . import languages
@@ -63,36 +66,45 @@ def expand_value_set(ctx: ResolutionContext, req: ExpandRequest, *, max_size: in
     entries = evaluator.value_set(vs)
     if req.active_only:
         entries = [e for e in entries if not e.info.inactive]
+    text_filter = bool(req.filter and req.filter.strip())
+    if not text_filter:
+        _check_cost(len(entries), req, limit, label)
     display_language = req.display_language or _text(compose_params.get("displayLanguage"))
     pref = languages.parse(display_language)
-    items = [_item(e, req, pref, default_language, evaluator.usage) for e in entries]
-    if req.filter and req.filter.strip():
-        words = fold(req.filter).split()
-        keep = [i for i, (item, _) in enumerate(items) if _matches(words, item)]
-        entries, items = [entries[i] for i in keep], [items[i] for i in keep]
-    total = len(items)
-    if req.count is None and total - (req.offset or 0) > limit:
-        raise TooCostly("VALUESET_TOO_COSTLY", label, limit)
+    built = [_item(e, req, pref, default_language, evaluator.usage) for e in entries]
+    if text_filter:
+        words = fold(req.filter or "").split()
+        keep = [i for i, (item, _) in enumerate(built) if _matches(words, item)]
+        entries, built = [entries[i] for i in keep], [built[i] for i in keep]
+        _check_cost(len(built), req, limit, label)
     paged = req.count is not None or bool(req.offset)
     if paged:
         start = req.offset or 0
-        top = [item for item, _ in items[start:start + req.count if req.count is not None else None]]
+        built = built[start:start + req.count if req.count is not None else None]
+        top = [item for item, _ in built]
     elif req.exclude_nested:
-        top = [item for item, _ in items]
+        top = [item for item, _ in built]
     else:
-        top = _nest(entries, [item for item, _ in items], text_filter=bool(req.filter and req.filter.strip()))
+        top = _nest(entries, [item for item, _ in built], text_filter=text_filter)
     used_props: dict[str, str | None] = {}
-    for _, props in items[(req.offset or 0):] if paged else items:
+    for _, props in built:
         for code, uri in props:
             used_props.setdefault(code, uri)
     usage = evaluator.usage
+    reason = None
+    if usage.fragments:
+        reason = f"This extension is based on a fragment of the code system {split_canonical(usage.fragments[0])[0]}"
     return Expansion(
-        url=vs.get("url"), total=total, offset=(req.offset or 0) if paged else None, items=tuple(top),
+        url=vs.get("url"), total=len(entries), offset=(req.offset or 0) if paged else None, items=tuple(top),
         parameters=tuple(_parameters(req, ctx, usage, display_language)),
         unclosed=usage.unclosed or bool(usage.fragments), name=vs.get("name"), title=vs.get("title"),
-        value_set=_repeated(vs), property_defs=tuple(used_props.items()),
-        unclosed_reason=(f"This extension is based on a fragment of the code system {split_canonical(usage.fragments[0])[0]}"
-                         if usage.fragments else None))
+        value_set=_repeated(vs), property_defs=tuple(used_props.items()), unclosed_reason=reason)
+
+
+def _check_cost(total: int, req: ExpandRequest, limit: int, label: str) -> None:
+    """An unpaged expansion larger than the limit is refused (VALUESET_TOO_COSTLY)."""
+    if req.count is None and total - (req.offset or 0) > limit:
+        raise TooCostly("VALUESET_TOO_COSTLY", label, limit)
 
 
 def _repeated(vs: dict) -> dict:
@@ -131,7 +143,7 @@ def _item(e: Entry, req: ExpandRequest, pref, default_language: str,
     cs_language = e.provider.language or default_language
     default_display = vsc.get("display") or info.display
     shown, used = languages.choose(info, default_display, cs_language, pref)
-    extra = tuple(_vs_designation(d) for d in vsc.get("designation", []))
+    extra = tuple(designation(d) for d in vsc.get("designation", []))
     designations: tuple[Designation, ...] = ()
     if req.include_designations or req.designations:
         listed = languages.shown_designations(info, default_display, shown, used, cs_language, extra)
@@ -182,11 +194,6 @@ def _uri_of(e: Entry, code: str) -> str | None:
         if d.code == code and d.uri:
             return d.uri
     return STANDARD_PROPERTY_URIS.get(code)
-
-
-def _vs_designation(d: dict) -> Designation:
-    from ..providers.resource import designation
-    return designation(d)
 
 
 def _wanted_designation(d: Designation, wanted: tuple[str, ...]) -> bool:
@@ -241,10 +248,7 @@ def _nest(entries: list[Entry], items: list[ExpansionItem], *, text_filter: bool
 
     def build(i: int) -> ExpansionItem:
         kids = tuple(build(c) for c in sorted(children.get(i, [])))
-        if not kids:
-            return items[i]
-        from dataclasses import replace
-        return replace(items[i], contains=kids)
+        return replace(items[i], contains=kids) if kids else items[i]
     return [build(i) for i in range(len(entries)) if i not in parent_of]
 
 
