@@ -48,7 +48,7 @@ def create_app(settings: Settings, *, service: t.TerminologyService | None = Non
     app.include_router(fhir_router("4.0"), prefix="/fhir/r4", tags=["FHIR R4"], dependencies=READ_GUARD)
     app.include_router(fhir_router("5.0"), prefix="/fhir/r5", tags=["FHIR R5"], dependencies=READ_GUARD)
     app.include_router(fhir_router("4.0"), prefix="/fhir", include_in_schema=False, dependencies=READ_GUARD)
-    app.state.repository = t.ResourceRepository(service.db)
+    app.state.repository = service.repository
     app.state.accounts = t.Accounts(service.db)
     app.state.translator = mappings.Translator(app.state.repository)
     # Operations on ConceptMap before the REST routes, so "$translate" is never taken for an id.

@@ -20,6 +20,7 @@ from .messages import format_message
 from .model import CodeSystemVersion, Expansion, Issue, LookupResult, SubsumesOutcome, ValidateResult
 from .providers import SnomedProvider
 from .requests import ExpandRequest, LookupRequest, SubsumesRequest, ValidateCodeRequest
+from .repository import ResourceRepository
 from .store import Database, SnomedStore
 
 
@@ -30,8 +31,8 @@ class TerminologyService:
                  max_expansion: int = 100_000, refresh_seconds: float = 1.0,
                  repository: valuesets.ResourceSource | None = None) -> None:
         self.db = db
-        self.repository = repository
-        """Where CodeSystem / ValueSet resources kept by the server are found (None: only the request's)."""
+        self.repository = repository if repository is not None else ResourceRepository(db)
+        """Where CodeSystem / ValueSet resources kept by the server are found (default: this database's)."""
         self.default_language = default_language
         self.default_edition = default_edition
         self.max_expansion = max_expansion
