@@ -73,6 +73,10 @@ MESSAGES: dict[str, str] = {
     "VALUESET_IMPORT_NO_SYSTEM": "The value set include has neither a system nor a value set",
     "REGEX_INVALID": "The regular expression '{0}' is not valid: {1}",
     "REGEX_TOO_COSTLY": "The regular expression '{0}' took too long to evaluate",
+    # ECL (terminology/ecl; not in the HL7 catalogue)
+    "ECL_SYNTAX": "The ECL expression is not valid at position {0}: expected {1}, found {2}",
+    "ECL_INVALID": "The ECL expression cannot be evaluated (position {0}): {1}",
+    "ECL_TOO_COSTLY": "The ECL expression is too costly to evaluate: {0}",
 }
 
 

@@ -19,6 +19,7 @@ from typing import Iterable, Sequence
 from sqlalchemy import Engine
 
 from .. import snomed
+from . import budget
 from ..text import fold, tokens
 
 _counter = itertools.count()
@@ -180,18 +181,22 @@ class SnomedStore:
         Reads are the hot path (a ``$lookup`` runs six of them), and SQLAlchemy's per-statement work
         (compiling, expanding ``IN`` lists, result metadata) cost more than the queries themselves; the
         pool and the engine's connection set-up are still SQLAlchemy's. ``:name`` parameters and
-        ``IN :name`` lists are rewritten here for the driver.
+        ``IN :name`` lists are rewritten here for the driver. A set's time budget (``budget.BUDGET_PARAM``)
+        is taken out of the parameters and enforced on the statement.
         """
+        params, budget_ms = budget.split(params)
         sql, params = _expand_lists(sql, params, tuple(expanding))
         if self.dialect == "postgresql":
             sql = _pyformat(sql)
         with self.engine.connect() as conn:
-            cur = conn.connection.driver_connection.cursor()
-            try:
-                cur.execute(sql, params)
-                return cur.fetchall()
-            finally:
-                cur.close()
+            raw = conn.connection.driver_connection
+            with budget.guard(raw, self.dialect, budget_ms):
+                cur = raw.cursor()
+                try:
+                    cur.execute(sql, params)
+                    return cur.fetchall()
+                finally:
+                    cur.close()
 
     def count(self, s: ConceptSet) -> int:
         """Size of ``s``. Remembered per set: a version's storage never changes once published, so paging
@@ -349,7 +354,7 @@ def _expand_lists(sql: str, params: dict, expanding: tuple[str, ...]) -> tuple[s
     if not expanding:
         return sql, params
     params = dict(params)
-    for name in expanding:
+    for name in dict.fromkeys(expanding):  # a set used twice in one statement lists its names twice
         values = list(params.pop(name))
         names = [f"{name}_{i}" for i in range(len(values))]
         params.update(zip(names, values))

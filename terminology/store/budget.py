@@ -1,0 +1,72 @@
+"""Time budgets for store reads: a statement that runs past its budget is stopped and reported as TooCostly.
+
+A :class:`~terminology.store.ConceptSet` carries its budget as the bound parameter :data:`BUDGET_PARAM`
+(milliseconds), so the budget follows the set through every union, intersection, count, page and
+membership test, on every path that uses it ($expand, $validate-code, ValueSet compose, the library and the
+CLI). :meth:`SnomedStore._run` takes the parameter out and runs the statement under :func:`guard`:
+
+* SQLite: a progress handler (called every few thousand virtual-machine steps) interrupts the statement
+  once the deadline has passed (``sqlite3.Connection.set_progress_handler``);
+* PostgreSQL: ``statement_timeout`` set for the current transaction only (``set_config(..., true)``), so
+  the pooled connection is back to no timeout when the transaction ends.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+
+from ..errors import TooCostly
+
+BUDGET_PARAM = "ecl_time_budget_ms"
+"""The parameter name that carries a set's time budget in milliseconds (never sent to the database)."""
+
+
+def with_budget(params: dict, budget_ms: int | None) -> dict:
+    """``params`` with a time budget added (the smaller one wins when the set already has one)."""
+    if not budget_ms:
+        return params
+    current = params.get(BUDGET_PARAM)
+    return {**params, BUDGET_PARAM: min(budget_ms, current) if current else budget_ms}
+
+
+def split(params: dict) -> tuple[dict, int | None]:
+    """The parameters for the database, and the time budget they carried (None: no budget)."""
+    if not params or BUDGET_PARAM not in params:
+        return params, None
+    rest = dict(params)
+    return rest, rest.pop(BUDGET_PARAM)
+
+
+@contextlib.contextmanager
+def guard(driver_connection, dialect: str, budget_ms: int | None):
+    """Run the statements of the ``with`` block under a budget of ``budget_ms`` (None: no limit)."""
+    if not budget_ms:
+        yield
+        return
+    deadline = time.monotonic() + budget_ms / 1000
+    too_costly = TooCostly("ECL_TOO_COSTLY", f"the evaluation took longer than its time budget of {budget_ms} ms")
+    if dialect == "sqlite":
+        import sqlite3
+
+        driver_connection.set_progress_handler(lambda: 1 if time.monotonic() > deadline else 0, 2000)
+        try:
+            yield
+        except sqlite3.OperationalError as exc:
+            if "interrupt" in str(exc):
+                raise too_costly from None
+            raise
+        finally:
+            driver_connection.set_progress_handler(None, 0)
+        return
+    import psycopg
+
+    cur = driver_connection.cursor()
+    try:
+        cur.execute("SELECT set_config('statement_timeout', %s, true)", (str(int(budget_ms)),))
+    finally:
+        cur.close()
+    try:
+        yield
+    except psycopg.errors.QueryCanceled:
+        raise too_costly from None
