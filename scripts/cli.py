@@ -17,6 +17,7 @@ import click
 from api.settings import Settings
 from terminology import ROLES, Accounts, Database, TerminologyError
 
+from . import care_cli
 from .progress import Progress
 
 log = logging.getLogger("vardterm")
@@ -73,6 +74,7 @@ def _db(settings: Settings) -> Database:
 def init(settings: Settings) -> None:
     """Create the database (catalog tables) if it does not exist yet."""
     db = _db(settings)
+    care_cli.open_directory(settings)
     click.echo(f"Database ready: {db.describe()}")
 
 
@@ -225,6 +227,7 @@ def demo(settings: Settings, host: str | None, port: int | None, workers: int | 
         progress = Progress("demo")
         version = load_rf2(db, [DEMO_RF2], progress=progress)
         progress.done(f"Loaded the demo data as {version.version}")
+    care_cli.ensure_demo_directory(settings)
     for v in db.versions():
         click.echo(f"Loaded: {v.version} ({v.title})")
     if not no_serve:
@@ -393,6 +396,9 @@ def apikey_revoke(settings: Settings, key_id: str) -> None:
     """Revoke a key by its id (the part before the dot)."""
     Accounts(_db(settings)).revoke_key(key_id)
     click.echo(f"API key {key_id} revoked")
+
+
+main.add_command(care_cli.care_group)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -22,7 +22,9 @@ Handled so far:
 * the R5 filter operators ``child-of`` and ``descendent-leaf`` travel in R4 as the extension
   ``extension-ValueSet.compose.include.filter.op`` on ``filter._op``; R5 ``versionAlgorithm[x]`` as
   ``extension-CanonicalResource.versionAlgorithm``; other R5-only canonical elements (``copyrightLabel``...)
-  are dropped from R4 answers.
+  are dropped from R4 answers;
+* care directory resources: R5 ``MeasureReport.group.measureScoreQuantity`` is R4 ``group.measureScore``;
+  the entries of a ``Bundle`` are converted one by one.
 """
 
 from __future__ import annotations
@@ -70,6 +72,8 @@ def to_r4(resource: dict) -> dict:
         for p in resource.get("parameter", []):
             if isinstance(p.get("resource"), dict):
                 to_r4(p["resource"])
+    elif kind in _CARE_KINDS:
+        _care_to_r4(resource)
     return resource
 
 
@@ -96,6 +100,8 @@ def from_r4(resource: dict) -> dict:
         for p in resource.get("parameter", []):
             if isinstance(p.get("resource"), dict):
                 from_r4(p["resource"])
+    if resource.get("resourceType") in _CARE_KINDS:
+        _care_from_r4(resource)
     return resource
 
 
@@ -178,3 +184,32 @@ def _concept_map_to_r4(cm: dict) -> dict:
         if unmapped and unmapped.get("mode") == "use-source-code":
             unmapped["mode"] = "provided"
     return cm
+
+
+# --- care directory resources (mappings.care): Bundle entries, HealthcareService, MeasureReport -------------
+
+_CARE_KINDS = ("Bundle", "MeasureReport")
+
+
+def _care_to_r4(resource: dict) -> None:
+    kind = resource["resourceType"]
+    if kind == "Bundle":
+        for entry in resource.get("entry", []):
+            if isinstance(entry.get("resource"), dict):
+                to_r4(entry["resource"])
+    elif kind == "MeasureReport":  # R5 group.measureScore[x] is R4 group.measureScore (a Quantity)
+        for group in resource.get("group", []):
+            if "measureScoreQuantity" in group:
+                group["measureScore"] = group.pop("measureScoreQuantity")
+
+
+def _care_from_r4(resource: dict) -> None:
+    kind = resource["resourceType"]
+    if kind == "Bundle":
+        for entry in resource.get("entry", []) if isinstance(resource.get("entry"), list) else []:
+            if isinstance(entry, dict) and isinstance(entry.get("resource"), dict):
+                from_r4(entry["resource"])
+    elif kind == "MeasureReport":
+        for group in resource.get("group", []) if isinstance(resource.get("group"), list) else []:
+            if isinstance(group, dict) and "measureScore" in group:
+                group["measureScoreQuantity"] = group.pop("measureScore")

@@ -1,0 +1,332 @@
+"""Reads and writes of the care tables. Thread-safe: every call takes its own connection.
+
+Writes are all-or-nothing: :meth:`CareStore.write` stores a list of records in one transaction, each an
+insert (new id) or an optimistic-concurrency update (``UPDATE ... WHERE version_id = <expected>``; no row
+changed means somebody else wrote first: :class:`terminology.VersionConflict`), adds one change-history
+row per record and bumps ``care_meta.generation``.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Iterable, Sequence
+
+from sqlalchemy import Integer, Text, and_, cast, delete, exists, func, insert, or_, select, update
+
+import terminology as t
+
+from .. import model as m
+from . import schema as s
+from .rows import from_row, to_rows
+
+CHUNK = 2000
+
+
+@dataclass(frozen=True)
+class Filter:
+    """One search criterion: ``field`` is a main-table column or a link name (see :data:`LINKS`); ``op`` is
+    ``eq``, ``in``, ``prefix`` (case-insensitive), ``ge``, ``le``, ``covers`` (a date inside
+    ``valid_from..valid_to``, open ends open) or ``visible_to`` (Contract: not confidential, or of that
+    region)."""
+
+    field: str
+    op: str
+    value: object
+
+
+LINKS = {
+    ("HealthcareService", "type"): (s.service_type, "service_id", "type_key"),
+    ("HealthcareService", "location"): (s.service_location, "service_id", "location_id"),
+    ("OrganizationAffiliation", "service"): (s.commission_service, "commission_id", "service_id"),
+    ("Contract", "commission"): (s.agreement_commission, "agreement_id", "commission_id"),
+}
+
+
+def now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def chunks(values: Sequence, size: int = CHUNK) -> Iterable[Sequence]:
+    for i in range(0, len(values), size):
+        yield values[i:i + size]
+
+
+class CareStore:
+    """The care tables of one database (``terminology.Database``: same URL as the terminology catalog)."""
+
+    def __init__(self, db: t.Database) -> None:
+        self.db = db
+        self.engine = db.engine
+
+    # --- set-up ----------------------------------------------------------------------------------
+
+    def initialise(self) -> None:
+        """Create the care tables if missing (idempotent); refuse another schema version."""
+        s.metadata.create_all(self.engine)
+        with self.engine.begin() as conn:
+            rows = dict(conn.execute(select(s.care_meta.c.key, s.care_meta.c.value)).all())
+            if "schema_version" not in rows:
+                conn.execute(insert(s.care_meta), [{"key": "schema_version", "value": s.SCHEMA_VERSION},
+                                                   {"key": "generation", "value": "0"}])
+            elif rows["schema_version"] != s.SCHEMA_VERSION:
+                raise t.StoreError(f"the care tables of {self.db.describe()} have schema version "
+                                   f"{rows['schema_version']}, this program needs {s.SCHEMA_VERSION}")
+
+    def generation(self) -> int:
+        """A number that changes with every write."""
+        with self.engine.connect() as conn:
+            value = conn.execute(select(s.care_meta.c.value).where(s.care_meta.c.key == "generation")).scalar()
+        return int(value or 0)
+
+    def count(self, resource_type: str) -> int:
+        table = s.MAIN_TABLES[resource_type]
+        with self.engine.connect() as conn:
+            return conn.execute(select(func.count()).select_from(table)).scalar_one()
+
+    # --- reads -----------------------------------------------------------------------------------
+
+    def get(self, resource_type: str, id_: str) -> m.Stored | None:
+        return self.get_many(resource_type, [id_]).get(id_)
+
+    def get_many(self, resource_type: str, ids: Iterable[str], conn=None) -> dict[str, m.Stored]:
+        """The current records with these ids (missing ids are left out)."""
+        ids = list(dict.fromkeys(ids))
+        if not ids:
+            return {}
+        if conn is None:
+            with self.engine.connect() as c:
+                return self.get_many(resource_type, ids, c)
+        table = s.MAIN_TABLES[resource_type]
+        out: dict[str, m.Stored] = {}
+        for part in chunks(ids):
+            rows = conn.execute(select(table).where(table.c.id.in_(part))).all()
+            links = self._links(conn, resource_type, [r.id for r in rows])
+            for r in rows:
+                out[r.id] = m.Stored(from_row(resource_type, r, links[r.id]), r.version_id, r.last_updated)
+        return out
+
+    def _links(self, conn, resource_type: str, ids: list[str]) -> dict[str, dict[str, list]]:
+        found: dict[str, dict[str, list]] = defaultdict(lambda: defaultdict(list))
+        for table, owner in s.LINK_TABLES.get(resource_type, ()):
+            if not ids:
+                continue
+            for row in conn.execute(select(table).where(table.c[owner].in_(ids))):
+                found[row._mapping[owner]][table.name].append(row)
+        return found
+
+    def versions(self, resource_type: str, ids: Iterable[str], conn=None) -> dict[str, int]:
+        """Current version of each of ``ids`` that exists."""
+        ids = list(dict.fromkeys(ids))
+        if conn is None:
+            with self.engine.connect() as c:
+                return self.versions(resource_type, ids, c)
+        table = s.MAIN_TABLES[resource_type]
+        out = {}
+        for part in chunks(ids):
+            out.update(dict(conn.execute(select(table.c.id, table.c.version_id).where(table.c.id.in_(part))).all()))
+        return out
+
+    def search(self, resource_type: str, filters: Sequence[Filter], *, offset: int = 0,
+               count: int | None = 50) -> tuple[int, list[m.Stored]]:
+        """Records matching every filter, ordered by id; ``(total, page)``."""
+        table = s.MAIN_TABLES[resource_type]
+        cond = [self._condition(resource_type, table, f) for f in filters]
+        with self.engine.connect() as conn:
+            total = conn.execute(select(func.count()).select_from(table).where(*cond)).scalar_one()
+            q = select(table.c.id).where(*cond).order_by(table.c.id).offset(offset)
+            if count is not None:
+                q = q.limit(count)
+            ids = [r[0] for r in conn.execute(q)]
+            found = self.get_many(resource_type, ids, conn)
+        return total, [found[i] for i in ids if i in found]
+
+    @staticmethod
+    def _condition(resource_type: str, table, f: Filter):
+        link = LINKS.get((resource_type, f.field))
+        if link is not None:
+            link_table, owner, column = link
+            values = f.value if f.op == "in" else [f.value]
+            return exists().where(link_table.c[owner] == table.c.id, link_table.c[column].in_(list(values)))
+        if f.op == "visible_to":
+            return or_(table.c.confidential.is_(False), table.c.region == f.value)
+        if f.op == "covers":
+            return and_(or_(table.c.valid_from.is_(None), table.c.valid_from <= f.value),
+                        or_(table.c.valid_to.is_(None), table.c.valid_to >= f.value))
+        column = table.c[f.field]
+        if f.op == "eq":
+            return column == f.value
+        if f.op == "in":
+            return column.in_(list(f.value))
+        if f.op == "prefix":
+            escaped = str(f.value).lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            return func.lower(column).like(escaped + "%", escape="\\")
+        if f.op == "ge":
+            return column >= f.value
+        if f.op == "le":
+            return column <= f.value
+        raise ValueError(f"unknown filter operator {f.op}")  # pragma: no cover
+
+    def events(self, *, resource_type: str | None = None, resource_id: str | None = None,
+               limit: int = 50) -> list[m.Event]:
+        """The change history, newest first."""
+        e = s.event
+        q = select(e).order_by(e.c.seq.desc()).limit(limit)
+        if resource_type:
+            q = q.where(e.c.resource_type == resource_type)
+        if resource_id:
+            q = q.where(e.c.resource_id == resource_id)
+        with self.engine.connect() as conn:
+            return [m.Event(r.seq, r.at, r.who, r.channel, r.action, r.resource_type, r.resource_id, r.version_id,
+                            r.what) for r in conn.execute(q)]
+
+    # --- writes ----------------------------------------------------------------------------------
+
+    def write(self, items: Sequence[tuple[m.Record, int | None]], *, who: str, channel: str) -> list[tuple[m.Stored, bool]]:
+        """Store records in one transaction: each ``(record, expected)`` is an update when the id exists
+        (``expected`` None: the version read in this transaction; otherwise it must be current), else an
+        insert. Returns each stored record and whether it was created."""
+        stamp = now()
+        by_type: dict[str, list[int]] = defaultdict(list)
+        for i, (record, _) in enumerate(items):
+            by_type[m.resource_type(record)].append(i)
+        out: list[tuple[m.Stored, bool] | None] = [None] * len(items)
+        events = []
+        with self.engine.begin() as conn:
+            for rtype, positions in by_type.items():
+                table = s.MAIN_TABLES[rtype]
+                current = self.versions(rtype, [items[i][0].id for i in positions], conn)
+                old = self.get_many(rtype, list(current), conn) if current else {}
+                inserts, link_rows, updated_ids = [], defaultdict(list), []
+                for i in positions:
+                    record, expected = items[i]
+                    row, links = to_rows(record)
+                    have = current.get(record.id)
+                    if have is None:
+                        if expected is not None:
+                            raise t.VersionConflict.plain(f"{rtype}/{record.id} does not exist, so version "
+                                                          f"{expected} cannot be current")
+                        inserts.append({"id": record.id, "version_id": 1, "last_updated": stamp, **row})
+                        version, created, what = 1, True, "created"
+                    else:
+                        want = have if expected is None else expected
+                        done = conn.execute(update(table).where(table.c.id == record.id, table.c.version_id == want)
+                                            .values(version_id=have + 1, last_updated=stamp, **row))
+                        if done.rowcount != 1:
+                            raise t.VersionConflict.plain(
+                                f"{rtype}/{record.id} is at version {have}, not {want}; read it again and "
+                                "re-apply the change")
+                        updated_ids.append(record.id)
+                        version, created = have + 1, False
+                        changed = m.changed_fields(old[record.id].record, record) if record.id in old else []
+                        what = "changed: " + (", ".join(changed) if changed else "nothing")
+                        current[record.id] = version
+                    for name, rows in links.items():
+                        link_rows[name].extend(rows)
+                    out[i] = (m.Stored(record, version, stamp), created)
+                    events.append(dict(at=stamp, who=who, channel=channel, action="create" if created else "update",
+                                       resource_type=rtype, resource_id=record.id, version_id=version, what=what))
+                if inserts:
+                    for part in chunks(inserts):
+                        conn.execute(insert(table), list(part))
+                for link_table, owner in s.LINK_TABLES.get(rtype, ()):
+                    for part in chunks(updated_ids):
+                        conn.execute(delete(link_table).where(link_table.c[owner].in_(part)))
+                    rows = link_rows.get(link_table.name)
+                    if rows:
+                        for part in chunks(rows):
+                            conn.execute(insert(link_table), list(part))
+            for part in chunks(events):
+                conn.execute(insert(s.event), list(part))
+            g = s.care_meta
+            conn.execute(update(g).where(g.c.key == "generation")
+                         .values(value=cast(cast(g.c.value, Integer) + 1, Text)))
+        return [o for o in out if o is not None]
+
+    # --- reads for the care search ---------------------------------------------------------------
+
+    def type_keys(self) -> set[str]:
+        """Every distinct service type (``system|code``) in the directory."""
+        with self.engine.connect() as conn:
+            return {r[0] for r in conn.execute(select(s.service_type.c.type_key).distinct())}
+
+    def services_by_type(self, keys: Iterable[str]) -> dict[str, list[str]]:
+        """Service id -> the given type keys it has."""
+        keys = list(keys)
+        out: dict[str, list[str]] = defaultdict(list)
+        st = s.service_type
+        with self.engine.connect() as conn:
+            for part in chunks(keys):
+                for sid, key in conn.execute(select(st.c.service_id, st.c.type_key).where(st.c.type_key.in_(part))):
+                    out[sid].append(key)
+        return out
+
+    def coverage(self, service_ids: Iterable[str], region: str | None = None) -> list[tuple[str, str, str]]:
+        """``(service id, commission id, agreement id)`` for every agreement covering a commission that
+        covers one of the services; only agreements of ``region`` when given."""
+        ids = list(service_ids)
+        cs, ac, a = s.commission_service, s.agreement_commission, s.agreement
+        q = select(cs.c.service_id, cs.c.commission_id, ac.c.agreement_id).join(
+            ac, ac.c.commission_id == cs.c.commission_id)
+        if region is not None:
+            q = q.join(a, a.c.id == ac.c.agreement_id).where(a.c.region == region)
+        out = []
+        with self.engine.connect() as conn:
+            for part in chunks(ids):
+                out += [tuple(r) for r in conn.execute(q.where(cs.c.service_id.in_(part)))]
+        return out
+
+    def unit_locations(self, unit_ids: Iterable[str]) -> dict[str, list[m.Location]]:
+        """Unit id -> the places it manages."""
+        ids = list(dict.fromkeys(unit_ids))
+        out: dict[str, list[m.Location]] = defaultdict(list)
+        loc = s.location
+        with self.engine.connect() as conn:
+            for part in chunks(ids):
+                for r in conn.execute(select(loc).where(loc.c.unit.in_(part)).order_by(loc.c.id)):
+                    out[r.unit].append(from_row("Location", r, {}))
+        return out
+
+    def waits(self, unit_ids: Iterable[str], on_or_before: str) -> dict[str, list[m.WaitingTime]]:
+        """Unit id -> its waiting-time reports reported on or before a date, newest first."""
+        ids = list(dict.fromkeys(unit_ids))
+        out: dict[str, list[m.WaitingTime]] = defaultdict(list)
+        w = s.wait
+        with self.engine.connect() as conn:
+            for part in chunks(ids):
+                q = select(w).where(w.c.unit.in_(part), w.c.reported <= on_or_before).order_by(
+                    w.c.reported.desc(), w.c.id)
+                for r in conn.execute(q):
+                    out[r.unit].append(from_row("MeasureReport", r, {}))
+        return out
+
+    def capacities(self, unit_ids: Iterable[str], start: str, end: str | None) -> dict[str, list[m.Capacity]]:
+        """Unit id -> capacity reports whose period overlaps ``start..end`` (``end`` None: open)."""
+        ids = list(dict.fromkeys(unit_ids))
+        out: dict[str, list[m.Capacity]] = defaultdict(list)
+        c = s.capacity
+        with self.engine.connect() as conn:
+            for part in chunks(ids):
+                q = select(c).where(c.c.unit.in_(part), c.c.period_end >= start)
+                if end is not None:
+                    q = q.where(c.c.period_start <= end)
+                for r in conn.execute(q.order_by(c.c.period_start, c.c.id)):
+                    out[r.unit].append(from_row("Observation", r, {}))
+        return out
+
+    def regions(self) -> list[m.Organization]:
+        """Every region (kind ``region``)."""
+        return [x.record for x in self.search("Organization", [Filter("kind", "eq", "region")], count=None)[1]]
+
+    def clear(self, *, who: str) -> None:
+        """Delete every record of the directory (the change history keeps a row saying so)."""
+        with self.engine.begin() as conn:
+            for table in list(s.MAIN_TABLES.values()) + [x for links in s.LINK_TABLES.values() for x, _ in links]:
+                conn.execute(delete(table))
+            conn.execute(insert(s.event).values(at=now(), who=who, channel="manual", action="clear",
+                                                resource_type="*", resource_id="*", version_id=0,
+                                                what="the whole directory was emptied"))
+            g = s.care_meta
+            conn.execute(update(g).where(g.c.key == "generation")
+                         .values(value=cast(cast(g.c.value, Integer) + 1, Text)))

@@ -1,0 +1,91 @@
+"""Writes are checked before anything is stored (care-search.md "Writes"): codes against the terminology
+(unknown, inactive, wrong system), HSA-id and orgnr formats, date order, references; a transaction Bundle with
+one bad entry stores nothing and names the entry and the element; If-Match; the change history."""
+
+from __future__ import annotations
+
+import pytest
+
+from mappings.care import codes as c
+from terminology import InvalidRequest, UnknownResource, VersionConflict
+
+from .. import care_fixture as f
+
+
+def _bundle(*resources):
+    return {"resourceType": "Bundle", "type": "transaction", "entry": [
+        {"resource": r, "request": {"method": "PUT", "url": f"{r['resourceType']}/{r['id']}"}} for r in resources]}
+
+
+def _service(id_, code, system=c.SNOMED, unit="u-ortho"):
+    return f.service(id_, unit, code, f"Tjänst {id_}", system=system)
+
+
+@pytest.mark.parametrize("resource, expression, text", [
+    (_service("w-unknown", "123456789"), "type[0].coding[0].code", "not a SNOMED CT code"),
+    (_service("w-inactive", "99900002004"), "type[0].coding[0].code", "inactive"),
+    (_service("w-icd", "C18", system=c.ICD10SE), "type[0].coding[0].system", "wrong code system"),
+    (_service("w-kva-unknown", "XYZ99", system=c.KVA), "type[0].coding[0].code", "not a KVÅ code"),
+    (_service("w-unit-missing", "73761001", unit="no-such-unit"), "providedBy", "does not exist"),
+    (_service("w-provided-by-provider", "73761001", unit="prov-ortho"), "providedBy", "must be a unit"),
+    ({**f.unit("w-bad-hsa", "Enhet", "prov-eye", "559000001", "X1"),
+      "identifier": [{"system": c.HSA_SYSTEM, "value": "SE123-1"}]}, "identifier[0].value", "not an HSA-id"),
+    ({**f.provider("w-bad-orgnr", "Fel AB", "559000001"),
+      "identifier": [{"system": c.ORGNR_SYSTEM, "value": "559000-0012"}]}, "identifier[0].value", "check digit"),
+    (f.agreement("w-backwards", "region-05", ["oa-eye"], "2025-05-01", "2025-01-01"), "applies", "before it starts"),
+    (f.commission("w-region-is-provider", "prov-eye", "prov-eye", ["s-cat"]), "organization", "must be a region"),
+])
+def test_bad_records_are_refused_naming_the_element(directory, resource, expression, text):
+    with pytest.raises(InvalidRequest) as err:
+        directory.transaction(_bundle(resource), who="test")
+    assert text in err.value.text, err.value.text
+    assert err.value.expression.endswith(expression), err.value.expression
+    assert directory.store.get(resource["resourceType"], resource["id"]) is None
+
+
+def test_a_transaction_with_one_bad_entry_stores_nothing(directory):
+    good = [f.unit("atomic-unit", "Enhet A", "prov-eye", "559000001", "AT1"),
+            f.place("atomic-place", "atomic-unit", "0580", 58.4, 15.6),
+            _service("atomic-good", "73761001", unit="atomic-unit")]
+    bad = _service("atomic-bad", "99900002004", unit="atomic-unit")
+    before = directory.store.generation()
+    with pytest.raises(InvalidRequest) as err:
+        directory.transaction(_bundle(*good, bad), who="test")
+    assert err.value.text.startswith("Bundle.entry[3] (HealthcareService/atomic-bad): ")
+    assert err.value.expression == "Bundle.entry[3].resource.type[0].coding[0].code"
+    for r in good:
+        assert directory.store.get(r["resourceType"], r["id"]) is None
+    assert directory.store.generation() == before
+    done = directory.transaction(_bundle(*good), who="test")
+    assert [w.created for w in done] == [True, True, True]
+    assert done[2].stored.record.types[0].display == "Koloskopi"  # filled in from the terminology (Swedish)
+
+
+def test_if_match_and_versions(directory):
+    created = directory.create(f.provider("ignored", "Versionerad AB", "559000009"), who="anna")
+    rid = created.stored.record.id
+    assert created.created and created.stored.version_id == 1
+    resource = {**f.provider(rid, "Versionerad AB", "559000009"), "name": "Nytt namn AB"}
+    second = directory.update("Organization", rid, resource, if_match='W/"1"', who="bo")
+    assert second.stored.version_id == 2 and not second.created
+    with pytest.raises(VersionConflict):
+        directory.update("Organization", rid, resource, if_match='W/"1"', who="bo")
+    history = directory.history(resource_type="Organization", resource_id=rid)
+    assert [(e.who, e.action, e.version_id) for e in history] == [("bo", "update", 2), ("anna", "create", 1)]
+    assert history[0].what == "changed: name" and history[0].channel == "api"
+
+
+def test_confidential_agreement_reads(directory):
+    with pytest.raises(UnknownResource):
+        directory.read("Contract", "ct-eye-sthlm", viewer_region="region-05")
+    assert directory.read("Contract", "ct-eye-sthlm", viewer_region="region-01").record.confidential
+    total, found = directory.find("Contract", [("authority", "Organization/region-01")], viewer_region="region-05")
+    assert total == 0 and found == []
+
+
+def test_region_scope_keeps_an_administrator_to_the_own_region(directory):
+    own = f.agreement("scope-own", "region-05", ["oa-eye"], "2025-01-01", None)
+    other = f.agreement("scope-other", "region-01", ["oa-eye"], "2025-01-01", None)
+    with pytest.raises(InvalidRequest, match="another region"):
+        directory.transaction(_bundle(own, other), who="admin-05", region_scope="region-05")
+    assert directory.store.get("Contract", "scope-own") is None
