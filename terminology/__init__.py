@@ -13,7 +13,7 @@ from .messages import MESSAGES, format_message
 from .model import (CodeSystemVersion, Coding, Designation, Expansion, ExpansionItem, ExpansionParameter, Issue,
                     LookupResult, Property, SubsumesOutcome, ValidateResult)
 from .repository import RESOURCE_TYPES, ResourceRepository, Saved
-from .requests import ExpandRequest, LookupRequest, SubsumesRequest, ValidateCodeRequest
+from .requests import ExpandRequest, LookupRequest, SubsumesRequest, ValidateCodeRequest, ValidateRequest
 from .service import TerminologyService
 from .store import Database, default_sqlite_url
 
@@ -24,6 +24,7 @@ __all__ = [
     "LookupResult", "MESSAGES", "NotFound", "Property", "ResourceGone", "StoreError", "SubsumesOutcome", "SubsumesRequest",
     "TerminologyError", "TerminologyService", "TooCostly", "UnknownCode", "UnknownCodeSystem",
     "UnknownCodeSystemVersion", "UnknownResource", "UnknownValueSet", "Unsupported", "ValidateCodeRequest",
+    "ValidateRequest",
     "ValidateResult", "VersionConflict", "default_sqlite_url", "format_message", "snomed",
 ]
 

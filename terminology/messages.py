@@ -73,6 +73,89 @@ MESSAGES: dict[str, str] = {
     "VALUESET_IMPORT_NO_SYSTEM": "The value set include has neither a system nor a value set",
     "REGEX_INVALID": "The regular expression '{0}' is not valid: {1}",
     "REGEX_TOO_COSTLY": "The regular expression '{0}' took too long to evaluate",
+    # $validate-code on FHIR resources (terminology/valuesets/validate.py); plural forms keep the HL7 key with
+    # the _one / _other suffix of the reference catalogue
+    "Display_Name_for__should_be_one_of__instead_of_one": (
+        "Wrong Display Name '{4}' for {1}#{2}. Valid display is {3} (for the language(s) '{5}')"
+    ),
+    "Display_Name_for__should_be_one_of__instead_of_other": (
+        "Wrong Display Name '{4}' for {1}#{2}. Valid display is one of {0} choices: {3} (for the language(s) '{5}')"
+    ),
+    "Display_Name_WS_for__should_be_one_of__instead_of_one": (
+        "Wrong whitespace in Display Name '{4}' for {1}#{2}. Valid display is {3} (for the language(s) '{5}')"
+    ),
+    "Display_Name_WS_for__should_be_one_of__instead_of_other": (
+        "Wrong whitespace in Display Name '{4}' for {1}#{2}. Valid display is one of {0} choices: {3} "
+        "(for the language(s) '{5}')"
+    ),
+    "NO_VALID_DISPLAY_FOUND_NONE_FOR_LANG_OK": (
+        "There are no valid display names found for the code {1}#{2} for language(s) '{3}'. "
+        "The display is '{0}' which is a valid display for the default language"
+    ),
+    "NO_VALID_DISPLAY_FOUND_NONE_FOR_LANG_ERR": (
+        "Wrong Display Name '{0}' for {1}#{2}. There are no valid display names found for language(s) '{3}'. "
+        "Default display is '{4}'"
+    ),
+    "NO_VALID_DISPLAY_AT_ALL": "The display '{0}' cannot be checked for {1}#{2}: the concept has no display",
+    "INACTIVE_DISPLAY_FOUND_one": (
+        "'{0}' is no longer considered a correct display for code '{1}' (status = {3}). "
+        "The correct display is one of {2}."
+    ),
+    "INACTIVE_DISPLAY_FOUND_other": (
+        "'{0}' is no longer considered a correct display for code '{1}' (status = {3}). "
+        "The correct display is one of {2}."
+    ),
+    "INVALID_DISPLAY_NAME": "Invalid displayLanguage: '{0}'",
+    "UNKNOWN_CODE_IN_FRAGMENT": (
+        "Unknown Code '{0}' in the CodeSystem '{1}' version '{2}' - note that the code system is labeled as a "
+        "fragment, so the code may be valid in some other fragment"
+    ),
+    "UNKNOWN_CODESYSTEM_VERSION_NONE": (
+        "A definition for CodeSystem '{0}' version '{1}' could not be found, so the code cannot be validated. "
+        "No versions of this code system are known"
+    ),
+    "ABSTRACT_CODE_NOT_ALLOWED": "Code '{0}#{1}' is abstract, and not allowed in this context",
+    "CODE_CASE_DIFFERENCE": (
+        "The code '{0}' differs from the correct code '{1}' by case. Although the code system '{2}' is case "
+        "insensitive, implementers are strongly encouraged to use the correct case anyway"
+    ),
+    "CONCEPT_DEPRECATED_IN_VALUESET": (
+        "The presence of the concept '{1}' in the system '{0}' in the value set {3} is marked with a status of {2} "
+        "and its use should be reviewed"
+    ),
+    "DEPRECATED_CONCEPT_FOUND": "The concept '{1}' is {0} and its use should be reviewed",
+    "MSG_DRAFT": "Reference to draft {2} {0}",
+    "MSG_DEPRECATED": "Reference to deprecated {2} {0}",
+    "MSG_WITHDRAWN": "Reference to withdrawn {2} {0}",
+    "MSG_RETIRED": "Reference to retired {2} {0}",
+    "MSG_EXPERIMENTAL": "Reference to experimental {2} {0}",
+    "Coding_has_no_system__cannot_validate": (
+        "Coding has no system. A code with no system has no defined meaning, and it cannot be validated. "
+        "A system should be provided"
+    ),
+    "Terminology_TX_System_Relative": "Coding.system must be an absolute reference, not a local reference",
+    "Terminology_TX_System_ValueSet2": "The Coding references a value set, not a code system ('{0}')",
+    "CODESYSTEM_CS_NO_SUPPLEMENT": "CodeSystem {0} is a supplement, so can't be used as a value in Coding.system",
+    "UNABLE_TO_INFER_CODESYSTEM": "The System URI could not be determined for the code '{0}' in the ValueSet '{1}'",
+    "Unable_to_resolve_system__value_set_has_multiple_matches": (
+        "The System URI could not be determined for the code '{0}' in the ValueSet '{1}': value set expansion has "
+        "multiple matches: [{2}]"
+    ),
+    "VALUESET_VALUE_MISMATCH": (
+        "The code system '{0}' version '{1}' in the ValueSet include is different to the one in the value ('{2}')"
+    ),
+    "VALUESET_VALUE_MISMATCH_CHANGED": (
+        "The code system '{0}' version '{1}' resulting from the version '{2}' in the ValueSet include is different "
+        "to the one in the value ('{3}')"
+    ),
+    "VALUESET_VALUE_MISMATCH_DEFAULT": (
+        "The code system '{0}' version '{1}' for the versionless include in the ValueSet include is different to the "
+        "one in the value ('{3}')"
+    ),
+    "VALIDATE_NO_CODE": (
+        "Unable to find code to validate (looked for coding | codeableConcept | code+system | code+inferSystem in "
+        "parameters"
+    ),
     # ECL (terminology/ecl; not in the HL7 catalogue)
     "ECL_SYNTAX": "The ECL expression is not valid at position {0}: expected {1}, found {2}",
     "ECL_INVALID": "The ECL expression cannot be evaluated (position {0}): {1}",

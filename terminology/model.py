@@ -157,6 +157,18 @@ class ValidateResult:
     display: str | None = None
     inactive: bool | None = None
     issues: tuple[Issue, ...] = ()
+    status: str | None = None
+    """The concept's status when it is not simply active or inactive (``retired``, ``deprecated``)."""
+    message_text: str | None = None
+    """The ``message`` as the check composed it; None means :attr:`message` (from the issues)."""
+    codeable_concept: dict | None = None
+    """The CodeableConcept validated, echoed in the answer."""
+    unknown_systems: tuple[str, ...] = ()
+    """``x-unknown-system``: code systems (``url|version``) that are unknown and made the code invalid."""
+    caused_by_unknown: tuple[str, ...] = ()
+    """``x-caused-by-unknown-system``: unknown code systems the result depends on."""
+    normalized_code: str | None = None
+    """``normalized-code``: the code as the (case-insensitive) code system spells it."""
 
     @property
     def message(self) -> str | None:

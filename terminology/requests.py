@@ -48,6 +48,48 @@ class ValidateCodeRequest:
 
 
 @dataclass(frozen=True, kw_only=True)
+class ValidateRequest:
+    """``CodeSystem/$validate-code`` or ``ValueSet/$validate-code`` of a code, a Coding or a CodeableConcept,
+    evaluated on FHIR resources (http://hl7.org/fhir/OperationDefinition/ValueSet-validate-code).
+
+    ``codings`` holds what was given: one coding for ``code``/``coding``, every coding of a CodeableConcept.
+    A coding without a system has ``system`` None.
+    """
+
+    target: str
+    """``ValueSet`` or ``CodeSystem`` (the operation's resource type)."""
+    mode: str
+    """``code`` (code/system/version parameters), ``coding`` or ``codeableConcept``."""
+    codings: tuple = ()
+    """:class:`~terminology.model.Coding` values (system may be None)."""
+    codeable_concept: dict | None = None
+    """The CodeableConcept as given (echoed in the answer)."""
+    url: str | None = None
+    """The value set's (or, for CodeSystem/$validate-code, the code system's) canonical URL."""
+    version: str | None = None
+    """``valueSetVersion`` for a value set; ``version`` of the code system for CodeSystem/$validate-code."""
+    value_set: dict | None = None
+    """An inline ValueSet (``valueSet``) or CodeSystem (``codeSystem``) resource."""
+    code_system: dict | None = None
+    infer_system: bool = False
+    abstract_ok: bool = True
+    """``abstract``: whether abstract (notSelectable) codes are valid (default true)."""
+    active_only: bool = False
+    membership_only: bool = False
+    """``valueset-membership-only``: report membership only, not code system problems."""
+    lenient_display: bool = False
+    display_language: str | None = None
+    accept_language: str | None = None
+    resources: tuple[dict, ...] = ()
+    use_supplements: tuple[str, ...] = ()
+    system_versions: tuple[str, ...] = ()
+    check_system_versions: tuple[str, ...] = ()
+    force_system_versions: tuple[str, ...] = ()
+    default_value_set_versions: tuple[str, ...] = ()
+    fhir_version: str = "5.0.0"
+
+
+@dataclass(frozen=True, kw_only=True)
 class SubsumesRequest:
     """``CodeSystem/$subsumes`` (http://hl7.org/fhir/OperationDefinition/CodeSystem-subsumes)."""
 

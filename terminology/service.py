@@ -19,7 +19,7 @@ from .errors import InvalidRequest, UnknownCodeSystem, UnknownCodeSystemVersion,
 from .messages import format_message
 from .model import CodeSystemVersion, Expansion, Issue, LookupResult, SubsumesOutcome, ValidateResult
 from .providers import SnomedProvider
-from .requests import ExpandRequest, LookupRequest, SubsumesRequest, ValidateCodeRequest
+from .requests import ExpandRequest, LookupRequest, SubsumesRequest, ValidateCodeRequest, ValidateRequest
 from .repository import ResourceRepository
 from .store import Database, SnomedStore
 
@@ -106,6 +106,43 @@ class TerminologyService:
         except (UnknownCodeSystem, UnknownCodeSystemVersion) as exc:
             return _unknown_system_result(req, exc)
         return validate_mod.validate(ed, req)
+
+    def validate(self, req: ValidateRequest) -> ValidateResult:
+        """``$validate-code`` of a code, Coding or CodeableConcept (:class:`~terminology.ValidateRequest`).
+
+        SNOMED CT code systems and implicit SNOMED CT value sets are answered from the store
+        (:mod:`terminology.validate`); every other code system or value set from FHIR resources (the request's
+        ``tx-resource``s, then the repository) by :func:`terminology.valuesets.validate_code`.
+        """
+        if self._snomed_only(req):
+            reqs = [self._legacy_request(req, c, i) for i, c in enumerate(req.codings)]
+            if not reqs:
+                raise InvalidRequest("VALIDATE_NO_CODE")
+            result = self.validate_codings(reqs)
+            return replace(result, codeable_concept=req.codeable_concept) if req.codeable_concept else result
+        rules = valuesets.VersionRules.from_canonicals(value_set_defaults=req.default_value_set_versions)
+        ctx = self.resolution(req.resources, rules=rules, fhir_version=req.fhir_version,
+                              display_language=req.display_language or req.accept_language)
+        return valuesets.validate_code(ctx, req)
+
+    def _snomed_only(self, req: ValidateRequest) -> bool:
+        """Whether the request is for SNOMED CT itself or an implicit SNOMED CT value set (the store's path)."""
+        if req.target == "CodeSystem":
+            system = req.url or (req.codings[0].system if req.codings else None)
+            return req.code_system is None and system == snomed.SYSTEM
+        if req.value_set is not None or not req.url or not implicit.is_implicit(req.url):
+            return False
+        return not any(r.get("resourceType") == "ValueSet" and r.get("url") == req.url for r in req.resources)
+
+    @staticmethod
+    def _legacy_request(req: ValidateRequest, c, i: int) -> ValidateCodeRequest:
+        path = {"code": "", "coding": "Coding"}.get(req.mode, f"CodeableConcept.coding[{i}]")
+        system = c.system or (req.url if req.target == "CodeSystem" else None)
+        return ValidateCodeRequest(system=system, code=c.code, version=c.version, display=c.display,
+                                   display_language=req.display_language or req.accept_language,
+                                   value_set=req.url if req.target == "ValueSet" else None,
+                                   value_set_version=req.version if req.target == "ValueSet" else None,
+                                   active_only=req.active_only, lenient_display=req.lenient_display, path=path)
 
     def validate_codings(self, reqs: list[ValidateCodeRequest]) -> ValidateResult:
         """``$validate-code`` of a CodeableConcept: valid when any of its codings is.

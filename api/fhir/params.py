@@ -263,6 +263,68 @@ def _coding_request(c: dict, path: str, common: dict) -> t.ValidateCodeRequest:
                                  display=c.get("display"), path=path, **common)
 
 
+def validate_request(p: OpParams, *, value_set: bool) -> t.ValidateRequest:
+    """``$validate-code`` (ValueSet or CodeSystem) as one request over all codings: a ``codeableConcept``, a
+    ``coding``, or ``code`` with ``system``/``systemVersion`` (ValueSet) or ``url``/``version`` (CodeSystem).
+
+    Raises InvalidRequest when there is nothing to validate (``VALIDATE_NO_CODE``) or the ``displayLanguage``
+    is not a language tag (``INVALID_DISPLAY_NAME``).
+    """
+    cc, coding, code = p.one("codeableConcept"), p.one("coding"), p.text("code")
+    url = p.text("url")
+    if cc is not None and isinstance(cc, dict):
+        mode = "codeableConcept"
+        codings = tuple(_coding(c) for c in cc.get("coding", []) if isinstance(c, dict))
+    elif coding is not None and isinstance(coding, dict):
+        mode, codings, cc = "coding", (_coding(coding),), None
+    elif code is not None:
+        mode, cc = "code", None
+        if value_set:
+            system, version = p.text("system"), p.text("systemVersion")
+        else:
+            system, version = url or p.text("system"), p.text("version")
+        codings = (t.Coding(system or None, code, p.text("display"), version),)  # type: ignore[arg-type]
+    else:
+        raise t.InvalidRequest("VALIDATE_NO_CODE", tx_code=None)
+    inline = p.one("valueSet") if value_set else p.one("codeSystem")
+    inline = inline if isinstance(inline, dict) and inline.get("resourceType") else None
+    if value_set and inline is None and not url:
+        raise t.InvalidRequest("OP_MISSING_PARAM", "url", p.operation)
+    display_language = p.text("displayLanguage")
+    return t.ValidateRequest(
+        target="ValueSet" if value_set else "CodeSystem", mode=mode, codings=codings, codeable_concept=cc,
+        url=url, version=p.text("valueSetVersion") if value_set else p.text("version"),
+        value_set=inline if value_set else None, code_system=None if value_set else inline,
+        infer_system=p.boolean("inferSystem"), abstract_ok=p.boolean("abstract", True),
+        active_only=p.boolean("activeOnly"), membership_only=p.boolean("valueset-membership-only"),
+        lenient_display=p.boolean("lenient-display-validation"), display_language=display_language,
+        accept_language=p.accept_language, resources=p.resources(), use_supplements=p.texts("useSupplement"),
+        system_versions=p.texts("system-version"), check_system_versions=p.texts("check-system-version"),
+        force_system_versions=p.texts("force-system-version"),
+        default_value_set_versions=p.texts("default-valueset-version"), fhir_version=p.fhir_version)
+
+
+def _coding(c: dict) -> t.Coding:
+    return t.Coding(c.get("system") or None, str(c.get("code", "")), c.get("display"),  # type: ignore[arg-type]
+                    c.get("version"))
+
+
+def batch_items(p: OpParams) -> list[OpParams]:
+    """``ValueSet/$batch-validate-code``: one parameter set per ``validation`` (a Parameters resource), each
+    the request's own parameters with the validation's parameters replacing those of the same name."""
+    shared = [(n, v) for n, v in p.items if n != "validation"]
+    out = []
+    for v in p.all("validation"):
+        if not isinstance(v, dict):
+            continue
+        inner = [(q["name"], _param_value(q)) for q in v.get("parameter", []) if isinstance(q, dict) and "name" in q]
+        names = {n for n, _ in inner}
+        out.append(OpParams(items=[(n, x) for n, x in shared if n not in names] + inner, operation="$validate-code",
+                            accept_language=p.accept_language, too_costly_threshold=p.too_costly_threshold,
+                            fhir_version=p.fhir_version))
+    return out
+
+
 def expand_request(p: OpParams, *, max_size: int | None = None) -> t.ExpandRequest:
     """``$expand`` of a value set named by ``url`` or given inline as ``valueSet``, with ``tx-resource``s."""
     value_set = p.one("valueSet")

@@ -107,12 +107,14 @@ def property_parts(p: t.Property) -> list[dict]:
 
 
 def validate(r: t.ValidateResult, *, codeable_concept: dict | None = None) -> dict:
-    """``$validate-code`` output Parameters."""
+    """``$validate-code`` output Parameters (with the tx.fhir.org extras ``x-caused-by-unknown-system``,
+    ``x-unknown-system`` and ``normalized-code`` that the HL7 tests expect)."""
     params: list[dict] = [{"name": "result", "valueBoolean": r.result}]
-    if r.code is not None and codeable_concept is None:
+    cc = r.codeable_concept if r.codeable_concept is not None else codeable_concept
+    if r.code is not None:
         params.append({"name": "code", "valueCode": r.code})
-    if codeable_concept is not None:
-        params.append({"name": "codeableConcept", "valueCodeableConcept": codeable_concept})
+    if cc is not None:
+        params.append({"name": "codeableConcept", "valueCodeableConcept": cc})
     if r.system:
         params.append({"name": "system", "valueUri": r.system})
     if r.version:
@@ -121,10 +123,17 @@ def validate(r: t.ValidateResult, *, codeable_concept: dict | None = None) -> di
         params.append({"name": "display", "valueString": r.display})
     if r.inactive:
         params.append({"name": "inactive", "valueBoolean": True})
+    if r.status:
+        params.append({"name": "status", "valueCode": r.status})
     if r.issues:
         params.append({"name": "issues", "resource": issues_outcome(r.issues)})
-    if r.message:
-        params.append({"name": "message", "valueString": r.message})
+    message = r.message_text if r.message_text is not None else r.message
+    if message:
+        params.append({"name": "message", "valueString": message})
+    params += [{"name": "x-caused-by-unknown-system", "valueCanonical": s} for s in r.caused_by_unknown]
+    params += [{"name": "x-unknown-system", "valueCanonical": s} for s in r.unknown_systems]
+    if r.normalized_code:
+        params.append({"name": "normalized-code", "valueCode": r.normalized_code})
     return {"resourceType": "Parameters", "parameter": params}
 
 

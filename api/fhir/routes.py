@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Request, Response
 
 import terminology as t
 
+from ..errors import outcome, status_and_code
 from . import capabilities, params as p, render
 from .params import OpParams, op_params
 
@@ -45,8 +46,7 @@ def fhir_router(fhir_version: str) -> APIRouter:
     @operation("/CodeSystem/$validate-code", "CodeSystem/$validate-code")
     def cs_validate(params: OpParams = Depends(op_params), svc: t.TerminologyService = Depends(service)) -> Response:
         """Is the code valid in the code system, is the display right (OperationDefinition CodeSystem-validate-code)."""
-        reqs, cc = p.validate_requests(params, value_set=False)
-        return reply(render.validate(svc.validate_codings(reqs), codeable_concept=cc))
+        return reply(render.validate(svc.validate(p.validate_request(params, value_set=False))))
 
     @operation("/CodeSystem/$subsumes", "CodeSystem/$subsumes")
     def subsumes(params: OpParams = Depends(op_params), svc: t.TerminologyService = Depends(service)) -> Response:
@@ -61,8 +61,22 @@ def fhir_router(fhir_version: str) -> APIRouter:
     @operation("/ValueSet/$validate-code", "ValueSet/$validate-code")
     def vs_validate(params: OpParams = Depends(op_params), svc: t.TerminologyService = Depends(service)) -> Response:
         """Is the code in the value set (OperationDefinition ValueSet-validate-code)."""
-        reqs, cc = p.validate_requests(params, value_set=True)
-        return reply(render.validate(svc.validate_codings(reqs), codeable_concept=cc))
+        return reply(render.validate(svc.validate(p.validate_request(params, value_set=True))))
+
+    @operation("/ValueSet/$batch-validate-code", "ValueSet/$batch-validate-code")
+    def vs_batch_validate(params: OpParams = Depends(op_params),
+                          svc: t.TerminologyService = Depends(service)) -> Response:
+        """Several ``$validate-code`` requests in one: each ``validation`` Parameters holds one (with the request's
+        other parameters as defaults); each answer is a ``validation`` (Parameters, or OperationOutcome)."""
+        answers = []
+        for item in p.batch_items(params):
+            try:
+                answer = render.validate(svc.validate(p.validate_request(item, value_set=True)))
+            except t.TerminologyError as exc:
+                answer = outcome(exc.text, code=status_and_code(exc)[1], message_id=exc.message_id,
+                                 expression=exc.expression, tx_code=exc.tx_code)
+            answers.append({"name": "validation", "resource": answer})
+        return reply({"resourceType": "Parameters", "parameter": answers})
 
     @router.get("/metadata", summary="CapabilityStatement, or TerminologyCapabilities with mode=terminology")
     def metadata(request: Request, mode: str | None = None,
