@@ -50,7 +50,8 @@ def create_app(settings: Settings, *, service: t.TerminologyService | None = Non
     app.include_router(fhir_router("4.0"), prefix="/fhir", include_in_schema=False, dependencies=READ_GUARD)
     app.state.repository = service.repository
     app.state.accounts = t.Accounts(service.db)
-    app.state.translator = mappings.Translator(app.state.repository)
+    app.state.translator = mappings.Translator(app.state.repository, service,
+                                               map_targets=settings.snomed_map_targets)
     # Operations on ConceptMap before the REST routes, so "$translate" is never taken for an id.
     app.include_router(mapping_router("4.0"), prefix="/fhir/r4", dependencies=READ_GUARD)
     app.include_router(mapping_router("5.0"), prefix="/fhir/r5", dependencies=READ_GUARD)

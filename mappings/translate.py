@@ -18,14 +18,22 @@ Rules implemented (FHIR R5 ConceptMap and OperationDefinition ConceptMap-transla
 
 Canonical references in ``group.source`` / ``group.target`` may carry ``|version``; the version becomes the
 version of the coding and is ignored when comparing systems.
+
+SNOMED CT map and association refsets are implicit maps (``url`` = ``http://snomed.info/sct?fhir_cm=<refset
+id>``, see :mod:`mappings.snomed_maps`): with that ``url`` the refset's members answer; without a ``url``, a
+SNOMED CT code translated to a ``targetSystem`` (or a code of that system translated back) also uses the map
+refsets whose target system is known to be that system.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterable, Protocol
+from typing import Iterable, Mapping, Protocol
 
 import terminology as t
+
+from . import snomed_maps
+from .snomed_maps import RefsetMaps
 
 MAX_OTHER_MAP_DEPTH = 5
 
@@ -75,22 +83,90 @@ class TranslateResult:
 class Translator:
     """Translates codes with the ConceptMaps of a repository (plus those sent with a request)."""
 
-    def __init__(self, maps: MapSource) -> None:
+    def __init__(self, maps: MapSource, snomed: RefsetMaps | None = None, *,
+                 map_targets: Mapping[str, str] | None = None) -> None:
+        """``snomed``: where SNOMED CT map refsets are read (None: no implicit maps); ``map_targets``: target
+        code systems of map refsets by refset id, beyond :data:`snomed_maps.KNOWN_TARGETS`."""
         self.maps = maps
+        self.snomed = snomed
+        self.map_targets = dict(map_targets or {})
 
     def translate(self, req: TranslateRequest) -> TranslateResult:
         if not req.code:
             raise t.InvalidRequest("OP_MISSING_PARAM", "sourceCode (or targetCode, sourceCoding, ...)",
                                    "ConceptMap/$translate")
-        candidates = self._candidates(req)
+        implicit = snomed_maps.parse_url(req.url)
         matches: list[Match] = []
-        for cm in candidates:
-            matches += (_reverse(cm, req) if req.reverse else self._forward(cm, req, req.code, 0))
+        if implicit is not None:
+            used = [req.url]
+            matches += self._refset(implicit[0], implicit[1], req)
+        else:
+            candidates = self._candidates(req)
+            used = [_canonical(cm) for cm in candidates]
+            for cm in candidates:
+                matches += (_reverse(cm, req) if req.reverse else self._forward(cm, req, req.code, 0))
+            if not req.url:
+                for refset_id in self._refsets_to(req):
+                    try:
+                        found_here = self._refset(refset_id, None, req)
+                    except t.UnknownResource:
+                        continue
+                    used.append(snomed_maps.SNOMED + "?fhir_cm=" + refset_id)
+                    matches += found_here
         found = any(m.concept is not None and m.relationship != "not-related-to" for m in matches)
         message = None if found else t.format_message(
             "TRANSLATE_NO_MATCH", f"{req.system or req.target_system or ''}#{req.code}",
-            ", ".join(_canonical(cm) for cm in candidates) or "(none)")
+            ", ".join(used) or "(none)")
         return TranslateResult(found, tuple(matches), message)
+
+    # --- SNOMED CT map refsets ------------------------------------------------------------------------
+
+    def _refsets_to(self, req: TranslateRequest) -> list[str]:
+        """Map refsets that a translation without ``url`` also uses: those whose target is the other system."""
+        if self.snomed is None:
+            return []
+        if req.reverse:
+            other, snomed_side = req.target_system or req.system, req.source_system
+        else:
+            other, snomed_side = req.target_system, req.system
+        if not other or other == snomed_maps.SNOMED or snomed_side not in (None, snomed_maps.SNOMED):
+            return []
+        if not req.reverse and snomed_side is None:
+            return []
+        targets = {**snomed_maps.KNOWN_TARGETS, **self.map_targets}
+        return [refset for refset, system in targets.items() if system == other]
+
+    def _refset(self, refset_id: str, version: str | None, req: TranslateRequest) -> list[Match]:
+        """Matches from the members of one map or association refset (the implicit map ``req.url``)."""
+        origin = f"{version or snomed_maps.SNOMED}?fhir_cm={refset_id}"
+        if self.snomed is None:
+            raise t.UnknownResource("OP_UNKNOWN_RESOURCE", "ConceptMap", origin)
+        if req.reverse:
+            wanted = req.target_system or req.system
+            if req.source_system not in (None, snomed_maps.SNOMED):
+                return []
+            entries = self.snomed.map_refset_targets(refset_id, snomed_maps.spellings(req.code, wanted),
+                                                     reverse=True, version=version)
+        else:
+            wanted = req.target_system
+            if req.system not in (None, snomed_maps.SNOMED):
+                return []
+            entries = self.snomed.map_refset_targets(refset_id, req.code, version=version or req.version)
+        out: list[Match] = []
+        for e in entries:
+            system = snomed_maps.target_system(refset_id, e.kind, self.map_targets, wanted)
+            if wanted and system != wanted:
+                continue
+            if system is None:
+                raise t.InvalidRequest.plain(
+                    f"The code system that map refset {refset_id} maps to is not known to this server; name it "
+                    "with targetSystem (or configure VARDTERM_SNOMED_MAP_TARGETS)")
+            relationship = snomed_maps.relationship(e)
+            concept = t.Coding(system, snomed_maps.target_code(e, system), e.target_display) \
+                if e.target and relationship != "not-related-to" else None
+            source = t.Coding(snomed_maps.SNOMED, e.source_code, e.source_display, e.version) if req.reverse else None
+            out.append(Match(relationship, concept, origin, source))
+        return out
 
     def _candidates(self, req: TranslateRequest) -> list[dict]:
         sent = [r for r in req.resources if r.get("resourceType") == "ConceptMap"]

@@ -7,6 +7,7 @@ The database comes from ``--database-url`` or ``VARDTERM_DATABASE_URL`` (default
 from __future__ import annotations
 
 import functools
+import json
 import logging
 import os
 import sys
@@ -135,6 +136,166 @@ def load_fhir_command(settings: Settings, sources: tuple[Path, ...], fhir_versio
     click.echo(f"Loaded {len(saved)} resource(s): {created} new, {len(saved) - created} updated")
 
 
+# --- national code systems and concept maps (scripts/national.py) ---------------------------------------
+
+def _content_option(fn):
+    return click.option("--content", type=click.Choice(["complete", "fragment"]), default="complete",
+                        show_default=True, help="fragment for an excerpt: codes outside it are then not "
+                                                "reported as invalid.")(fn)
+
+
+def _report_loaded(loaded) -> None:
+    what = "mappings" if (loaded.saved.resource or {}).get("resourceType") == "ConceptMap" else "concepts"
+    state = "new" if loaded.saved.created else f"replaced, versionId {loaded.saved.version_id}"
+    click.echo(f"Loaded {loaded.label}: {loaded.concepts:,} {what} in {loaded.seconds:.2f} s ({state})")
+
+
+@load.command("kva")
+@click.argument("sources", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--version", "version", required=True, help="Business version, e.g. 2021.")
+@_content_option
+@click.pass_obj
+@_domain_errors
+def load_kva_command(settings: Settings, sources: tuple[Path, ...], version: str, content: str) -> None:
+    """Load KVÅ (KKÅ + KMÅ) from Socialstyrelsen's text files (kodtextfiler): one joined file, the
+    level1..level4.txt files, or folders holding them (e.g. kka/ and kma/). System urn:oid:1.2.752.116.1.3.2.1.4.
+
+    \b
+        vardterm load kva --version 2021 kka-2021-text/ kma-2021-text/
+    """
+    from .national import load_kva
+
+    _report_loaded(load_kva(_db(settings), list(sources), version=version, content=content))
+
+
+@load.command("icd10se")
+@click.argument("sources", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--version", "version", required=True, help="Business version, e.g. 2021.")
+@_content_option
+@click.pass_obj
+@_domain_errors
+def load_icd10se_command(settings: Settings, sources: tuple[Path, ...], version: str, content: str) -> None:
+    """Load ICD-10-SE from Socialstyrelsen's text files (chapter.txt, block.txt, digit3..digit5.txt, a folder
+    of them, or one joined file). System urn:oid:1.2.752.116.1.1.1.1.3.
+
+    \b
+        vardterm load icd10se --version 2021 icd10se-2021-text/
+    """
+    from .national import load_icd10se
+
+    _report_loaded(load_icd10se(_db(settings), list(sources), version=version, content=content))
+
+
+@load.command("claml")
+@click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--system", help="Canonical URL (default: urn:oid: + the file's Identifier uid).")
+@click.option("--version", "version", help="Business version (default: the file's Title version).")
+@click.option("--grouping-kind", "grouping_kinds", multiple=True,
+              help="Class kinds that only group codes (notSelectable); default chapter, block, section. Repeat.")
+@_content_option
+@click.pass_obj
+@_domain_errors
+def load_claml_command(settings: Settings, source: Path, system: str | None, version: str | None,
+                       grouping_kinds: tuple[str, ...], content: str) -> None:
+    """Load a classification from a ClaML 2.0 XML file (KVÅ and ICD-10-SE are published as ClaML), read
+    in streaming mode: classes, kinds, super/subclasses, rubrics per language, modifiers.
+
+    \b
+        vardterm load claml KKA_2021.xml --grouping-kind chapter --grouping-kind section \\
+                                         --grouping-kind category
+    """
+    from codesystems.claml import DEFAULT_GROUPING_KINDS
+
+    from .national import load_claml
+
+    _report_loaded(load_claml(_db(settings), source, system=system, version=version, content=content,
+                              grouping_kinds=grouping_kinds or DEFAULT_GROUPING_KINDS))
+
+
+@load.command("csv")
+@click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--preset", type=click.Choice(["verksamhetskod", "vard-och-omsorgsform", "mvo"]),
+              help="A known code list: its columns, URL, OID and names.")
+@click.option("--mapping", help="Columns, e.g. code=kod,display=namn,parent=grupp,synonym=alt,"
+                                "designation.en=name,property.x=col,ignore=comment.")
+@click.option("--system", help="Canonical URL (required without a preset that has one).")
+@click.option("--version", "version", required=True, help="Business version.")
+@click.option("--name", help="Computable name of the code system (default from the title or file name).")
+@click.option("--title", help="Title of the code system.")
+@_content_option
+@click.pass_obj
+@_domain_errors
+def load_csv_command(settings: Settings, source: Path, preset: str | None, mapping: str | None,
+                     system: str | None, version: str, name: str | None, title: str | None, content: str) -> None:
+    """Load a code list from a CSV file with a declared column mapping or a preset (HSA verksamhetskod,
+    vård- och omsorgsform, MVO). Every column must be mapped or ignored.
+
+    \b
+        vardterm load csv verksamhetskod.csv --preset verksamhetskod --version 5.2
+        vardterm load csv list.csv --mapping code=kod,display=namn --system https://ex.se/cs --version 1
+    """
+    from .national import load_csv
+
+    _report_loaded(load_csv(_db(settings), source, preset=preset, mapping=mapping, system=system,
+                            version=version, name=name, title=title, content=content))
+
+
+@load.command("skos")
+@click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--system", help="Canonical URL (default: the concept scheme's IRI).")
+@click.option("--version", "version", help="Business version (default: the scheme's owl:versionInfo).")
+@click.option("--format", "fmt", type=click.Choice(["turtle", "xml", "json-ld", "nt"]),
+              help="RDF syntax (default: from the file extension).")
+@click.option("--scheme", help="IRI of the concept scheme to read, when the file has several.")
+@click.option("--language", default="sv", show_default=True, help="Language of the displays.")
+@_content_option
+@click.pass_obj
+@_domain_errors
+def load_skos_command(settings: Settings, source: Path, system: str | None, version: str | None,
+                      fmt: str | None, scheme: str | None, language: str, content: str) -> None:
+    """Load a SKOS vocabulary (Turtle, RDF/XML or JSON-LD) as a code system: notations as codes,
+    prefLabel/altLabel per language, broader/narrower as the hierarchy.
+
+    \b
+        vardterm load skos vocabulary.ttl --version 1.0
+    """
+    from .national import load_skos
+
+    _report_loaded(load_skos(_db(settings), source, system=system, version=version, fmt=fmt, scheme=scheme,
+                             language=language, content=content))
+
+
+@load.command("conceptmap-csv")
+@click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--url", required=True, help="Canonical URL of the ConceptMap.")
+@click.option("--version", "version", help="Business version of the ConceptMap.")
+@click.option("--source", "source_system", help="Source code system (url or url|version), unless the file "
+                                                "has a source_system column.")
+@click.option("--target", "target_system", help="Target code system (url or url|version), unless the file "
+                                                "has a target_system column.")
+@click.option("--name", help="Computable name (default from the title or file name).")
+@click.option("--title", help="Title of the ConceptMap.")
+@click.option("--source-scope", help="sourceScopeUri (e.g. a value set URL).")
+@click.option("--target-scope", help="targetScopeUri.")
+@click.pass_obj
+@_domain_errors
+def load_conceptmap_csv_command(settings: Settings, source: Path, url: str, version: str | None,
+                                source_system: str | None, target_system: str | None, name: str | None,
+                                title: str | None, source_scope: str | None, target_scope: str | None) -> None:
+    """Load a ConceptMap from CSV: columns source_code, target_code, relationship (R5 or R4 codes), and
+    optional source_display, target_display, comment, source_system, target_system.
+
+    \b
+        vardterm load conceptmap-csv kva-to-sct.csv --url https://ex.se/cm/kva-sct --version 1 \\
+            --source urn:oid:1.2.752.116.1.3.2.1.4 --target http://snomed.info/sct
+    """
+    from .national import load_conceptmap_csv
+
+    _report_loaded(load_conceptmap_csv(_db(settings), source, url=url, version=version, source=source_system,
+                                       target=target_system, name=name, title=title, source_scope=source_scope,
+                                       target_scope=target_scope))
+
+
 @main.command()
 @click.pass_obj
 @_domain_errors
@@ -191,7 +352,7 @@ def _run_server(settings: Settings, host: str | None, port: int | None, workers:
     Database(settings.database_url).check()
     for name, value in settings.model_dump().items():
         if value is not None:
-            os.environ[f"VARDTERM_{name.upper()}"] = str(value)
+            os.environ[f"VARDTERM_{name.upper()}"] = json.dumps(value) if isinstance(value, dict) else str(value)
     click.echo(f"Serving FHIR R4 at http://{settings.host}:{settings.port}/fhir/r4 (alias /fhir), "
                f"R5 at /fhir/r5, API docs at /docs")
     uvicorn.run("scripts.serve:app", factory=True, host=settings.host, port=settings.port,
@@ -208,6 +369,19 @@ def serve(settings: Settings, host: str | None, port: int | None, workers: int |
     _run_server(settings, host, port, workers)
 
 
+def _demo_national(db: Database, settings: Settings) -> Settings:
+    """The demo's national code systems (KVÅ, ICD-10-SE, HSA lists as excerpts) and example ConceptMaps; the
+    settings it returns know the target system of the demo's SNOMED CT map refset (ICD-10-SE)."""
+    from .national import DEMO_MAP_TARGETS, demo_loaded, load_demo_national
+
+    if not demo_loaded(db):
+        for loaded in load_demo_national(db):
+            log.info("demo: loaded %s", loaded.label)
+    click.echo("Loaded: KVÅ, ICD-10-SE, HSA verksamhetskod and vård- och omsorgsform (excerpts) and the "
+               "example ConceptMaps SNOMED CT -> KVÅ and ICD-10-SE -> SNOMED CT")
+    return settings.model_copy(update={"snomed_map_targets": {**DEMO_MAP_TARGETS, **settings.snomed_map_targets}})
+
+
 @main.command()
 @_serve_options
 @click.option("--no-serve", is_flag=True, help="Only prepare the database, do not start the server.")
@@ -217,8 +391,8 @@ def demo(settings: Settings, host: str | None, port: int | None, workers: int | 
     """The embedded default: SQLite database with the demo data loaded, server on 127.0.0.1:8080.
 
     The demo data is the project's hand-made SNOMED CT fixture (real concept ids, our own English and
-    Swedish labels), merged as an International release plus a Swedish extension. It is loaded once; later
-    runs reuse the database.
+    Swedish labels), merged as an International release plus a Swedish extension, and excerpts of KVÅ,
+    ICD-10-SE and the HSA code lists with example ConceptMaps. It is loaded once; later runs reuse the database.
     """
     from .loading import load_rf2
 
@@ -230,6 +404,7 @@ def demo(settings: Settings, host: str | None, port: int | None, workers: int | 
     care_cli.ensure_demo_directory(settings)
     for v in db.versions():
         click.echo(f"Loaded: {v.version} ({v.title})")
+    settings = _demo_national(db, settings)
     if not no_serve:
         _run_server(settings, host, port, workers)
 
@@ -285,6 +460,26 @@ def synth_verify(out: Path) -> None:
     if problems:
         raise click.ClickException(f"{len(problems)} problem(s) found")
     click.echo("The release is consistent.")
+
+
+@synth.command("kodtextfil")
+@click.argument("out", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--shape", type=click.Choice(["kva", "icd10se"]), default="kva", show_default=True,
+              help="KVÅ level files (OUT/kka/level1..4.txt) or ICD-10-SE files (OUT/chapter.txt ... digit5.txt).")
+@click.option("--codes", default=40_000, show_default=True, type=click.IntRange(1, 2_000_000),
+              help="How many codes to write (lowest level for KVÅ; 3- to 5-character codes for ICD-10-SE).")
+@click.option("--seed", default=42, show_default=True, help="Random seed; the same seed gives the same files.")
+def synth_kodtextfil(out: Path, shape: str, codes: int, seed: int) -> None:
+    """Write full-size kodtextfiler shaped like Socialstyrelsen's KVÅ or ICD-10-SE downloads (for load
+    benchmarks); the texts are Swedish words that describe nothing real.
+
+    \b
+        vardterm synth kodtextfil --shape icd10se --codes 40000 /tmp/icd10se-synth
+    """
+    from .synth_codes import icd10se_shaped, kva_shaped
+
+    stats = (kva_shaped if shape == "kva" else icd10se_shaped)(out, codes=codes, seed=seed)
+    click.echo(f"Wrote {stats.codes:,} codes ({stats.rows:,} rows) in {len(stats.files)} files to {out}")
 
 
 @main.command()

@@ -12,6 +12,7 @@ from .errors import (CircularReference, InvalidCode, InvalidEcl, InvalidRequest,
 from .messages import MESSAGES, format_message
 from .model import (CodeSystemVersion, Coding, Designation, Expansion, ExpansionItem, ExpansionParameter, Issue,
                     LookupResult, Property, SubsumesOutcome, ValidateResult)
+from .refset_maps import RefsetMapEntry
 from .repository import RESOURCE_TYPES, ResourceRepository, Saved
 from .requests import ExpandRequest, LookupRequest, SubsumesRequest, ValidateCodeRequest, ValidateRequest
 from .service import TerminologyService
@@ -19,6 +20,7 @@ from .store import Database, default_sqlite_url
 
 __all__ = [
     "CircularReference", "InvalidValueSet", "MissingSupplement", "VersionCheckFailed",
+    "RefsetMapEntry",
     "CodeSystemVersion", "Coding", "Database", "Designation", "ExpandRequest", "Expansion", "ExpansionItem",
     "ExpansionParameter", "RESOURCE_TYPES", "ResourceRepository", "Saved", "InvalidCode", "InvalidEcl", "InvalidRequest", "Issue", "LoadError", "LookupRequest",
     "LookupResult", "MESSAGES", "NotFound", "Property", "ResourceGone", "StoreError", "SubsumesOutcome", "SubsumesRequest",

@@ -11,9 +11,10 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import replace
+from typing import Sequence
 
 from . import editions, expand as expand_mod, implicit, lookup as lookup_mod, snomed, validate as validate_mod
-from . import valuesets
+from . import refset_maps, valuesets
 from .edition import Edition
 from .errors import InvalidRequest, UnknownCodeSystem, UnknownCodeSystemVersion, UnknownValueSet
 from .messages import format_message
@@ -226,6 +227,17 @@ class TerminologyService:
         ed = self.edition(ivs.version or req.system_version)
         return expand_mod.expand(ed, ivs, req, max_size=self.max_expansion)
 
+
+    def map_refset_targets(self, refset_id: str, code: str | Sequence[str], *, reverse: bool = False,
+                           version: str | None = None, display_language: str | None = None
+                           ) -> list[refset_maps.RefsetMapEntry]:
+        """Members of a SNOMED CT map or association refset for a source concept (or, with ``reverse``, for a
+        target code or several spellings of one): the implicit ConceptMap ``http://snomed.info/sct?fhir_cm=<id>``
+        of the edition ``version`` (default edition when None). Raises UnknownResource for a refset that is
+        not a map; see :mod:`terminology.refset_maps`."""
+        codes = [code] if isinstance(code, str) else list(code)
+        return refset_maps.entries(self.edition(version), refset_id, codes, reverse=reverse,
+                                   display_language=display_language)
 
     def resolution(self, resources: tuple[dict, ...] = (), *, rules: valuesets.VersionRules | None = None,
                    fhir_version: str = "5.0.0", display_language: str | None = None) -> valuesets.ResolutionContext:

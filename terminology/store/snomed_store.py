@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import json
 import re
 import threading
 from dataclasses import dataclass, field
@@ -344,6 +345,39 @@ class SnomedStore:
         return [(r[0], r[1]) for r in self._run(
             f"SELECT refset_id, target_id FROM refset_member WHERE referenced_component_id = :c AND active = 1 "
             f"AND refset_id IN :{name} ORDER BY refset_id, target_id", {"c": component_id, **params}, (name,))]
+
+    def refset_fields(self, refset_id: int) -> list[str] | None:
+        """The additional field names of a refset of this version (``mapTarget``, ``targetComponentId``, ...);
+        None when the version has no such refset."""
+        rows = self._run("SELECT fields FROM refset WHERE refset_id = :r", {"r": refset_id})
+        return json.loads(rows[0][0]) if rows else None
+
+    def map_members(self, refset_id: int, *, component_id: int | None = None,
+                    targets: Sequence[str] = ()) -> list[tuple]:
+        """Active members of a map or association refset, by source component or (reverse) by target.
+
+        Rows ``(referenced component, mapTarget or targetComponentId as text, mapGroup, mapPriority, mapRule,
+        mapAdvice, correlationId)``, ordered by component, group and priority. ``targets`` match the
+        ``mapTarget`` text, or a ``targetComponentId`` when they are numbers.
+        """
+        sql = ("SELECT referenced_component_id, map_target, target_id, map_group, map_priority, map_rule, "
+               "map_advice, correlation_id FROM refset_member WHERE refset_id = :r AND active = 1")
+        params: dict = {"r": refset_id}
+        expanding: tuple[str, ...] = ()
+        if component_id is not None:
+            sql += " AND referenced_component_id = :c"
+            params["c"] = component_id
+        if targets:
+            numbers = [int(t) for t in targets if t.isdigit() and len(t) < 19]
+            sql += " AND (map_target IN :t" + (" OR target_id IN :n)" if numbers else ")")
+            params["t"] = list(targets)
+            expanding = ("t",)
+            if numbers:
+                params["n"] = numbers
+                expanding += ("n",)
+        sql += " ORDER BY referenced_component_id, map_group, map_priority, map_target, target_id"
+        return [(r[0], r[1] if r[1] is not None else (str(r[2]) if r[2] is not None else None), *r[3:])
+                for r in self._run(sql, params, expanding)]
 
     def meta(self) -> dict[str, str]:
         return dict(self._run("SELECT key, value FROM version_meta", {}))
