@@ -38,7 +38,8 @@ def create_app(settings: Settings, *, service: t.TerminologyService | None = Non
         service = t.TerminologyService(db, default_language=settings.default_language,
                                        default_edition=settings.default_snomed_edition,
                                        max_expansion=settings.max_expansion_size,
-                                       refresh_seconds=settings.catalog_refresh_seconds)
+                                       refresh_seconds=settings.catalog_refresh_seconds,
+                                       ecl_limits=settings.ecl_limits())
     app = FastAPI(title="vardterm", version=SOFTWARE_VERSION,
                   description="FHIR terminology server for SNOMED CT and Swedish national code systems. "
                               "FHIR R4 at /fhir/r4 (alias /fhir), R5 at /fhir/r5.")

@@ -46,6 +46,19 @@ class Settings(BaseSettings):
         default=100_000, ge=1,
         description="Largest expansion returned without paging; bigger value sets need count/offset and are "
                     "otherwise refused as too costly. A request can lower it with X-TOO-COSTLY-THRESHOLD.")
+    ecl_time_budget_ms: int = Field(
+        default=10_000, ge=0,
+        description="Time budget (milliseconds) of each database statement that evaluates an ECL expression "
+                    "($expand / $validate-code of fhir_vs=ecl/..., compose filters, vardterm ecl); a statement "
+                    "that runs longer is stopped and answered too-costly. 0 turns the budget off.")
+    ecl_max_operations: int = Field(
+        default=1_000, ge=1,
+        description="Most constructs (operators, concept references, attributes, filters) in one ECL "
+                    "expression; a bigger expression is refused as too costly before anything runs.")
+    ecl_max_length: int = Field(
+        default=10_000, ge=1,
+        description="Longest ECL expression text in characters; a longer one is refused as too costly "
+                    "before it is parsed.")
     catalog_refresh_seconds: float = Field(
         default=1.0, ge=0,
         description="How often a worker checks the catalog for newly published versions (seconds).")
@@ -79,6 +92,14 @@ class Settings(BaseSettings):
         if v not in ("DEBUG", "INFO", "WARNING", "ERROR"):
             raise ValueError("log_level must be DEBUG, INFO, WARNING or ERROR")
         return v
+
+    def ecl_limits(self):
+        """The ECL cost limits these settings give (``terminology.EclLimits``)."""
+        import terminology
+
+        return terminology.EclLimits(max_length=self.ecl_max_length, max_operations=self.ecl_max_operations,
+                                     time_budget_ms=self.ecl_time_budget_ms or None,
+                                     max_result=self.max_expansion_size)
 
     def sqlite_path(self) -> Path | None:
         """The database file for a SQLite URL, else None."""

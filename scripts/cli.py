@@ -593,6 +593,47 @@ def apikey_revoke(settings: Settings, key_id: str) -> None:
     click.echo(f"API key {key_id} revoked")
 
 
+@main.command("ecl")
+@click.argument("expression")
+@click.option("--version", "version", metavar="URI",
+              help="SNOMED CT version URI, e.g. http://snomed.info/sct/45991000052106/version/20251130, or an "
+                   "edition URI for its latest version (default: the default edition).")
+@click.option("--db", "db_url", metavar="URL", help="Database URL (default: --database-url / VARDTERM_DATABASE_URL).")
+@click.option("--count", "count_only", is_flag=True, help="Print only how many concepts the expression selects.")
+@click.option("--limit", type=click.IntRange(min=0), help="Print at most N concepts (ordered by id).")
+@click.option("--offset", type=click.IntRange(min=0), default=0, show_default=True, help="Skip the first N concepts.")
+@click.option("--language", metavar="TAG", help="Display language, e.g. sv or en-GB (default: the server default).")
+@click.pass_obj
+@_domain_errors
+def ecl_command(settings: Settings, expression: str, version: str | None, db_url: str | None, count_only: bool,
+                limit: int | None, offset: int, language: str | None) -> None:
+    """Evaluate an ECL expression against a loaded SNOMED CT edition; print "id|display" lines or the count.
+
+    The same evaluation and cost limits as ValueSet/$expand of http://snomed.info/sct?fhir_vs=ecl/...
+
+    \b
+        vardterm ecl '<< 90470006 |Prostatectomy| AND ^ 99900111000052105'
+        vardterm ecl --count '< 404684003 : 363698007 = << 49076000 |Knee joint|'
+    """
+    from terminology import TerminologyService
+
+    if db_url:
+        settings = Settings(**{**settings.model_dump(), "database_url": db_url})
+    db = Database(settings.database_url, pool_size=2)
+    db.check()
+    service = TerminologyService(db, default_language=settings.default_language,
+                                 default_edition=settings.default_snomed_edition,
+                                 max_expansion=settings.max_expansion_size, refresh_seconds=0,
+                                 ecl_limits=settings.ecl_limits())
+    result = service.evaluate_ecl(expression, version=version, count=0 if count_only else limit, offset=offset,
+                                  display_language=language)
+    if count_only:
+        click.echo(result.total)
+        return
+    for item in result.items:
+        click.echo(f"{item.code}|{item.display or ''}")
+
+
 main.add_command(care_cli.care_group)
 
 

@@ -3,14 +3,15 @@
 Sources: FHIR R5 OperationDefinition ValueSet-expand (``filter``, ``count``, ``offset``, ``activeOnly``,
 ``displayLanguage``, ``includeDesignations``; expansion parameters echoed; ``used-codesystem``), "Using
 SNOMED CT with FHIR" implicit value sets (snomed-fhir.md §1.4: ``?fhir_vs`` counts inactive concepts too and
-the expansion is flagged ``valueset-unclosed``; ``isa`` and ``refset`` members are active concepts).
+the expansion is flagged ``valueset-unclosed``; ``isa`` and ``refset`` members are active concepts;
+``ecl/[expression]`` is evaluated by :mod:`terminology.ecl` under its cost limits).
 An expansion larger than the limit without ``count`` is refused as too costly; with ``count`` any size
 can be paged.
 """
 
 from __future__ import annotations
 
-from . import snomed
+from . import ecl, snomed
 from .edition import Edition
 from .errors import TooCostly, Unsupported
 from .implicit import ImplicitValueSet
@@ -19,7 +20,7 @@ from .requests import ExpandRequest
 from .store import ConceptSet
 
 
-def implicit_members(ed: Edition, ivs: ImplicitValueSet) -> ConceptSet:
+def implicit_members(ed: Edition, ivs: ImplicitValueSet, *, ecl_limits: ecl.EclLimits | None = None) -> ConceptSet:
     """The concepts of an implicit value set in edition ``ed``, as a composable set."""
     store = ed.store
     if ivs.kind == "all":
@@ -30,13 +31,15 @@ def implicit_members(ed: Edition, ivs: ImplicitValueSet) -> ConceptSet:
         return store.refsets()
     if ivs.kind == "refset":
         return store.refset_members(int(ivs.argument))
-    raise Unsupported.plain(f"ECL implicit value sets (fhir_vs=ecl/...) are not supported by this server yet: "
-                            f"{ivs.url}")
+    if ivs.kind == "ecl":
+        return ecl.evaluate(store, ivs.argument or "", limits=ecl_limits)
+    raise Unsupported.plain(f"implicit value set kind {ivs.kind!r} is not supported: {ivs.url}")
 
 
-def expand(ed: Edition, ivs: ImplicitValueSet, req: ExpandRequest, *, max_size: int) -> Expansion:
+def expand(ed: Edition, ivs: ImplicitValueSet, req: ExpandRequest, *, max_size: int,
+           ecl_limits: ecl.EclLimits | None = None) -> Expansion:
     """Expand an implicit value set: one COUNT and one page query, whatever the size."""
-    members = implicit_members(ed, ivs)
+    members = implicit_members(ed, ivs, ecl_limits=ecl_limits)
     if req.active_only:
         members = members.intersect(ed.store.all_concepts(active_only=True))
     rank = None

@@ -81,6 +81,9 @@ MESSAGES: dict[str, str] = {
     "Display_Name_for__should_be_one_of__instead_of_other": (
         "Wrong Display Name '{4}' for {1}#{2}. Valid display is one of {0} choices: {3} (for the language(s) '{5}')"
     ),
+    "Display_Name_WS_for__should_be_one_of__instead_of": (
+        "Wrong whitespace in Display Name '{4}' for {1}#{2}. Valid display is {3} (for the language(s) '{5}')"
+    ),
     "Display_Name_WS_for__should_be_one_of__instead_of_one": (
         "Wrong whitespace in Display Name '{4}' for {1}#{2}. Valid display is {3} (for the language(s) '{5}')"
     ),

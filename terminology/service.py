@@ -13,7 +13,7 @@ import time
 from dataclasses import replace
 from typing import Sequence
 
-from . import editions, expand as expand_mod, implicit, lookup as lookup_mod, snomed, validate as validate_mod
+from . import ecl, editions, expand as expand_mod, implicit, lookup as lookup_mod, snomed, validate as validate_mod
 from . import refset_maps, valuesets
 from .edition import Edition
 from .errors import InvalidRequest, UnknownCodeSystem, UnknownCodeSystemVersion, UnknownValueSet
@@ -30,8 +30,10 @@ class TerminologyService:
 
     def __init__(self, db: Database, *, default_language: str = "en", default_edition: str | None = None,
                  max_expansion: int = 100_000, refresh_seconds: float = 1.0,
-                 repository: valuesets.ResourceSource | None = None) -> None:
+                 repository: valuesets.ResourceSource | None = None, ecl_limits: ecl.EclLimits | None = None) -> None:
         self.db = db
+        self.ecl_limits = ecl_limits or ecl.EclLimits()
+        """Cost limits of every ECL evaluation (implicit value sets, compose filters, :meth:`evaluate_ecl`)."""
         self.repository = repository if repository is not None else ResourceRepository(db)
         """Where CodeSystem / ValueSet resources kept by the server are found (default: this database's)."""
         self.default_language = default_language
@@ -191,7 +193,7 @@ class TerminologyService:
             return ValidateResult(result=False, system=req.system, code=req.code, issues=(
                 Issue("error", "code-invalid", "not-in-vs", "None_of_the_provided_codes_are_in_the_value_set_one",
                       text, (f"{req.path}.system" if req.path else "system",)),))
-        members = expand_mod.implicit_members(ed, ivs)
+        members = expand_mod.implicit_members(ed, ivs, ecl_limits=self.ecl_limits)
         return validate_mod.validate(ed, req, members=members, value_set_label=req.value_set)
 
     def subsumes(self, req: SubsumesRequest) -> SubsumesOutcome:
@@ -225,7 +227,15 @@ class TerminologyService:
                                               default_language=self.default_language)
         ivs = implicit.parse(req.url)
         ed = self.edition(ivs.version or req.system_version)
-        return expand_mod.expand(ed, ivs, req, max_size=self.max_expansion)
+        return expand_mod.expand(ed, ivs, req, max_size=self.max_expansion, ecl_limits=self.ecl_limits)
+
+    def evaluate_ecl(self, expression: str, *, version: str | None = None, count: int | None = None,
+                     offset: int = 0, display_language: str | None = None) -> ecl.EclResult:
+        """The concepts an ECL expression selects in a SNOMED CT edition (``version``: a version URI, None for
+        the default edition), ordered by id with displays; ``count`` pages (0 only counts). The same
+        evaluation as ``?fhir_vs=ecl/...``; raises InvalidEcl, TooCostly or UnknownCodeSystemVersion."""
+        return ecl.select(self.edition(version), expression, limits=self.ecl_limits, count=count, offset=offset,
+                          display_language=display_language)
 
 
     def map_refset_targets(self, refset_id: str, code: str | Sequence[str], *, reverse: bool = False,

@@ -285,7 +285,7 @@ def validate_request(p: OpParams, *, value_set: bool) -> t.ValidateRequest:
             system, version = url or p.text("system"), p.text("version")
         codings = (t.Coding(system or None, code, p.text("display"), version),)  # type: ignore[arg-type]
     else:
-        raise t.InvalidRequest("VALIDATE_NO_CODE", tx_code=None)
+        raise t.InvalidRequest.plain(t.format_message("VALIDATE_NO_CODE"))
     inline = p.one("valueSet") if value_set else p.one("codeSystem")
     inline = inline if isinstance(inline, dict) and inline.get("resourceType") else None
     if value_set and inline is None and not url:

@@ -8,9 +8,10 @@ The public functions (the rest of the package is private):
   loaded version, as a composable SQL set of the store (:class:`terminology.store.ConceptSet`): combine it
   with ``union`` / ``intersect`` / ``minus``, then count, page or test membership with the store
   (``store.count(s)``, ``store.page(s, ...)``, ``store.contains(s, id)``). ``store`` is the version's
-  :class:`~terminology.store.SnomedStore` (``edition.store``); ``expression`` is ECL text or a parsed
-  tree. The set carries the time budget of ``limits``, so every statement that reads it is stopped
-  (TooCostly) when it runs over. Raises InvalidEcl, TooCostly (too long or too complex, before any query)
+  :class:`~terminology.store.SnomedStore` (an edition, anything with a ``store``, is accepted too);
+  ``expression`` is ECL text or a parsed tree. The set carries the time budget of ``limits``, so every
+  statement that reads it is stopped (TooCostly) when it runs over. Callers inside the service pass
+  ``TerminologyService.ecl_limits`` (the configured limits). Raises InvalidEcl, TooCostly (too long or too complex, before any query)
   or Unsupported (alternate identifiers).
 * ``select(edition, expression, *, limits, count, offset, display_language) -> EclResult``: evaluate and
   fetch a page of concepts with displays (the library call behind ``TerminologyService.evaluate_ecl`` and
@@ -44,7 +45,7 @@ class EclLimits:
     """Largest result returned in one piece by :func:`select` (a page of any size is fine)."""
 
 
-_MAX_DEPTH = 150
+_MAX_DEPTH = 200
 """Deepest nesting accepted (the tree is walked recursively)."""
 
 
@@ -59,18 +60,20 @@ def parse(text: str):
 
 
 def evaluate(store, expression, *, limits: EclLimits | None = None):
-    """The concepts ``expression`` selects in ``store``, as a composable set (see the module docstring)."""
+    """The concepts ``expression`` selects in ``store``, as a composable set (see the module docstring).
+    ``store`` may also be an edition (anything with a ``store``)."""
     from ..store.budget import with_budget
     from ..store.snomed_store import ConceptSet
     from .compiler import Evaluator
 
+    store = getattr(store, "store", store)
     limits = limits or EclLimits()
     tree = _checked(expression, limits)
     try:
         s = Evaluator(store).compile(tree)
     except RecursionError:
         raise TooCostly("ECL_TOO_COSTLY", "the expression is nested too deeply") from None
-    return ConceptSet(s.sql, with_budget(s.params, limits.time_budget_ms), s.expanding, s.predicate)
+    return ConceptSet(s.sql, with_budget(s.params, limits.time_budget_ms or 0), s.expanding, s.predicate)
 
 
 def _checked(expression, limits: EclLimits):

@@ -30,7 +30,8 @@ class ConceptReference:
     """``conceptId [|term|]``."""
 
     id: int
-    term: str | None = None
+    term: str | None = field(default=None, compare=False)
+    """The term in pipes, for people; it does not change the meaning."""
     position: int = _pos
 
 
@@ -47,7 +48,7 @@ class AlternateIdentifier:
 
     scheme: str
     code: str
-    term: str | None = None
+    term: str | None = field(default=None, compare=False)
     position: int = _pos
 
 

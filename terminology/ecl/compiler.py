@@ -30,7 +30,7 @@ _catalogs: "weakref.WeakKeyDictionary[object, q.FieldCatalog]" = weakref.WeakKey
 
 @dataclass(frozen=True)
 class _Set:
-    set: ConceptSet
+    set: q.Ref
     size: int
     """A rough size estimate (orders of magnitude)."""
 
@@ -51,9 +51,10 @@ class Evaluator:
         if catalog is None:
             catalog = _catalogs[store] = q.FieldCatalog(store)
         self.fields = catalog
+        self.q = q.Query(self.dialect)
 
     def compile(self, e: ast.Expression) -> ConceptSet:
-        return self.expression(e).set
+        return self.q.finish(self.expression(e).set)
 
     # --- expressions -----------------------------------------------------------------------------
 
@@ -74,15 +75,15 @@ class Evaluator:
         if e.operator == "OR":
             out = parts[0]
             for p in parts[1:]:
-                out = _Set(q.union(out.set, p.set), min(_HUGE, out.size + p.size))
+                out = _Set(self.q.union(out.set, p.set), min(_HUGE, out.size + p.size))
             return out
         if e.operator == "MINUS":
             a, b = parts
-            return _Set(q.minus(a.set, b.set), a.size)
+            return _Set(self.q.minus(a.set, b.set), a.size)
         parts.sort(key=lambda p: p.size)
         out = parts[0]
         for p in parts[1:]:
-            out = _Set(q.intersect(out.set, p.set), min(out.size, p.size))
+            out = _Set(self.q.intersect(out.set, p.set), min(out.size, p.size))
         return out
 
     def sub(self, e: ast.SubExpression, *, any_status: bool) -> _Set:
@@ -94,10 +95,10 @@ class Evaluator:
         focus = e.focus
         if isinstance(focus, ast.ConceptReference):
             self._check_concept(focus)
-            found = _Set(q.concepts([focus.id], any_status=wide), 1)
+            found = _Set(self.q.concepts([focus.id], any_status=wide), 1)
             single = focus.id
         elif isinstance(focus, ast.Wildcard):
-            found = _Set(q.everything(any_status=wide), _HUGE)
+            found = _Set(self.q.everything(any_status=wide), _HUGE)
         elif isinstance(focus, ast.AlternateIdentifier):
             raise Unsupported.plain(f"ECL alternate identifiers ({focus.scheme}#{focus.code}) are not supported: "
                                     f"this server does not load alternate identifiers")
@@ -121,7 +122,7 @@ class Evaluator:
         """§6.1 ``< << <! <<! > >> >! >>!`` and §6.12 ``!!>`` / ``!!<`` on a set."""
         grows = {"<": 10_000, "<<": 10_000, "<!": 30, "<<!": 30, ">": 30, ">>": 30, ">!": 3, ">>!": 3}
         size = focus.size if op in ("!!>", "!!<") else min(_HUGE, focus.size * grows[op])
-        return _Set(q.hierarchy(op, focus.set, single=single), size)
+        return _Set(self.q.hierarchy(op, focus.set, single=single), size)
 
     def member_of(self, e: ast.SubExpression, refsets: _Set | None) -> _Set:
         """§6.1 ``^ R``, §6.10 field selection ``^ [field] R`` and member filters ``{{ M ... }}``."""
@@ -134,8 +135,8 @@ class Evaluator:
             fields = [q.MEMBER_COLUMNS["referencedcomponentid"]]
         tests = [self.member_item(item, f.position) for f in e.member_filters for item in f.items]
         if not any(isinstance(item, ast.ActiveFilter) for f in e.member_filters for item in f.items):
-            tests.append(q.Fragment("m.active = 1"))
-        return _Set(q.members(self.dialect, refsets.set if refsets else None, fields, q.all_of(tests)), 1_000)
+            tests.append(q.Fragment("{m}.active = 1"))
+        return _Set(q.members(self.q, refsets.set if refsets else None, fields, q.all_of(tests)), 1_000)
 
     def _member_field(self, name: str, position: int, *, returned: bool = False) -> tuple[str, str]:
         known = q.MEMBER_COLUMNS.get(name.lower())
@@ -151,12 +152,12 @@ class Evaluator:
 
     def member_item(self, item, position: int) -> q.Fragment:
         if isinstance(item, ast.ActiveFilter):
-            return q.Fragment(f"m.active = {1 if item.active else 0}")
+            return q.Fragment(f"{{m}}.active = {1 if item.active else 0}")
         if isinstance(item, ast.ModuleFilter):
-            return q.in_values("m.module_id", self.values(item.modules), negate=item.operator == "!=")
+            return q.in_values("{m}.module_id", self.values(item.modules), negate=item.operator == "!=")
         if isinstance(item, ast.EffectiveTimeFilter):
             c = item.comparison
-            return q.compare_times("m.effective_time", c.operator, c.values)
+            return q.compare_times("{m}.effective_time", c.operator, c.values)
         field, kind = self._member_field(item.field, item.position or position)
         c = item.comparison
         if isinstance(c, ast.ExpressionComparison):
@@ -166,7 +167,7 @@ class Evaluator:
             if kind in ("json", "text"):
                 if values is None:
                     return q.Fragment(f"{field} IS NOT NULL") if c.operator == "=" else q.FALSE
-                if isinstance(values, ConceptSet):
+                if isinstance(values, q.Ref):
                     return q.ids_as_text(field, values, negate=c.operator == "!=")
                 return q.text_in(field, [str(v) for v in values], negate=c.operator == "!=")
             raise _invalid(item.position, f"the refset field {item.field} holds no concept ids")
@@ -186,20 +187,20 @@ class Evaluator:
             return q.compare_times(q.as_text(self.dialect, field, kind), c.operator, c.values, as_text=True)
         raise TypeError(c)  # pragma: no cover
 
-    def history(self, focus: ConceptSet, h: ast.HistorySupplement) -> ConceptSet:
+    def history(self, focus: q.Ref, h: ast.HistorySupplement) -> q.Ref:
         """§6.11 history supplements: MIN, MOD, MAX (also plain ``HISTORY``) or the refsets of a subset."""
         if h.subset is not None:
-            return q.history(focus, (), self.expression(h.subset).set)
+            return q.history(self.q, focus, (), self.expression(h.subset).set)
         if h.profile == "MIN":
-            return q.history(focus, snomed.HISTORY_MIN)
+            return q.history(self.q, focus, snomed.HISTORY_MIN)
         if h.profile == "MOD":
-            return q.history(focus, snomed.HISTORY_MOD)
-        return q.history(focus, snomed.HISTORY_MAX, subtypes_of=snomed.HISTORICAL_ASSOCIATION)
+            return q.history(self.q, focus, snomed.HISTORY_MOD)
+        return q.history(self.q, focus, snomed.HISTORY_MAX, subtypes_of=snomed.HISTORICAL_ASSOCIATION)
 
     def restrict(self, focus: _Set, cond: q.Condition, *, selective_size: int = 5_000) -> _Set:
         driven = cond.driver is not None and focus.size > _DRIVE_ABOVE
         size = min(focus.size, selective_size) if cond.driver is not None else focus.size
-        return _Set(q.restrict(focus.set, cond, from_driver=driven), size)
+        return _Set(self.q.restrict(focus.set, cond, from_driver=driven), size)
 
     # --- refinements (§6.2, §6.3) ----------------------------------------------------------------
 
@@ -210,7 +211,7 @@ class Evaluator:
     def refinement(self, r) -> q.Condition:
         if isinstance(r, ast.RefinementSet):
             conds = [self.refinement(x) for x in r.items]
-            return q.condition_and(conds) if r.operator == "AND" else q.condition_or(conds)
+            return q.condition_and(conds) if r.operator == "AND" else q.condition_or(self.q, conds)
         if isinstance(r, ast.AttributeGroup):
             return self.group(r)
         low, high = self._cardinality(r)
@@ -264,7 +265,7 @@ class Evaluator:
         """Dotted attributes (§6.2): the values of the named attributes of the focus concepts, in turn."""
         found = self.sub(e.focus, any_status=any_status)
         for name in e.attributes:
-            found = _Set(q.dotted(found.set, self.values(name)), min(_HUGE, found.size * 3))
+            found = _Set(q.dotted(self.q, found.set, self.values(name)), min(_HUGE, found.size * 3))
         return found
 
     # --- filters (§6.8, §6.9) --------------------------------------------------------------------
@@ -274,7 +275,7 @@ class Evaluator:
         tests: list[q.Fragment] = []
         selective = False
         if not any(isinstance(i, ast.ActiveFilter) for i in f.items):
-            tests.append(q.Fragment("d.active = 1"))
+            tests.append(q.Fragment("{d}.active = 1"))
         for item in f.items:
             if isinstance(item, ast.TermFilter):
                 terms = [q.term_wild(t.parts) if t.mode == "wild" else q.term_match(self.dialect, t.text)
@@ -283,25 +284,25 @@ class Evaluator:
                 tests.append(test.negate() if item.operator == "!=" else test)
                 selective |= item.operator == "=" and all(t.mode != "wild" for t in item.terms)
             elif isinstance(item, ast.LanguageFilter):
-                tests.append(q.text_in("LOWER(d.language_code)", item.codes, negate=item.operator == "!="))
+                tests.append(q.text_in("LOWER({d}.language_code)", item.codes, negate=item.operator == "!="))
             elif isinstance(item, ast.TypeFilter):
-                tests.append(q.in_values("d.type_id", self.values(item.types), negate=item.operator == "!="))
+                tests.append(q.in_values("{d}.type_id", self.values(item.types), negate=item.operator == "!="))
             elif isinstance(item, ast.DialectFilter):
                 test = q.any_of([self._dialect(d) for d in item.dialects])
                 tests.append(test.negate() if item.operator == "!=" else test)
             elif isinstance(item, ast.ModuleFilter):
-                tests.append(q.in_values("d.module_id", self.values(item.modules), negate=item.operator == "!="))
+                tests.append(q.in_values("{d}.module_id", self.values(item.modules), negate=item.operator == "!="))
             elif isinstance(item, ast.EffectiveTimeFilter):
                 c = item.comparison
-                tests.append(q.compare_times("d.effective_time", c.operator, c.values))
+                tests.append(q.compare_times("{d}.effective_time", c.operator, c.values))
             elif isinstance(item, ast.ActiveFilter):
-                tests.append(q.Fragment(f"d.active = {1 if item.active else 0}"))
+                tests.append(q.Fragment(f"{{d}}.active = {1 if item.active else 0}"))
             elif isinstance(item, ast.DescriptionIdFilter):
                 for i in item.ids:
                     problem = snomed.sctid_problem(str(i), snomed.PARTITION_DESCRIPTION)
                     if problem:
                         raise _invalid(0, f"{i} is not a description id: {problem}")
-                tests.append(q.in_values("d.id", list(item.ids), negate=item.operator == "!="))
+                tests.append(q.in_values("{d}.id", list(item.ids), negate=item.operator == "!="))
                 selective |= item.operator == "="
         return q.description_condition(q.all_of(tests), selective=selective)
 
@@ -329,15 +330,15 @@ class Evaluator:
         tests: list[q.Fragment] = []
         for item in f.items:
             if isinstance(item, ast.DefinitionStatusFilter):
-                tests.append(q.in_values("c.definition_status_id", self.values(item.statuses),
+                tests.append(q.in_values("{c}.definition_status_id", self.values(item.statuses),
                                          negate=item.operator == "!="))
             elif isinstance(item, ast.ModuleFilter):
-                tests.append(q.in_values("c.module_id", self.values(item.modules), negate=item.operator == "!="))
+                tests.append(q.in_values("{c}.module_id", self.values(item.modules), negate=item.operator == "!="))
             elif isinstance(item, ast.EffectiveTimeFilter):
                 c = item.comparison
-                tests.append(q.compare_times("c.effective_time", c.operator, c.values))
+                tests.append(q.compare_times("{c}.effective_time", c.operator, c.values))
             elif isinstance(item, ast.ActiveFilter):
-                tests.append(q.Fragment(f"c.active = {1 if item.active else 0}"))
+                tests.append(q.Fragment(f"{{c}}.active = {1 if item.active else 0}"))
         return q.concept_condition(q.all_of(tests))
 
     # --- values ----------------------------------------------------------------------------------

@@ -8,7 +8,8 @@ CLI). :meth:`SnomedStore._run` takes the parameter out and runs the statement un
 * SQLite: a progress handler (called every few thousand virtual-machine steps) interrupts the statement
   once the deadline has passed (``sqlite3.Connection.set_progress_handler``);
 * PostgreSQL: ``statement_timeout`` set for the current transaction only (``set_config(..., true)``), so
-  the pooled connection is back to no timeout when the transaction ends.
+  the pooled connection is back to no timeout when the transaction ends (and JIT compilation off, which
+  cost seconds on nested expressions).
 """
 
 from __future__ import annotations
@@ -23,11 +24,15 @@ BUDGET_PARAM = "ecl_time_budget_ms"
 
 
 def with_budget(params: dict, budget_ms: int | None) -> dict:
-    """``params`` with a time budget added (the smaller one wins when the set already has one)."""
-    if not budget_ms:
+    """``params`` with a time budget added (the smaller one wins when the set already has one). A budget of 0
+    means no time limit, but the statement is still guarded: a query too complex for the database (nested
+    too deeply for its parser) is reported as TooCostly rather than failing."""
+    if budget_ms is None:
         return params
     current = params.get(BUDGET_PARAM)
-    return {**params, BUDGET_PARAM: min(budget_ms, current) if current else budget_ms}
+    if current:
+        budget_ms = min(budget_ms, current) if budget_ms else current
+    return {**params, BUDGET_PARAM: budget_ms}
 
 
 def split(params: dict) -> tuple[dict, int | None]:
@@ -40,33 +45,46 @@ def split(params: dict) -> tuple[dict, int | None]:
 
 @contextlib.contextmanager
 def guard(driver_connection, dialect: str, budget_ms: int | None):
-    """Run the statements of the ``with`` block under a budget of ``budget_ms`` (None: no limit)."""
-    if not budget_ms:
+    """Run the statements of the ``with`` block under a budget of ``budget_ms`` (0: no time limit; None: no
+    guard at all)."""
+    if budget_ms is None:
         yield
         return
-    deadline = time.monotonic() + budget_ms / 1000
-    too_costly = TooCostly("ECL_TOO_COSTLY", f"the evaluation took longer than its time budget of {budget_ms} ms")
+    deadline = time.monotonic() + budget_ms / 1000 if budget_ms else None
+    too_slow = TooCostly("ECL_TOO_COSTLY", f"the evaluation took longer than its time budget of {budget_ms} ms")
+    too_complex = TooCostly("ECL_TOO_COSTLY", "the expression makes a query too complex for the database "
+                                              "(nested too deeply); split it or nest it less")
     if dialect == "sqlite":
         import sqlite3
 
-        driver_connection.set_progress_handler(lambda: 1 if time.monotonic() > deadline else 0, 2000)
+        if deadline is not None:
+            driver_connection.set_progress_handler(lambda: 1 if time.monotonic() > deadline else 0, 2000)
         try:
             yield
         except sqlite3.OperationalError as exc:
-            if "interrupt" in str(exc):
-                raise too_costly from None
+            text = str(exc)
+            if "interrupt" in text:
+                raise too_slow from None
+            if "stack overflow" in text or "too large" in text or "too many" in text:
+                raise too_complex from None
             raise
         finally:
-            driver_connection.set_progress_handler(None, 0)
+            if deadline is not None:
+                driver_connection.set_progress_handler(None, 0)
         return
     import psycopg
 
+    # JIT compilation pays off for long analytical scans; for these statements its row estimates grow with
+    # the nesting of the expression and compiling took seconds for a query that runs in milliseconds.
     cur = driver_connection.cursor()
     try:
-        cur.execute("SELECT set_config('statement_timeout', %s, true)", (str(int(budget_ms)),))
+        cur.execute("SELECT set_config('statement_timeout', %s, true), set_config('jit', 'off', true)",
+                    (str(int(budget_ms or 0)),))
     finally:
         cur.close()
     try:
         yield
     except psycopg.errors.QueryCanceled:
-        raise too_costly from None
+        raise too_slow from None
+    except psycopg.errors.StatementTooComplex:
+        raise too_complex from None

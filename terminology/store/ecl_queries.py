@@ -1,10 +1,13 @@
 """SQL primitives for ECL evaluation (ECL 2.2 chapter 6, over one version's tables).
 
-``terminology.ecl`` walks the syntax tree and calls these; every function here returns composable SQL: a
-:class:`ConceptSet` (a SELECT of concept ``id``), a :class:`Condition` (a test on one concept, for
-refinements and filters) or a :class:`Fragment` (a test on one description or refset member row). Nothing
-runs until the caller counts, pages or tests membership, so one expression is one statement in the
-database. Semantics (see also README "ECL"):
+``terminology.ecl`` walks the syntax tree and builds one :class:`Query` per expression: every composite
+node of the expression becomes a named common table expression (``WITH e1 AS (...), e2 AS (...)``) that
+later nodes refer to by name, so the statement grows linearly with the expression and its nesting depth in
+SQL stays constant (SQLite's parser gives up a few levels of nested subqueries deep). Sets inside a query
+are :class:`Ref` s; tests on one concept are :class:`Condition` s (refinements and filters); tests on one
+row (a description, a refset member, a relationship) are :class:`Fragment` s. :meth:`Query.finish` turns
+the result into a :class:`ConceptSet`. Nothing runs until the caller counts, pages or tests membership,
+so one expression is one statement in the database. Semantics (see also README "ECL"):
 
 * The substrate is the active concepts of the snapshot; ``any_status`` widens it to every concept (an
   ``active`` concept filter asks for that).
@@ -21,6 +24,7 @@ the smaller side row by row instead of materialising both (see :class:`ConceptSe
 from __future__ import annotations
 
 import itertools
+import re
 from dataclasses import dataclass, field
 from typing import Sequence
 
@@ -35,6 +39,11 @@ _IS_A = snomed.IS_A
 
 def _a(prefix: str) -> str:
     return f"{prefix}{next(_alias)}"
+
+
+def _unique(names: tuple[str, ...]) -> tuple[str, ...]:
+    """List parameter names once, however often a set or fragment is used in one statement."""
+    return tuple(dict.fromkeys(names))
 
 
 @dataclass(frozen=True)
@@ -81,7 +90,31 @@ def any_of(parts: Sequence[Fragment]) -> Fragment:
     return _join("OR", parts)
 
 
-Values = ConceptSet | Sequence[int] | None
+@dataclass(frozen=True)
+class Ref:
+    """A set of concept ids inside one :class:`Query`: ``select`` selects column ``id``; ``predicate``, when
+    given, tests one id (``{id}``) without reading the whole set. Both may name common table expressions
+    created earlier in the same query."""
+
+    select: Fragment
+    predicate: Fragment | None = None
+    portable: bool = True
+    """False for a common table expression of the query (its name means nothing outside the statement)."""
+    leaf: bool = False
+    """A primitive (a concept, ``*``, the hierarchy of one concept): its SQL is small and fixed, so other sets
+    may copy its predicate; copying composite predicates would nest SQL as deep as the expression."""
+
+    def test(self, column: str) -> Fragment:
+        """SQL that is true when ``column`` holds a member."""
+        if self.predicate is not None:
+            p = self.predicate
+            return Fragment(p.sql.replace("{id}", column), p.params, p.expanding)
+        inner = _a("vs")
+        return Fragment(f"{column} IN (SELECT {inner}.id FROM ({self.select.sql}) AS {inner})", self.select.params,
+                        self.select.expanding)
+
+
+Values = Ref | Sequence[int] | None
 """Concept ids to compare with: a set, a literal list, or None for ``*`` (anything)."""
 
 
@@ -89,10 +122,8 @@ def in_values(column: str, values: Values, *, negate: bool = False) -> Fragment:
     """``column IN values`` (``NOT IN`` when ``negate``); None values is any concept."""
     if values is None:
         return FALSE if negate else TRUE
-    if isinstance(values, ConceptSet):
-        inner = _a("vs")
-        frag = Fragment(f"{column} IN (SELECT {inner}.id FROM ({values.sql}) AS {inner})", values.params,
-                        values.expanding)
+    if isinstance(values, Ref):
+        frag = values.test(column)
         return frag.negate() if negate else frag
     ids = sorted(set(int(v) for v in values))
     if not ids:
@@ -149,7 +180,9 @@ class Condition:
     """
 
     predicate: Fragment
-    driver: ConceptSet | None = None
+    driver: Ref | None = None
+    exact: bool = False
+    """The driver holds exactly the concepts passing the test (no need to test them again)."""
 
     def on(self, column: str) -> Fragment:
         return Fragment(self.predicate.sql.replace("{id}", column), self.predicate.params,
@@ -158,207 +191,231 @@ class Condition:
 
 def condition_and(conds: Sequence[Condition]) -> Condition:
     conds = list(conds)
+    if len(conds) == 1:
+        return conds[0]
     driver = next((c.driver for c in conds if c.driver is not None), None)
     return Condition(all_of([c.predicate for c in conds]), driver)
 
 
-def condition_or(conds: Sequence[Condition]) -> Condition:
+def condition_or(query: "Query", conds: Sequence[Condition]) -> Condition:
     conds = list(conds)
+    if len(conds) == 1:
+        return conds[0]
     drivers = [c.driver for c in conds]
     driver = None
     if drivers and all(d is not None for d in drivers):
         driver = drivers[0]
         for d in drivers[1:]:
-            driver = union(driver, d)
-    return Condition(any_of([c.predicate for c in conds]), driver)
+            driver = query.union(driver, d)
+    return Condition(any_of([c.predicate for c in conds]), driver, exact=driver is not None and all(c.exact for c in conds))
 
 
-# --- set algebra ---------------------------------------------------------------------------------------
+# --- one query: common table expressions and the set algebra ----------------------------------------
 
-def _set(sql: str, frag: Fragment | None = None, *, params: dict | None = None, expanding: tuple = (),
-         predicate: str | None = None) -> ConceptSet:
-    p = dict(params or {})
-    e = tuple(expanding)
-    if frag is not None:
-        p.update(frag.params)
-        e += frag.expanding
-    return ConceptSet(sql, p, e, predicate)
+class Query:
+    """The common table expressions of one ECL expression, and the operations that add them."""
 
+    def __init__(self, dialect: str) -> None:
+        self.dialect = dialect
+        self._ctes: list[tuple[str, str]] = []
+        self._params: dict = {}
+        self._expanding: tuple[str, ...] = ()
 
-def _merge(*sets: ConceptSet) -> tuple[dict, tuple[str, ...]]:
-    params: dict = {}
-    expanding: tuple[str, ...] = ()
-    for s in sets:
-        params.update(s.params)
-        expanding += s.expanding
-    return params, _unique(expanding)
+    def cte(self, body: Fragment, predicate: Fragment | None = None) -> Ref:
+        """A named set in the statement. ``predicate``: a cheaper test of one id that names no other common
+        table expression (a predicate that did would repeat that expression's text wherever it is used, and
+        SQLite expands each use)."""
+        name = _a("e")
+        self._ctes.append((name, body.sql))
+        self._params.update(body.params)
+        self._expanding = _unique(self._expanding + body.expanding)
+        probe = predicate if predicate is not None else Fragment(f"{{id}} IN (SELECT id FROM {name})")
+        return Ref(Fragment(f"SELECT id FROM {name}"), probe, portable=False)
 
+    def finish(self, ref: Ref) -> ConceptSet:
+        """The statement for ``ref``: the common table expressions, then the set."""
+        params = {**self._params, **ref.select.params}
+        expanding = _unique(self._expanding + ref.select.expanding)
+        sql = ref.select.sql
+        if self._ctes:
+            sql = "WITH " + ", ".join(f"{n} AS {self._hint(n, sql)}({body})" for n, body in self._ctes) + f" {sql}"
+        predicate = None
+        if ref.portable and not self._ctes and ref.predicate is not None:
+            predicate = ref.predicate.sql
+            params.update(ref.predicate.params)
+            expanding = _unique(expanding + ref.predicate.expanding)
+        return ConceptSet(sql, params, expanding, predicate)
 
-def _unique(names: tuple[str, ...]) -> tuple[str, ...]:
-    """List parameter names once, however often a set or fragment is used in one statement."""
-    return tuple(dict.fromkeys(names))
+    def _hint(self, name: str, final: str) -> str:
+        """``MATERIALIZED`` where it pays. PostgreSQL (12+) would inline a common table expression used once
+        into its user, and planning a chain of inlined joins grows much faster than the chain (seconds at
+        ten levels), so every one is planned and computed on its own. SQLite expands a common table
+        expression at every reference, like a view, so one that later expressions use several times is
+        computed once (SQLite 3.35)."""
+        if self.dialect != "sqlite":
+            return "MATERIALIZED "
+        pattern = re.compile(rf"\b{name}\b")
+        uses = len(pattern.findall(final)) + sum(len(pattern.findall(body)) for _, body in self._ctes)
+        return "MATERIALIZED " if uses > 1 else ""
 
+    # --- set algebra (§6.4, §6.5) ----------------------------------------------------------------
 
-def member_test(s: ConceptSet, column: str) -> Fragment:
-    """SQL that is true when ``column`` holds a member of ``s`` (its predicate, else an ``IN``)."""
-    if s.predicate is not None:
-        return Fragment(s.predicate.replace("{id}", column), s.params, s.expanding)
-    return in_values(column, s)
+    def intersect(self, driver: Ref, probe: Ref) -> Ref:
+        """``driver AND probe``, reading ``driver`` and testing each of its rows against ``probe``."""
+        x = _a("i")
+        test = probe.test(f"{x}.id")
+        body = Fragment(f"SELECT {x}.id AS id FROM ({driver.select.sql}) AS {x} WHERE {test.sql}",
+                        {**driver.select.params, **test.params}, _unique(driver.select.expanding + test.expanding))
+        return self.cte(body, _both(driver, probe))
 
+    def union(self, a: Ref, b: Ref) -> Ref:
+        body = Fragment(f"SELECT id FROM ({a.select.sql}) AS {_a('u')} UNION "
+                        f"SELECT id FROM ({b.select.sql}) AS {_a('u')}",
+                        {**a.select.params, **b.select.params}, _unique(a.select.expanding + b.select.expanding))
+        predicate = None
+        if a.predicate and b.predicate and a.leaf and b.leaf:
+            predicate = _join("OR", [a.predicate, b.predicate])
+        return self.cte(body, predicate)
 
-def intersect(driver: ConceptSet, probe: ConceptSet) -> ConceptSet:
-    """``driver AND probe``, reading ``driver`` and testing each of its rows against ``probe``."""
-    a = _a("i")
-    test = member_test(probe, f"{a}.id")
-    params, expanding = _merge(driver)
-    params.update(test.params)
-    predicate = None
-    if driver.predicate is not None and probe.predicate is not None:
-        predicate = f"({driver.predicate}) AND ({probe.predicate})"
-    return ConceptSet(f"SELECT {a}.id AS id FROM ({driver.sql}) AS {a} WHERE {test.sql}", params,
-                      _unique(expanding + test.expanding), predicate)
+    def minus(self, a: Ref, b: Ref) -> Ref:
+        """``a MINUS b``: rows of ``a`` failing ``b``'s test."""
+        x = _a("m")
+        test = b.test(f"{x}.id").negate()
+        body = Fragment(f"SELECT {x}.id AS id FROM ({a.select.sql}) AS {x} WHERE {test.sql}",
+                        {**a.select.params, **test.params}, _unique(a.select.expanding + test.expanding))
+        return self.cte(body)
 
-
-def union(a: ConceptSet, b: ConceptSet) -> ConceptSet:
-    params, expanding = _merge(a, b)
-    predicate = f"({a.predicate}) OR ({b.predicate})" if a.predicate and b.predicate else None
-    return ConceptSet(f"SELECT id FROM ({a.sql}) AS {_a('u')} UNION SELECT id FROM ({b.sql}) AS {_a('u')}",
-                      params, expanding, predicate)
-
-
-def minus(a: ConceptSet, b: ConceptSet) -> ConceptSet:
-    """``a MINUS b``: rows of ``a`` failing ``b``'s test (``b``'s predicate when it has one)."""
-    x = _a("m")
-    test = member_test(b, f"{x}.id").negate()
-    params, expanding = _merge(a)
-    params.update(test.params)
-    predicate = f"({a.predicate}) AND NOT ({b.predicate})" if a.predicate and b.predicate else None
-    return ConceptSet(f"SELECT {x}.id AS id FROM ({a.sql}) AS {x} WHERE {test.sql}", params,
-                      _unique(expanding + test.expanding), predicate)
-
-
-def restrict(focus: ConceptSet, cond: Condition, *, from_driver: bool) -> ConceptSet:
-    """The members of ``focus`` that pass ``cond``; ``from_driver`` starts from the condition's driver."""
-    if from_driver and cond.driver is not None:
+    def restrict(self, focus: Ref, cond: Condition, *, from_driver: bool) -> Ref:
+        """The members of ``focus`` that pass ``cond``; ``from_driver`` starts from the condition's driver."""
+        start = cond.driver if from_driver and cond.driver is not None else focus
         x = _a("d")
-        test = all_of([cond.on(f"{x}.id"), member_test(focus, f"{x}.id")])
-        params, expanding = _merge(cond.driver)
-        params.update(test.params)
-        predicate = f"({focus.predicate}) AND ({cond.predicate.sql})" if focus.predicate else None
-        return ConceptSet(f"SELECT {x}.id AS id FROM ({cond.driver.sql}) AS {x} WHERE {test.sql}", params,
-                          _unique(expanding + test.expanding), predicate)
-    x = _a("f")
-    test = cond.on(f"{x}.id")
-    params, expanding = _merge(focus)
-    params.update(test.params)
-    predicate = f"({focus.predicate}) AND ({cond.predicate.sql})" if focus.predicate else None
-    return ConceptSet(f"SELECT {x}.id AS id FROM ({focus.sql}) AS {x} WHERE {test.sql}", params,
-                      _unique(expanding + test.expanding), predicate)
+        parts = [] if start is not focus and cond.exact else [cond.on(f"{x}.id")]
+        if start is not focus:
+            parts.append(focus.test(f"{x}.id"))
+        test = all_of(parts)
+        body = Fragment(f"SELECT {x}.id AS id FROM ({start.select.sql}) AS {x} WHERE {test.sql}",
+                        {**start.select.params, **test.params}, _unique(start.select.expanding + test.expanding))
+        return self.cte(body)
 
+    # --- the substrate and focus concepts (§6.1) -------------------------------------------------
 
-# --- the substrate and focus concepts (§6.1) ----------------------------------------------------------
+    @staticmethod
+    def everything(*, any_status: bool = False) -> Ref:
+        """``*``: every active concept (every concept with ``any_status``)."""
+        if any_status:
+            return Ref(Fragment("SELECT id FROM concept"), Fragment("EXISTS (SELECT 1 FROM concept WHERE id = {id})"),
+                       leaf=True)
+        return Ref(Fragment("SELECT id FROM concept WHERE active = 1"),
+                   Fragment("EXISTS (SELECT 1 FROM concept WHERE id = {id} AND active = 1)"), leaf=True)
 
-def everything(*, any_status: bool = False) -> ConceptSet:
-    """``*``: every active concept (every concept with ``any_status``)."""
-    if any_status:
-        return ConceptSet("SELECT id FROM concept", predicate="EXISTS (SELECT 1 FROM concept WHERE id = {id})")
-    return ConceptSet("SELECT id FROM concept WHERE active = 1",
-                      predicate="EXISTS (SELECT 1 FROM concept WHERE id = {id} AND active = 1)")
+    @staticmethod
+    def concepts(ids: Sequence[int], *, any_status: bool = False) -> Ref:
+        """The given concepts, if they are (active) concepts of this version."""
+        status = "" if any_status else " AND active = 1"
+        ids = sorted(set(ids))
+        if len(ids) == 1:
+            name, params = _param(ids[0])
+            return Ref(Fragment(f"SELECT id FROM concept WHERE id = :{name}{status}", params),
+                       Fragment(f"({{id}} = :{name} AND EXISTS (SELECT 1 FROM concept WHERE id = :{name}{status}))",
+                                params), leaf=True)
+        name, params = _param(ids)
+        return Ref(Fragment(f"SELECT id FROM concept WHERE id IN :{name}{status}", params, (name,)),
+                   Fragment(f"({{id}} IN :{name} AND EXISTS (SELECT 1 FROM concept WHERE id = {{id}}{status}))",
+                            params, (name,)), leaf=True)
 
+    # --- hierarchy (§6.1 constraint operators, §6.12 top and bottom) -----------------------------
 
-def concepts(ids: Sequence[int], *, any_status: bool = False) -> ConceptSet:
-    """The given concepts, if they are (active) concepts of this version."""
-    status = "" if any_status else " AND active = 1"
-    ids = sorted(set(ids))
-    if len(ids) == 1:
-        name, params = _param(ids[0])
-        return ConceptSet(f"SELECT id FROM concept WHERE id = :{name}{status}", params,
-                          predicate=f"({{id}} = :{name} AND EXISTS (SELECT 1 FROM concept WHERE id = :{name}{status}))")
-    name, params = _param(ids)
-    return ConceptSet(f"SELECT id FROM concept WHERE id IN :{name}{status}", params, (name,),
-                      predicate=f"({{id}} IN :{name} AND EXISTS (SELECT 1 FROM concept WHERE id = {{id}}{status}))")
+    def hierarchy(self, op: str, focus: Ref, *, single: int | None = None) -> Ref:
+        """A constraint operator applied to a set (``single``: the set is that one concept, a faster form).
 
-
-# --- hierarchy (§6.1 constraint operators, §6.12 top and bottom) --------------------------------------
-
-def hierarchy(op: str, focus: ConceptSet, *, single: int | None = None) -> ConceptSet:
-    """A constraint operator applied to a set (``single``: the set is that one concept, a faster form).
-
-    Self is included (``<<``, ``>>``, ``<<!``, ``>>!``) only for active members of the focus.
-    """
-    if op in ("!!>", "!!<"):
-        return _top_or_bottom(op, focus)
-    base = {"<": "<", "<<": "<", "<!": "<!", "<<!": "<!", ">": ">", ">>": ">", ">!": ">!", ">>!": ">!"}[op]
-    core = _single(base, single) if single is not None else _related(base, focus)
-    if op in ("<<", "<<!", ">>", ">>!"):
+        Self is included (``<<``, ``>>``, ``<<!``, ``>>!``) only for active members of the focus.
+        """
+        if op in ("!!>", "!!<"):
+            return self._top_or_bottom(op, focus)
+        base = {"<": "<", "<<": "<", "<!": "<!", "<<!": "<!", ">": ">", ">>": ">", ">!": ">!", ">>!": ">!"}[op]
+        with_self = op in ("<<", "<<!", ">>", ">>!")
         if single is not None:
-            return union(core, concepts([single]))
-        x = _a("s")
-        active = ConceptSet(f"SELECT {x}.id AS id FROM ({focus.sql}) AS {x} WHERE EXISTS "
-                            f"(SELECT 1 FROM concept c WHERE c.id = {x}.id AND c.active = 1)",
-                            focus.params, focus.expanding,
-                            f"({focus.predicate}) AND EXISTS (SELECT 1 FROM concept WHERE id = {{id}} AND active = 1)"
-                            if focus.predicate else None)
-        return union(core, active)
-    return core
+            core = _single(base, single)
+            if not with_self:
+                return core
+            me = self.concepts([single])
+            body = Fragment(f"{core.select.sql} UNION {me.select.sql}", {**core.select.params, **me.select.params})
+            return Ref(body, _join("OR", [core.predicate, me.predicate]), leaf=True)
+        x = _a("h")
+        if base in ("<", ">"):
+            near, far = ("descendant_id", "ancestor_id") if base == "<" else ("ancestor_id", "descendant_id")
+            table, kind = "closure", ""
+        else:
+            near, far = ("source_id", "destination_id") if base == "<!" else ("destination_id", "source_id")
+            table, kind = "relationship", f" AND {x}.type_id = {_IS_A}"
+        if not with_self:
+            inside = focus.test(f"{x}.{far}")
+            return self.cte(Fragment(f"SELECT DISTINCT {x}.{near} AS id FROM {table} {x} WHERE {inside.sql}{kind}",
+                                     inside.params, inside.expanding))
+        # Self and the related concepts in one pass over the focus: SQLite expands a common table expression
+        # at each use, so reading the focus twice would double the statement at every level of nesting.
+        f, k, c = _a("f"), _a("k"), _a("c")
+        return self.cte(Fragment(
+            f"SELECT DISTINCT CASE WHEN {k}.self = 1 THEN {f}.id ELSE {x}.{near} END AS id "
+            f"FROM ({focus.select.sql}) AS {f} CROSS JOIN (SELECT 0 AS self UNION ALL SELECT 1) AS {k} "
+            f"LEFT JOIN {table} {x} ON {k}.self = 0 AND {x}.{far} = {f}.id{kind} "
+            f"WHERE ({k}.self = 0 AND {x}.{near} IS NOT NULL) OR ({k}.self = 1 AND EXISTS "
+            f"(SELECT 1 FROM concept {c} WHERE {c}.id = {f}.id AND {c}.active = 1))",
+            focus.select.params, focus.select.expanding))
+
+    def _top_or_bottom(self, op: str, focus: Ref) -> Ref:
+        """``!!>``: members with no proper ancestor in the set; ``!!<``: members with no proper descendant in it."""
+        if focus.portable:
+            focus = self.cte(focus.select)  # read the focus once
+        x, c = _a("t"), _a("c")
+        mine, other = ("descendant_id", "ancestor_id") if op == "!!>" else ("ancestor_id", "descendant_id")
+        inner = focus.test(f"{c}.{other}")
+        return self.cte(Fragment(f"SELECT {x}.id AS id FROM ({focus.select.sql}) AS {x} WHERE NOT EXISTS "
+                                 f"(SELECT 1 FROM closure {c} WHERE {c}.{mine} = {x}.id AND {inner.sql})",
+                                 inner.params, inner.expanding))
 
 
-def _single(op: str, concept: int) -> ConceptSet:
+def _both(a: Ref, b: Ref) -> Fragment | None:
+    if a.predicate and b.predicate and a.leaf and b.leaf:
+        return _join("AND", [a.predicate, b.predicate])
+    return None
+
+
+def _single(op: str, concept: int) -> Ref:
     name, params = _param(concept)
     if op == "<":
-        return ConceptSet(f"SELECT descendant_id AS id FROM closure WHERE ancestor_id = :{name}", params,
-                          predicate=f"EXISTS (SELECT 1 FROM closure WHERE ancestor_id = :{name} AND descendant_id = {{id}})")
+        return Ref(Fragment(f"SELECT descendant_id AS id FROM closure WHERE ancestor_id = :{name}", params),
+                   Fragment(f"EXISTS (SELECT 1 FROM closure WHERE ancestor_id = :{name} AND descendant_id = {{id}})",
+                            params), leaf=True)
     if op == ">":
-        return ConceptSet(f"SELECT ancestor_id AS id FROM closure WHERE descendant_id = :{name}", params,
-                          predicate=f"EXISTS (SELECT 1 FROM closure WHERE descendant_id = :{name} AND ancestor_id = {{id}})")
+        return Ref(Fragment(f"SELECT ancestor_id AS id FROM closure WHERE descendant_id = :{name}", params),
+                   Fragment(f"EXISTS (SELECT 1 FROM closure WHERE descendant_id = :{name} AND ancestor_id = {{id}})",
+                            params), leaf=True)
     near, far = ("source_id", "destination_id") if op == "<!" else ("destination_id", "source_id")
-    return ConceptSet(f"SELECT DISTINCT {near} AS id FROM relationship WHERE {far} = :{name} AND type_id = {_IS_A}",
-                      params, predicate=f"EXISTS (SELECT 1 FROM relationship WHERE {far} = :{name} "
-                                        f"AND {near} = {{id}} AND type_id = {_IS_A})")
-
-
-def _related(op: str, focus: ConceptSet) -> ConceptSet:
-    x = _a("h")
-    inside = in_values(f"{x}.ancestor_id" if op == "<" else f"{x}.descendant_id", focus)
-    if op == "<":
-        sql = f"SELECT DISTINCT {x}.descendant_id AS id FROM closure {x} WHERE {inside.sql}"
-    elif op == ">":
-        sql = f"SELECT DISTINCT {x}.ancestor_id AS id FROM closure {x} WHERE {inside.sql}"
-    else:
-        near, far = ("source_id", "destination_id") if op == "<!" else ("destination_id", "source_id")
-        inside = in_values(f"{x}.{far}", focus)
-        sql = (f"SELECT DISTINCT {x}.{near} AS id FROM relationship {x} WHERE {x}.type_id = {_IS_A} "
-               f"AND {inside.sql}")
-    return ConceptSet(sql, inside.params, inside.expanding)
-
-
-def _top_or_bottom(op: str, focus: ConceptSet) -> ConceptSet:
-    """``!!>``: members with no proper ancestor in the set; ``!!<``: members with no proper descendant in it."""
-    base, x, c = _a("b"), _a("t"), _a("c")
-    mine, other = ("descendant_id", "ancestor_id") if op == "!!>" else ("ancestor_id", "descendant_id")
-    sql = (f"WITH {base} AS ({focus.sql}) SELECT {x}.id AS id FROM {base} {x} WHERE NOT EXISTS "
-           f"(SELECT 1 FROM closure {c} WHERE {c}.{mine} = {x}.id AND {c}.{other} IN (SELECT id FROM {base}))")
-    return ConceptSet(sql, focus.params, focus.expanding)
+    return Ref(Fragment(f"SELECT DISTINCT {near} AS id FROM relationship WHERE {far} = :{name} "
+                        f"AND type_id = {_IS_A}", params),
+               Fragment(f"EXISTS (SELECT 1 FROM relationship WHERE {far} = :{name} AND {near} = {{id}} "
+                        f"AND type_id = {_IS_A})", params), leaf=True)
 
 
 # --- refsets (§6.1 memberOf, §6.10 member filters and field selection) --------------------------------
 
 MEMBER_COLUMNS: dict[str, tuple[str, str]] = {
-    "id": ("m.id", "text"),
-    "effectivetime": ("m.effective_time", "time"),
-    "active": ("m.active", "boolean"),
-    "moduleid": ("m.module_id", "concept"),
-    "refsetid": ("m.refset_id", "concept"),
-    "referencedcomponentid": ("m.referenced_component_id", "concept"),
-    "targetcomponentid": ("m.target_id", "concept"),
-    "valueid": ("m.target_id", "concept"),
-    "maptarget": ("m.map_target", "text"),
-    "mapgroup": ("m.map_group", "number"),
-    "mappriority": ("m.map_priority", "number"),
-    "maprule": ("m.map_rule", "text"),
-    "mapadvice": ("m.map_advice", "text"),
-    "correlationid": ("m.correlation_id", "concept"),
-    "mapcategoryid": ("m.map_category_id", "concept"),
+    "id": ("{m}.id", "text"),
+    "effectivetime": ("{m}.effective_time", "time"),
+    "active": ("{m}.active", "boolean"),
+    "moduleid": ("{m}.module_id", "concept"),
+    "refsetid": ("{m}.refset_id", "concept"),
+    "referencedcomponentid": ("{m}.referenced_component_id", "concept"),
+    "targetcomponentid": ("{m}.target_id", "concept"),
+    "valueid": ("{m}.target_id", "concept"),
+    "maptarget": ("{m}.map_target", "text"),
+    "mapgroup": ("{m}.map_group", "number"),
+    "mappriority": ("{m}.map_priority", "number"),
+    "maprule": ("{m}.map_rule", "text"),
+    "mapadvice": ("{m}.map_advice", "text"),
+    "correlationid": ("{m}.correlation_id", "concept"),
+    "mapcategoryid": ("{m}.map_category_id", "concept"),
 }
 """Refset member fields with their own column (lower-cased name -> (SQL over alias ``m``, kind))."""
 
@@ -370,8 +427,8 @@ def json_field(dialect: str, name: str) -> str:
     """SQL for an additional field kept in the member's JSON ``fields`` (as text)."""
     quoted = name.replace('"', "").replace("'", "")
     if dialect == "sqlite":
-        return f"json_extract(m.fields, '$.\"{quoted}\"')"
-    return f"(m.fields::json ->> '{quoted}')"
+        return f"json_extract({{m}}.fields, '$.\"{quoted}\"')"
+    return f"({{m}}.fields::json ->> '{quoted}')"
 
 
 def as_number(dialect: str, expr: str, kind: str) -> str:
@@ -390,39 +447,44 @@ def as_text(dialect: str, expr: str, kind: str) -> str:
     return f"CAST({expr} AS TEXT)"
 
 
-def members(dialect: str, refsets: ConceptSet | None, fields: Sequence[tuple[str, str]],
-            condition: Fragment) -> ConceptSet:
-    """Concepts in the given member fields (SQL over alias ``m``) of the members of ``refsets`` (None: any
-    refset) that pass ``condition``."""
+def members(query: Query, refsets: Ref | None, fields: Sequence[tuple[str, str]], condition: Fragment) -> Ref:
+    """Concepts in the given member fields of the members of ``refsets`` (None: any refset) that pass
+    ``condition``; fields and condition name the member row ``{m}`` (each use gets its own alias, so a
+    member test nested in another never reads the outer row)."""
     selects = []
-    params: dict = dict(condition.params)
-    expanding: tuple[str, ...] = condition.expanding
-    where = [condition.sql]
+    parts = [condition]
     if refsets is not None:
-        r = in_values("m.refset_id", refsets)
-        where.append(r.sql)
-        params.update(r.params)
-        expanding += r.expanding
+        parts.append(in_values("{m}.refset_id", refsets))
+    where = all_of(parts)
     for column, kind in fields:
-        value = column if kind == "concept" else f"CAST({column} AS BIGINT)" if dialect == "postgresql" else column
-        if kind == "json" and dialect == "postgresql":
+        m = _a("m")
+        value = column if kind == "concept" else f"CAST({column} AS BIGINT)" if query.dialect == "postgresql" else column
+        if kind == "json" and query.dialect == "postgresql":
             value = f"(CASE WHEN {column} ~ '^[1-9][0-9]{{5,17}}$' THEN CAST({column} AS BIGINT) END)"
         c = _a("c")
-        selects.append(f"SELECT {value} AS id FROM refset_member m JOIN concept {c} ON {c}.id = {value} "
-                       f"WHERE {' AND '.join(where)}")
+        value = value.replace("{m}", m)
+        selects.append(f"SELECT {value} AS id FROM refset_member {m} JOIN concept {c} ON {c}.id = {value} "
+                       f"WHERE {where.sql.replace('{m}', m)}")
     sql = selects[0].replace("SELECT ", "SELECT DISTINCT ", 1) if len(selects) == 1 else " UNION ".join(selects)
     predicate = None
-    if len(fields) == 1 and fields[0][0] == "m.referenced_component_id":
-        predicate = (f"EXISTS (SELECT 1 FROM refset_member m WHERE m.referenced_component_id = {{id}} AND "
-                     f"{' AND '.join(where)}) AND EXISTS (SELECT 1 FROM concept WHERE id = {{id}})")
-    return ConceptSet(sql, params, _unique(expanding), predicate)
+    if len(fields) == 1 and fields[0][0] == "{m}.referenced_component_id":
+        m = _a("m")
+        predicate = Fragment(f"EXISTS (SELECT 1 FROM refset_member {m} WHERE {m}.referenced_component_id = {{id}} "
+                             f"AND {where.sql.replace('{m}', m)}) AND EXISTS (SELECT 1 FROM concept WHERE id = {{id}})",
+                             where.params, where.expanding)
+    body = Fragment(sql, where.params, where.expanding)
+    if refsets is None or refsets.leaf:
+        return Ref(body, predicate)
+    return query.cte(body)
 
 
-def history(focus: ConceptSet, refsets: Sequence[int], refset_set: ConceptSet | None = None,
-            *, subtypes_of: int | None = None) -> ConceptSet:
+def history(query: Query, focus: Ref, refsets: Sequence[int], refset_set: Ref | None = None,
+            *, subtypes_of: int | None = None) -> Ref:
     """``focus {{ + HISTORY ... }}``: the focus plus the inactive concepts that an active member of one of
     the association refsets points from to a concept of the focus (one step, §6.11)."""
-    base, m, c = _a("b"), _a("a"), _a("c")
+    if focus.portable:
+        focus = query.cte(focus.select)  # read the focus once
+    m, c = _a("a"), _a("c")
     parts: list[Fragment] = []
     if refsets:
         parts.append(in_values(f"{m}.refset_id", list(refsets)))
@@ -432,13 +494,12 @@ def history(focus: ConceptSet, refsets: Sequence[int], refset_set: ConceptSet | 
         name, p = _param(subtypes_of)
         parts.append(Fragment(f"{m}.refset_id IN (SELECT descendant_id FROM closure WHERE ancestor_id = :{name})", p))
     which = any_of(parts)
-    params, expanding = _merge(focus)
-    params.update(which.params)
-    sql = (f"WITH {base} AS ({focus.sql}) SELECT id FROM {base} UNION "
-           f"SELECT {m}.referenced_component_id AS id FROM refset_member {m} "
-           f"JOIN concept {c} ON {c}.id = {m}.referenced_component_id AND {c}.active = 0 "
-           f"WHERE {m}.active = 1 AND ({which.sql}) AND {m}.target_id IN (SELECT id FROM {base})")
-    return ConceptSet(sql, params, _unique(expanding + which.expanding))
+    target = focus.test(f"{m}.target_id")
+    test = all_of([which, target])
+    return query.cte(Fragment(
+        f"{focus.select.sql} UNION SELECT {m}.referenced_component_id AS id FROM refset_member {m} "
+        f"JOIN concept {c} ON {c}.id = {m}.referenced_component_id AND {c}.active = 0 "
+        f"WHERE {m}.active = 1 AND {test.sql}", test.params, test.expanding))
 
 
 # --- attributes (§6.2 refinements, §6.3 cardinality, §6.2 dotted attributes and reverse flags) ---------
@@ -522,11 +583,11 @@ def text_in(expr: str, values: Sequence[str], *, negate: bool = False) -> Fragme
     return Fragment(f"{expr} {'NOT IN' if negate else 'IN'} :{name}", params, (name,))
 
 
-def ids_as_text(expr: str, values: ConceptSet, *, negate: bool = False) -> Fragment:
+def ids_as_text(expr: str, values: Ref, *, negate: bool = False) -> Fragment:
     """A text field (e.g. a JSON additional field) that holds one of the concept ids of ``values``."""
     inner = _a("vs")
-    frag = Fragment(f"{expr} IN (SELECT CAST({inner}.id AS TEXT) FROM ({values.sql}) AS {inner})", values.params,
-                    values.expanding)
+    frag = Fragment(f"{expr} IN (SELECT CAST({inner}.id AS TEXT) FROM ({values.select.sql}) AS {inner})",
+                    values.select.params, values.select.expanding)
     return frag.negate() if negate else frag
 
 
@@ -556,9 +617,9 @@ def attribute(rows: AttributeRows, low: int, high: int | None) -> Condition:
     if low >= 1:
         r = _a("r")
         where = rows.where(r)
-        driver = ConceptSet(f"SELECT DISTINCT {r}.{rows.owner} AS id FROM {rows.table} {r} WHERE {where.sql}",
-                            where.params, where.expanding)
-    return Condition(predicate, driver)
+        driver = Ref(Fragment(f"SELECT DISTINCT {r}.{rows.owner} AS id FROM {rows.table} {r} WHERE {where.sql}",
+                              where.params, where.expanding))
+    return Condition(predicate, driver, exact=low == 1 and high is None)
 
 
 def group(inner: Fragment, anchor: AttributeRows | None, low: int, high: int | None) -> Condition:
@@ -593,18 +654,18 @@ def group(inner: Fragment, anchor: AttributeRows | None, low: int, high: int | N
     if anchor is not None and low >= 1:
         r = _a("r")
         w = anchor.where(r)
-        driver = ConceptSet(f"SELECT DISTINCT {r}.{anchor.owner} AS id FROM {anchor.table} {r} "
-                            f"WHERE {r}.rel_group > 0 AND {w.sql}", w.params, w.expanding)
+        driver = Ref(Fragment(f"SELECT DISTINCT {r}.{anchor.owner} AS id FROM {anchor.table} {r} "
+                              f"WHERE {r}.rel_group > 0 AND {w.sql}", w.params, w.expanding))
     return Condition(predicate, driver)
 
 
-def dotted(focus: ConceptSet, names: Values) -> ConceptSet:
+def dotted(query: Query, focus: Ref, names: Values) -> Ref:
     """``focus . name``: the values (destinations) of the focus concepts' attributes named ``names``."""
     r = _a("r")
     test = all_of([Fragment(f"{r}.type_id <> {_IS_A} AND {r}.characteristic_type_id = {_INFERRED}"),
-                   in_values(f"{r}.type_id", names), in_values(f"{r}.source_id", focus)])
-    return ConceptSet(f"SELECT DISTINCT {r}.destination_id AS id FROM relationship {r} WHERE {test.sql}",
-                      test.params, test.expanding)
+                   in_values(f"{r}.type_id", names), focus.test(f"{r}.source_id")])
+    return query.cte(Fragment(f"SELECT DISTINCT {r}.destination_id AS id FROM relationship {r} WHERE {test.sql}",
+                              test.params, test.expanding))
 
 
 # --- description filters (§6.8) and concept filters (§6.9) -------------------------------------------
@@ -617,15 +678,16 @@ def term_match(dialect: str, text: str) -> Fragment:
         return TRUE
     if dialect == "sqlite":
         name, params = _param(" ".join(f'"{w}"*' for w in words))
-        return Fragment(f"d.id IN (SELECT rowid FROM description_fts WHERE description_fts MATCH :{name})", params)
+        return Fragment(f"{{d}}.id IN (SELECT rowid FROM description_fts WHERE description_fts MATCH :{name})",
+                        params)
     name, params = _param(" & ".join(f"{w}:*" for w in words))
-    return Fragment(f"to_tsvector('simple'::regconfig, d.term_folded) @@ to_tsquery('simple', :{name})", params)
+    return Fragment(f"to_tsvector('simple'::regconfig, {{d}}.term_folded) @@ to_tsquery('simple', :{name})", params)
 
 
 def term_wild(parts: Sequence[str]) -> Fragment:
     """``term = wild:"..."`` on alias ``d``: the whole term, ignoring case and diacritics."""
     name, params = _param(wild_pattern(parts))
-    return Fragment(f"d.term_folded LIKE :{name} ESCAPE '\\'", params)
+    return Fragment(f"{{d}}.term_folded LIKE :{name} ESCAPE '\\'", params)
 
 
 def dialect_test(refsets: Values, acceptability: Sequence[int] | None) -> Fragment:
@@ -635,26 +697,31 @@ def dialect_test(refsets: Values, acceptability: Sequence[int] | None) -> Fragme
     if acceptability:
         parts.append(in_values(f"{l_}.acceptability_id", list(acceptability)))
     test = all_of(parts)
-    return Fragment(f"EXISTS (SELECT 1 FROM language_member {l_} WHERE {l_}.description_id = d.id AND {test.sql})",
+    return Fragment(f"EXISTS (SELECT 1 FROM language_member {l_} WHERE {l_}.description_id = {{d}}.id AND {test.sql})",
                     test.params, test.expanding)
 
 
 def description_condition(test: Fragment, *, selective: bool) -> Condition:
-    """Concepts with a description (alias ``d``) passing ``test``; ``selective`` when the test narrows the
-    descriptions by an index (a term match, an id), so the matching concepts can drive a filter."""
-    predicate = Fragment(f"EXISTS (SELECT 1 FROM description d WHERE d.concept_id = {{id}} AND {test.sql})",
-                         test.params, test.expanding)
+    """Concepts with a description passing ``test`` (which names the description row ``{d}``);
+    ``selective`` when the test narrows the descriptions by an index (a term match, an id), so the matching
+    concepts can drive a filter."""
+    d = _a("d")
+    predicate = Fragment(f"EXISTS (SELECT 1 FROM description {d} WHERE {d}.concept_id = {{id}} AND "
+                         f"{test.sql.replace('{d}', d)})", test.params, test.expanding)
     driver = None
     if selective:
-        driver = ConceptSet(f"SELECT DISTINCT d.concept_id AS id FROM description d WHERE {test.sql}", test.params,
-                            test.expanding)
-    return Condition(predicate, driver)
+        d = _a("d")
+        driver = Ref(Fragment(f"SELECT DISTINCT {d}.concept_id AS id FROM description {d} WHERE "
+                              f"{test.sql.replace('{d}', d)}", test.params, test.expanding))
+    return Condition(predicate, driver, exact=selective)
 
 
 def concept_condition(test: Fragment) -> Condition:
-    """Concepts (alias ``c``) passing ``test`` (definition status, module, effective time, status)."""
-    return Condition(Fragment(f"EXISTS (SELECT 1 FROM concept c WHERE c.id = {{id}} AND {test.sql})", test.params,
-                              test.expanding))
+    """Concepts passing ``test`` (which names the concept row ``{c}``): definition status, module, effective
+    time, status."""
+    c = _a("c")
+    return Condition(Fragment(f"EXISTS (SELECT 1 FROM concept {c} WHERE {c}.id = {{id}} AND "
+                              f"{test.sql.replace('{c}', c)})", test.params, test.expanding))
 
 
 class FieldCatalog:

@@ -229,9 +229,6 @@ class Displays:
         """The active displays, each once (for ``INACTIVE_DISPLAY_FOUND``)."""
         return list(dict.fromkeys(c.value for c in self.items if c.active and c.is_display))
 
-    def status_of(self, value: str) -> str:
-        return next((c.status for c in self.items if c.value == value), "")
-
 
 def _squeeze(text: str) -> str:
     return " ".join(text.split())
@@ -280,6 +277,6 @@ def check_display(displays: Displays, langs: LanguageList | None, system: str, c
     if not displays.find(langs, display, active_only=True)[0]:
         allowed = displays.allowed()
         text = format_message("INACTIVE_DISPLAY_FOUND_one" if len(allowed) == 1 else "INACTIVE_DISPLAY_FOUND_other",
-                              display, code, ",".join(f'"{a}"' for a in allowed), displays.status_of(display))
+                              display, code, ",".join(f'"{a}"' for a in allowed), "deprecated")
         return Issue("warning", "invalid", "display-comment", "INACTIVE_DISPLAY_FOUND", text, (expression,))
     return None

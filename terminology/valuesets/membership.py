@@ -31,6 +31,7 @@ from ..providers.base import CodeSystemProvider, ConceptInfo, canonical
 from .compose import ComposeEvaluator
 from .display import Displays
 from .issues import CheckFailed, Outcome, at, issue
+from .versions import matches, sort_key
 
 if TYPE_CHECKING:
     from .validate import CodingState, SharedState, Validation
@@ -201,7 +202,7 @@ class ValueSetChecker:
         if compose is None:
             return self._check_expansion(path, system, version, code, abstract_ok, state, shared, out)
         result: bool | None = False
-        for cset in compose.get("include", []):
+        for cset in self._includes_for(system, version, code, state.coding_display):
             include_system = cset.get("system")
             if not include_system:
                 result = True
@@ -234,6 +235,47 @@ class ValueSetChecker:
                     return False
         return result
 
+    def _includes_for(self, system: str, version: str | None, code: str, display: str | None) -> list[dict]:
+        """The includes in the order they are tried. When the value set includes several versions of the
+        coding's system (the HL7 ``overload`` tests): a coding that names a version is checked against the
+        includes of that version only; otherwise the latest version comes first, unless an earlier one is the
+        one whose display the coding gives."""
+        includes = list((self.compose or {}).get("include", []))
+        same = [c for c in includes if c.get("system") == system]
+        versions = {self.run.version_base(system, c.get("version")) for c in same}
+        if len(versions) < 2:
+            return includes
+        if version:
+            named = [c for c in same if (self.run.version_base(system, c.get("version")) or "") == version
+                     or matches(self.run.version_base(system, c.get("version")), version)]
+            if named:
+                return [c for c in includes if c.get("system") != system or c in named]
+            return includes
+        ranked = sorted(same, key=lambda c: sort_key(self._resolved_version(system, c)), reverse=True)
+        if display:
+            for c in ranked:
+                cs = self.run.provider(system, self.run.version_base(system, c.get("version")))
+                info = cs.locate(code) if cs is not None else None
+                if info is None or not self._selects(cs, c, info):
+                    continue
+                found = Displays()
+                list_displays(found, cs, info)
+                if found.find(None, display)[0]:
+                    ranked.remove(c)
+                    ranked.insert(0, c)
+                    break
+        return ranked + [c for c in includes if c.get("system") != system]
+
+    def _resolved_version(self, system: str, cset: dict) -> str | None:
+        cs = self.run.provider(system, self.run.version_base(system, cset.get("version")))
+        return cs.version if cs is not None else cset.get("version")
+
+    def _selects(self, cs: CodeSystemProvider, cset: dict, info: ConceptInfo) -> bool:
+        """Whether the include (list, filters or whole system) selects the concept (no issues reported)."""
+        if cset.get("concept"):
+            return any(c.get("code") == info.code for c in cset["concept"])
+        return all(info.code in self._filter(cs, f) for f in cset.get("filter", []))
+
     def _excluded(self, path: str, system: str, version: str | None, code: str, abstract_ok: bool, infer: bool,
                   cset: dict, state: "CodingState", shared: "SharedState", out: Outcome) -> bool:
         excluded = True
@@ -242,8 +284,6 @@ class ValueSetChecker:
             if cs is None:
                 return False
             self.status_issues(out, cs, self.vs)
-            state.version = cs.version
-            state.content_mode = cs.content
             excluded = cs.url == system and self._check_set(path, cs, cset, code, abstract_ok, state, shared, out)
         for ref in cset.get("valueSet", []):
             other = self.others[self._pin(ref)]
@@ -275,10 +315,12 @@ class ValueSetChecker:
         result = run.version_base(system, version_vs)
         if not version_coding:
             return result
-        if not result and version_coding in run.versions_of(system):
+        if result and version_coding != result and matches(result, version_coding):
+            result = version_coding  # the coding names a version the include's wildcard allows
+        if not result and any(v == version_coding or matches(version_coding, v) for v in run.versions_of(system)):
             result = version_coding
         cs = run.provider(system, result)
-        if cs is not None and cs.version != version_coding:
+        if cs is not None and cs.version != version_coding and not matches(version_coding, cs.version):
             level = "error"
             if not result:
                 level = "warning"
@@ -318,9 +360,7 @@ class ValueSetChecker:
                         out.add(issue("warning", "code-invalid", "invalid-code", "UNKNOWN_CODE_IN_FRAGMENT", code,
                                       cs.url, cs.version, path=at(path, "code")))
                         return True
-                    mid = "Unknown_Code_in_Version" if cs.version else "Unknown_Code_in"
-                    args = (code, cs.url, cs.version) if cs.version else (code, cs.url)
-                    out.add(issue("error", "code-invalid", "invalid-code", mid, *args, path=at(path, "code")))
+                    # an unknown code is reported once, for the coding, when the value set check has failed
                 return False
             if not abstract_ok and info.abstract:
                 if not membership_only:

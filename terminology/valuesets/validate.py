@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..errors import InvalidRequest, UnknownCodeSystem, UnknownCodeSystemVersion, UnknownValueSet
+from ..errors import TerminologyError, UnknownCodeSystem, UnknownCodeSystemVersion, UnknownValueSet
 from ..model import Coding, ValidateResult
 from ..providers.base import CodeSystemProvider, canonical
 from ..requests import ValidateRequest
@@ -35,7 +35,7 @@ from .compose import expansion_parameters
 from .expand import required_supplements
 from .issues import CheckFailed, Outcome, at, issue
 from .membership import ValueSetChecker, list_displays
-from .versions import join_versions, matches, pick, split_canonical
+from .versions import join_versions, matches, pick, sort_key, split_canonical
 
 
 @dataclass
@@ -44,6 +44,8 @@ class CodingState:
 
     version: str | None = None
     content_mode: str | None = None
+    coding_display: str | None = None
+    """The display the coding gives (it can decide which version of an overloaded include is meant)."""
     default_language: str | None = "en"
     """The language of the code system's displays (``CodeSystem.language``, else ``en``)."""
     displays: disp.Displays = field(default_factory=disp.Displays)
@@ -74,7 +76,7 @@ class Validation:
         try:
             self.display_languages = disp.LanguageList.parse(req.display_language)
         except ValueError:
-            raise InvalidRequest("INVALID_DISPLAY_NAME", req.display_language, tx_code="invalid-display") from None
+            raise TerminologyError("INVALID_DISPLAY_NAME", req.display_language, tx_code="invalid-display") from None
         try:
             self.http_languages = disp.LanguageList.parse(req.accept_language)
         except ValueError:
@@ -281,7 +283,7 @@ def check_codeable_concept(run: Validation, checker: ValueSetChecker, issue_path
     extra_version: str | None = None
     for i, c in enumerate(req.codings):
         path = at(issue_path, f"coding[{i}]") if issue_path == "CodeableConcept" else issue_path
-        state = CodingState()
+        state = CodingState(coding_display=c.display)
         v = checker.check(path, c.system, c.version, c.code, req.abstract_ok, infer, state, shared, out)
         ws = shared.implied_system or c.system or ""
         if first is None or v is True:
@@ -306,9 +308,11 @@ def check_codeable_concept(run: Validation, checker: ValueSetChecker, issue_path
                                            lenient=req.lenient_display, expression=at(path, "display"),
                                            default_language=state.default_language)
                 if found is not None:
-                    out.add(found, note=True)
-            good = (c.system, c.code, state.version)
-            good_display = state.displays.preferred(run.languages) or state.displays.preferred(None) or good_display
+                    out.add(found, note=found.message_id != "INACTIVE_DISPLAY_FOUND")
+            if good is None:
+                good = (c.system, c.code, state.version)
+                good_display = state.displays.preferred(run.languages) or state.displays.preferred(None) \
+                    or good_display
         elif not req.membership_only and ws:
             extra_version = _explain_not_found(run, checker, c, ws, path, mode, issue_path, i, out, shared,
                                                state) or extra_version
@@ -329,8 +333,12 @@ def check_codeable_concept(run: Validation, checker: ValueSetChecker, issue_path
     else:
         system = first[0] if first and mode != "codeableConcept" else None
     code = good[1] if good else (first[1] if first and mode != "codeableConcept" else None)
-    version = good[2] if good and good[2] else (
-        first[2] if first and first[2] and mode != "codeableConcept" else extra_version)
+    if good and good[2]:
+        version = good[2]
+    elif mode != "codeableConcept":
+        version = (first[2] if first and first[2] else None) or extra_version
+    else:
+        version = None
     shown_display = good_display if (good or (first and mode != "codeableConcept")) else None
     status = None
     if shared.inactive:
@@ -363,7 +371,7 @@ def _explain_not_found(run: Validation, checker: ValueSetChecker, c: Coding, ws:
         where = {"coding": f"{issue_path}.system", "codeableConcept": f"{issue_path}.coding[{i}].system"}.get(
             mode, issue_path or None)
         out.add(issue("error", "invalid", "invalid-data", "Terminology_TX_System_Relative", path=where), note=True)
-    prov = run.provider(ws, run.version_base(ws, c.version))
+    prov = run.provider(ws, run.version_base(ws, c.version or _included_version(checker, ws)))
     if prov is None:
         if run.find_value_set(ws) is not None:
             out.add(issue("error", "invalid", "invalid-data", "Terminology_TX_System_ValueSet2", ws,
@@ -406,3 +414,14 @@ def _explain_not_found(run: Validation, checker: ValueSetChecker, c: Coding, ws:
         if found is not None and found.tx_code == "invalid-display":
             out.add(found, note=True)
     return prov.version
+
+
+def _included_version(checker: ValueSetChecker, system: str) -> str | None:
+    """The version of ``system`` the value set includes (the latest when it includes several; None when an
+    include names no version, or none includes the system): the version an unknown code is reported in."""
+    named = [checker.run.version_base(system, c.get("version"))
+             for c in (checker.compose or {}).get("include", []) if c.get("system") == system]
+    if not named or any(v is None for v in named):
+        return None
+    known = [v for v in named if checker.run.provider(system, v) is not None]
+    return max(known, key=sort_key) if known else None
