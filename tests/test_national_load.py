@@ -161,3 +161,22 @@ def test_cli_synth_kodtextfil_writes_loadable_files(tmp_path):
     b = _cli(tmp_path, "synth", "kodtextfil", "--codes", 300, tmp_path / "b")
     assert a.exit_code == b.exit_code == 0
     assert (tmp_path / "a/kka/level4.txt").read_bytes() == (tmp_path / "b/kka/level4.txt").read_bytes()
+
+
+def test_demo_loads_the_national_excerpts_once(tmp_path):
+    from scripts.cli import _demo_national
+    from terminology import Database
+
+    out = _cli(tmp_path, "demo", "--no-serve")
+    assert out.exit_code == 0 and "KVÅ, ICD-10-SE, HSA verksamhetskod" in out.output, out.output
+    db = Database(f"sqlite:///{tmp_path}/cli.db")
+    repo = ResourceRepository(db)
+    assert [r["version"] for r in repo.find("CodeSystem", national.KVA)] == ["2021"]
+    assert len(repo.find("ConceptMap", "https://vardterm.example/fhir/ConceptMap/sct-care-services-to-kva")) == 1
+    again = _cli(tmp_path, "demo", "--no-serve")
+    assert again.exit_code == 0
+    assert len(repo.store.history("CodeSystem", "kva-2021")) == 1  # not loaded a second time
+    from api.settings import Settings
+    settings = _demo_national(db, Settings(database_url=db.url.render_as_string(hide_password=False)))
+    assert settings.snomed_map_targets == {"99900121000052102": national.ICD10SE}
+    db.dispose()
