@@ -124,7 +124,8 @@ class TerminologyService:
             result = self.validate_codings(reqs)
             return replace(result, codeable_concept=req.codeable_concept) if req.codeable_concept else result
         rules = valuesets.VersionRules.from_canonicals(value_set_defaults=req.default_value_set_versions)
-        ctx = self.resolution(req.resources, rules=rules, fhir_version=req.fhir_version,
+        resources = (req.code_system, *req.resources) if req.code_system is not None else req.resources
+        ctx = self.resolution(resources, rules=rules, fhir_version=req.fhir_version,
                               display_language=req.display_language or req.accept_language)
         return valuesets.validate_code(ctx, req)
 

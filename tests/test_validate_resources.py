@@ -274,3 +274,10 @@ def test_unknown_value_set_and_broken_definitions_are_errors():
 def test_unknown_import_is_a_result():
     r = check(VS + "bad-import", coding("red"))
     assert not r.result and r.issues[0].message_id == "Unable_to_resolve_value_Set_"
+
+
+def test_inline_code_system_is_used_for_code_system_validation():
+    inline = {**COLOURS, "url": "http://example.org/cs/inline", "version": "7"}
+    r = check(None, coding("red", system=None), target="CodeSystem", mode="code",
+              resources=(inline, *RESOURCES), code_system=inline)
+    assert r.result and r.system == "http://example.org/cs/inline" and r.version == "7"

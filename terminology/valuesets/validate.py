@@ -23,7 +23,7 @@ tx.fhir.org gives, which this module reproduces:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ..errors import TerminologyError, UnknownCodeSystem, UnknownCodeSystemVersion, UnknownValueSet
 from ..model import Coding, ValidateResult
@@ -192,6 +192,9 @@ def validate_code(ctx: ResolutionContext, req: ValidateRequest) -> ValidateResul
     try:
         if req.target == "CodeSystem":
             vs, internal = _code_system_value_set(run, first, path), True
+            if req.mode == "code" and not first.system:  # the code of an inline code system
+                first = Coding(vs["compose"]["include"][0]["system"], first.code, first.display, first.version)
+                run.req = req = replace(req, codings=(first,))
         else:
             vs, internal = _value_set(run), False
         run.supplements = required_supplements(ctx, None if internal else vs, req.use_supplements)
@@ -219,10 +222,8 @@ def _value_set(run: Validation) -> dict:
 def _code_system_value_set(run: Validation, coding: Coding, path: str) -> dict:
     """The value set of the whole code system ``CodeSystem/$validate-code`` checks against."""
     req = run.req
-    if req.code_system is not None:
-        cs_resource = req.code_system
-        url, version = cs_resource.get("url", ""), cs_resource.get("version")
-        run.ctx._local.setdefault(("CodeSystem", url), []).insert(0, cs_resource)
+    if req.code_system is not None:  # the resolution context holds it (see TerminologyService.validate)
+        url, version = req.code_system.get("url", ""), req.code_system.get("version")
     else:
         url = req.url or coding.system
         if not url:
