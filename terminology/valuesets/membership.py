@@ -24,17 +24,13 @@ value set with only an ``expansion`` is checked against it. What the HL7 termino
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from ..errors import CircularReference, InvalidValueSet, TerminologyError
 from ..providers.base import CodeSystemProvider, ConceptInfo, canonical
+from .checking import CodingState, SharedState, Validation
 from .compose import ComposeEvaluator
 from .display import Displays
 from .issues import CheckFailed, Outcome, at, issue
 from .versions import matches, sort_key
-
-if TYPE_CHECKING:
-    from .validate import CodingState, SharedState, Validation
 
 SD = "http://hl7.org/fhir/StructureDefinition/"
 STANDARDS_STATUS = SD + "structuredefinition-standards-status"
@@ -82,7 +78,7 @@ def list_value_set_displays(displays: Displays, concept: dict, vs: dict) -> None
 class ValueSetChecker:
     """Checks codes against one value set (and, through sub-checkers, the value sets it imports)."""
 
-    def __init__(self, run: "Validation", vs: dict, *, internal: bool = False, stack: tuple[str, ...] = ()) -> None:
+    def __init__(self, run: Validation, vs: dict, *, internal: bool = False, stack: tuple[str, ...] = ()) -> None:
         self.run = run
         self.vs = vs
         self.internal = internal
@@ -177,7 +173,7 @@ class ValueSetChecker:
     # --- the check ----------------------------------------------------------------------------------
 
     def check(self, path: str, system: str | None, version: str | None, code: str, abstract_ok: bool,
-              infer: bool, state: "CodingState", shared: "SharedState", out: Outcome) -> bool | None:
+              infer: bool, state: CodingState, shared: SharedState, out: Outcome) -> bool | None:
         """True: in the value set; False: not in it; None: cannot tell (a code system is unknown)."""
         run = self.run
         if not system and not infer:
@@ -277,7 +273,7 @@ class ValueSetChecker:
         return all(info.code in self._filter(cs, f) for f in cset.get("filter", []))
 
     def _excluded(self, path: str, system: str, version: str | None, code: str, abstract_ok: bool, infer: bool,
-                  cset: dict, state: "CodingState", shared: "SharedState", out: Outcome) -> bool:
+                  cset: dict, state: CodingState, shared: SharedState, out: Outcome) -> bool:
         excluded = True
         if cset.get("system"):
             cs = self.run.provider(cset["system"], self.run.version_base(cset["system"], cset.get("version")))
@@ -293,7 +289,7 @@ class ValueSetChecker:
         return excluded
 
     def _unknown_system(self, path: str, system: str, version: str | None, out: Outcome,
-                        shared: "SharedState") -> None:
+                        shared: SharedState) -> None:
         if not version:
             found = issue("error", "not-found", "not-found", "UNKNOWN_CODESYSTEM", system, path=at(path, "system"))
             if system not in shared.unknown_systems:
@@ -309,7 +305,7 @@ class ValueSetChecker:
     # --- versions -----------------------------------------------------------------------------------
 
     def _determine_version(self, path: str, system: str, version_vs: str | None, version_coding: str | None,
-                           out: Outcome, shared: "SharedState") -> str | None:
+                           out: Outcome, shared: SharedState) -> str | None:
         """The version of ``system`` an include means, reporting a coding that names another one."""
         run = self.run
         result = run.version_base(system, version_vs)
@@ -347,7 +343,7 @@ class ValueSetChecker:
         return (self.compose or {}).get("inactive") is False
 
     def _check_set(self, path: str, cs: CodeSystemProvider, cset: dict, code: str, abstract_ok: bool,
-                   state: "CodingState", shared: "SharedState", out: Outcome) -> bool:
+                   state: CodingState, shared: SharedState, out: Outcome) -> bool:
         run = self.run
         membership_only = run.req.membership_only
         shared.inactive = False
@@ -422,7 +418,7 @@ class ValueSetChecker:
         return False
 
     @staticmethod
-    def _see_status(info: ConceptInfo, path: str, shared: "SharedState") -> None:
+    def _see_status(info: ConceptInfo, path: str, shared: SharedState) -> None:
         shared.inactive = info.inactive
         shared.inactive_path = path
         shared.status = concept_status(info)
@@ -438,7 +434,7 @@ class ValueSetChecker:
     # --- a value set with only an expansion ---------------------------------------------------------
 
     def _check_expansion(self, path: str, system: str, version: str | None, code: str, abstract_ok: bool,
-                         state: "CodingState", shared: "SharedState", out: Outcome) -> bool | None:
+                         state: CodingState, shared: SharedState, out: Outcome) -> bool | None:
         item = _find_contains((self.vs.get("expansion") or {}).get("contains", []), system, code)
         if item is None:
             return False
