@@ -281,3 +281,18 @@ def test_inline_code_system_is_used_for_code_system_validation():
     r = check(None, coding("red", system=None), target="CodeSystem", mode="code",
               resources=(inline, *RESOURCES), code_system=inline)
     assert r.result and r.system == "http://example.org/cs/inline" and r.version == "7"
+
+
+def test_snomed_ct_concepts_in_a_value_set_resource(mini_service):
+    """A ValueSet resource that includes SNOMED CT by filter: membership and displays come from the store."""
+    sct, tkr = "http://snomed.info/sct", "609588000"
+    knees = {"resourceType": "ValueSet", "url": VS + "knees", "status": "active", "compose": {"include": [
+        {"system": sct, "filter": [{"property": "concept", "op": "is-a", "value": tkr}]}]}}
+
+    def ask(code: str, display: str | None = None):
+        return mini_service.validate(ValidateRequest(target="ValueSet", mode="coding", url=VS + "knees",
+                                                     codings=(Coding(sct, code, display),), resources=(knees,)))
+    ok = ask(tkr)
+    assert ok.result and ok.system == sct and ok.display and ok.version.startswith(sct)
+    assert not ask("71388002").result
+    assert not ask(tkr, display="Hip replacement").result
