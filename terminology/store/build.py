@@ -28,6 +28,7 @@ from ..model import CodeSystemVersion, Rf2Batch
 from ..text import fold
 from . import schema
 from .database import Database
+from .snomed_store import pg_words
 
 log = logging.getLogger(__name__)
 
@@ -373,7 +374,7 @@ class _Writer:
             cur.execute("INSERT INTO description_fts(description_fts) VALUES ('rebuild')")
         else:
             cur.execute("CREATE INDEX ix_description_fts ON description "
-                        "USING gin (to_tsvector('simple'::regconfig, term_folded))")
+                        f"USING gin ({pg_words('term_folded')})")
 
     def _languages(self, cur) -> dict[str, list[str]]:
         """Language codes of the descriptions in each language refset (for display language choice)."""

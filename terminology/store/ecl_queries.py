@@ -30,7 +30,7 @@ from typing import Sequence
 
 from .. import snomed
 from ..text import fold, tokens
-from .snomed_store import ConceptSet, _param
+from .snomed_store import ConceptSet, _param, pg_words
 
 _alias = itertools.count()
 _INFERRED = snomed.INFERRED
@@ -681,7 +681,7 @@ def term_match(dialect: str, text: str) -> Fragment:
         return Fragment(f"{{d}}.id IN (SELECT rowid FROM description_fts WHERE description_fts MATCH :{name})",
                         params)
     name, params = _param(" & ".join(f"{w}:*" for w in words))
-    return Fragment(f"to_tsvector('simple'::regconfig, {{d}}.term_folded) @@ to_tsquery('simple', :{name})", params)
+    return Fragment(f"{pg_words('{d}.term_folded')} @@ to_tsquery('simple', :{name})", params)
 
 
 def term_wild(parts: Sequence[str]) -> Fragment:

@@ -170,7 +170,7 @@ class SnomedStore:
         else:
             name, params = _param(" & ".join(f"{w}:*" for w in words))
             sql = ("SELECT DISTINCT d.concept_id AS id FROM description d "
-                   f"WHERE to_tsvector('simple'::regconfig, d.term_folded) @@ to_tsquery('simple', :{name}) "
+                   f"WHERE {pg_words('d.term_folded')} @@ to_tsquery('simple', :{name}) "
                    "AND d.active = 1")
         return ConceptSet(sql, params)
 
@@ -406,3 +406,15 @@ def _pyformat(sql: str) -> str:
 _PARAM_NAME = re.compile(r":(p\d+)\b")
 """The parameter names :func:`_param` makes; the same set built twice differs only in these."""
 _NAMED = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
+
+_PUNCTUATION = "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~"
+
+
+def pg_words(column: str) -> str:
+    """PostgreSQL: the word vector of a folded term, with ASCII punctuation turned into spaces first, so the
+    words are the runs of letters and digits as in SQLite's FTS5 and :func:`terminology.text.tokens`
+    (PostgreSQL's own parser would keep ``left/right`` or ``a.b`` as one token). The GIN index on
+    ``description`` is built on this same expression."""
+    punctuation = _PUNCTUATION.replace("'", "''")
+    return (f"to_tsvector('simple'::regconfig, translate({column}, '{punctuation}', "
+            f"'{' ' * len(_PUNCTUATION)}'))")
