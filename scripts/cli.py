@@ -496,16 +496,25 @@ def synth_kodtextfil(out: Path, shape: str, codes: int, seed: int) -> None:
               help="Folder for the JSON results.")
 @click.option("--no-load", is_flag=True,
               help="Reuse the databases a previous run loaded in --workdir (no load figures).")
+@click.option("--suite", type=click.Choice(["terminology", "national"]), default="terminology",
+              show_default=True,
+              help="national: load times of the national code systems (excerpts and 40,000-code generated "
+                   "files) and $translate over HTTP.")
 @_domain_errors
 def bench(scale: str, backends: tuple[str, ...], pg_admin_url: str, requests: int, concurrency: int,
-          workdir: Path, out: Path, no_load: bool) -> None:
+          workdir: Path, out: Path, no_load: bool, suite: str) -> None:
     """Measure load time and memory, HTTP latency and throughput, expansion and search on synthetic data.
 
     \b
         vardterm bench --scale intl
+        vardterm bench --suite national
     """
     from .bench import BenchOptions, run
 
+    if suite == "national":
+        from .national_bench import run_national
+        return run_national(backends=backends or ("sqlite", "postgresql"), pg_admin_url=pg_admin_url,
+                            workdir=workdir, out=out, requests=min(requests, 500))
     run(BenchOptions(scale=_scale(scale), backends=backends or ("sqlite", "postgresql"),
                      pg_admin_url=pg_admin_url, requests=requests, concurrency=concurrency, workdir=workdir,
                      out=out, load=not no_load))
