@@ -97,6 +97,9 @@ class SubsumesRequest:
     code_a: str
     code_b: str
     version: str | None = None
+    resources: tuple[dict, ...] = ()
+    """CodeSystems sent with the request (``tx-resource``), R5."""
+    fhir_version: str = "5.0.0"
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -198,7 +198,12 @@ class TerminologyService:
         return validate_mod.validate(ed, req, members=members, value_set_label=req.value_set)
 
     def subsumes(self, req: SubsumesRequest) -> SubsumesOutcome:
-        """``CodeSystem/$subsumes`` on the inferred is-a closure (snomed-fhir.md §1.7)."""
+        """``CodeSystem/$subsumes``: SNOMED CT on the inferred is-a closure (snomed-fhir.md §1.7); any other code
+        system on its hierarchy (nested concepts and ``parent`` properties) from FHIR resources."""
+        if req.system != snomed.SYSTEM:
+            ctx = self.resolution(req.resources, fhir_version=req.fhir_version)
+            return ctx.code_system(req.system, req.version, purpose="lookup").subsumes(req.code_a.strip(),
+                                                                                     req.code_b.strip())
         ed = self._edition_for(req.system, req.version)
         a = ed.concept(req.code_a.strip())
         b = ed.concept(req.code_b.strip())

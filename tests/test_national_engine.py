@@ -1,7 +1,6 @@
 """The national code systems answer the FHIR operations through the resource code-system engine, over HTTP on
 both engines: $lookup, $expand (is-a filters on the hierarchy, Swedish text search with or without å/ä/ö),
-$validate-code (a fragment warns about unknown codes), and $subsumes (not yet served for resource code
-systems: xfail until the engine does)."""
+$validate-code (a fragment warns about unknown codes), and $subsumes on the classification hierarchy."""
 
 from __future__ import annotations
 
@@ -12,7 +11,6 @@ from scripts import national as pipeline
 KVA = "urn:oid:1.2.752.116.1.3.2.1.4"
 ICD = "urn:oid:1.2.752.116.1.1.1.1.3"
 VERKSAMHET = "urn:oid:1.2.752.129.2.2.1.3"
-ENGINE = "resource engine lands in issue 4"
 
 
 @pytest.fixture
@@ -87,7 +85,10 @@ def test_validate_code(client):
     assert p["result"] == [True] and "fragment" in r.text
 
 
-@pytest.mark.xfail(strict=True, reason=ENGINE)
 def test_subsumes(client):
     r = client.get("/fhir/r4/CodeSystem/$subsumes", params={"system": ICD, "codeA": "C18", "codeB": "C189"})
     assert r.status_code == 200 and _params(r.json())["outcome"] == ["subsumes"]
+    r = client.get("/fhir/r5/CodeSystem/$subsumes", params={"system": KVA, "codeA": "NGB49", "codeB": "NGB"})
+    assert _params(r.json())["outcome"] == ["subsumed-by"]
+    r = client.get("/fhir/r5/CodeSystem/$subsumes", params={"system": KVA, "codeA": "NGB49", "codeB": "NFB49"})
+    assert _params(r.json())["outcome"] == ["not-subsumed"]

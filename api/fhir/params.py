@@ -220,7 +220,8 @@ def subsumes_request(p: OpParams) -> t.SubsumesRequest:
         code_a, code_b, system = a.get("code"), b.get("code"), system or a.get("system")
         version = version or a.get("version")
     return t.SubsumesRequest(system=p.require("system", system), code_a=p.require("codeA", code_a),
-                             code_b=p.require("codeB", code_b), version=version)
+                             code_b=p.require("codeB", code_b), version=version, resources=p.resources(),
+                             fhir_version=p.fhir_version)
 
 
 def validate_requests(p: OpParams, *, value_set: bool) -> tuple[list[t.ValidateCodeRequest], dict | None]:
