@@ -8,8 +8,11 @@
 * ``edge_cases.json``: the ids that carry each §6.5 must-have edge case.
 * With the extension, ``se/edges.tsv`` and ``se/closure.tsv.gz`` for the merged SE edition
   (International V2 plus SE V2, newest row per component wins).
+* ``ecl_cases.jsonl``: ECL expressions with their expected concept ids, computed by brute force over the
+  generator's own tables for the International edition and, with the extension, the merged SE edition
+  (§6.7 item 3; ``ecl_cases.py``).
 
-Truth files are TSV with a header row and LF line ends (they are not RF2).
+The TSV truth files have a header row and LF line ends (they are not RF2).
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ import numpy as np
 from terminology import snomed as s
 
 from .build import World
+from .ecl_cases import write_ecl_cases
 from .model import Table, snapshot
 from .profile import INT_MODULES, INT_V2, SE_V2
 from .stats import acceptance_stats
@@ -132,4 +136,6 @@ def write_truth(
     if world.ext is not None:
         write_graph_truth(folder / "se", isa_edges(world.tables, None, SE_V2))
         progress("truth", 3, steps)
+    write_ecl_cases(folder / "ecl_cases.jsonl", world, world.profile.params.seed)
+    progress("truth", steps, steps)
     return stats
