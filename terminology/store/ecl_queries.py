@@ -41,6 +41,21 @@ def _a(prefix: str) -> str:
     return f"{prefix}{next(_alias)}"
 
 
+_ALIAS = re.compile(r"\b(?!p\d)([a-z]{1,2})(\d+)\b")
+
+
+def _renumber(sql: str, names: dict[str, str]) -> str:
+    """Number the table aliases and common table expressions of a statement from 0, in order of appearance:
+    the same expression then gives the same SQL every time, so the store's count cache recognises it
+    (parameter names ``p<n>`` are left alone; the cache ignores them)."""
+    def rename(m: re.Match) -> str:
+        found = names.get(m.group(0))
+        if found is None:
+            found = names[m.group(0)] = f"{m.group(1)}{len(names)}"
+        return found
+    return _ALIAS.sub(rename, sql)
+
+
 def _unique(names: tuple[str, ...]) -> tuple[str, ...]:
     """List parameter names once, however often a set or fragment is used in one statement."""
     return tuple(dict.fromkeys(names))
@@ -244,7 +259,9 @@ class Query:
             predicate = ref.predicate.sql
             params.update(ref.predicate.params)
             expanding = _unique(expanding + ref.predicate.expanding)
-        return ConceptSet(sql, params, expanding, predicate)
+        names: dict[str, str] = {}
+        return ConceptSet(_renumber(sql, names), params, expanding,
+                          _renumber(predicate, names) if predicate else None)
 
     def _hint(self, name: str, final: str) -> str:
         """``MATERIALIZED`` where it pays. PostgreSQL (12+) would inline a common table expression used once
