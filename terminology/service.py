@@ -36,6 +36,8 @@ class TerminologyService:
         """Cost limits of every ECL evaluation (implicit value sets, compose filters, :meth:`evaluate_ecl`)."""
         self.repository = repository if repository is not None else ResourceRepository(db)
         """Where CodeSystem / ValueSet resources kept by the server are found (default: this database's)."""
+        self._providers = _Bounded(32)
+        """Indexed providers of stored code systems, shared by requests (see ResolutionContext.shared)."""
         self.default_language = default_language
         self.default_edition = default_edition
         self.max_expansion = max_expansion
@@ -268,10 +270,26 @@ class TerminologyService:
                 return None
             return SnomedProvider(ed, max_codes=self.max_expansion, display_language=display_language)
         return valuesets.ResolutionContext(resources=resources, repository=self.repository, builtin=builtin,
-                                           rules=rules, fhir_version=fhir_version)
+                                           rules=rules, fhir_version=fhir_version, shared=self._providers)
 
 
 def _unknown_system_result(req: ValidateCodeRequest, exc: Exception) -> ValidateResult:
     path = f"{req.path}.system" if req.path else "system"
     issue = Issue("error", "not-found", "not-found", getattr(exc, "message_id", None), str(exc), (path,))
     return ValidateResult(result=False, system=req.system, version=req.version, code=req.code, issues=(issue,))
+
+
+class _Bounded(dict):
+    """A dict that forgets its oldest entries beyond ``size`` (the caches here are keyed by immutable
+    versions, so forgetting only costs a rebuild)."""
+
+    def __init__(self, size: int) -> None:
+        super().__init__()
+        self.size = size
+        self._lock = threading.Lock()
+
+    def __setitem__(self, key, value) -> None:
+        with self._lock:
+            while len(self) >= self.size:
+                self.pop(next(iter(self)))
+            super().__setitem__(key, value)

@@ -8,6 +8,7 @@ so every API worker re-reads its caches (ARCHITECTURE.md "Scale").
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from typing import Iterable
 
@@ -18,6 +19,8 @@ from . import schema
 from .database import Database, _now
 
 T = schema.fhir_resource
+PARSED_CACHE_SIZE = 64
+"""Parsed resources kept per process (the big ones are code systems of tens of thousands of concepts)."""
 
 
 @dataclass(frozen=True)
@@ -40,6 +43,8 @@ class ResourceStore:
 
     def __init__(self, db: Database) -> None:
         self.db = db
+        self._parsed: dict[tuple[str, str, int], dict] = {}
+        self._lock = threading.Lock()
 
     def read(self, resource_type: str, id_: str, version_id: int | None = None) -> StoredResource | None:
         """The current row of a logical id (possibly a delete marker), or one version of it."""
@@ -108,8 +113,28 @@ class ResourceStore:
             return total, [orjson.loads(c) for (c,) in conn.execute(q)]
 
     def by_url(self, resource_type: str, url: str) -> list[dict]:
-        """Every current version (business version) of a canonical URL."""
-        return self.search(resource_type, url=url)[1]
+        """Every current version (business version) of a canonical URL.
+
+        Parsed resources are remembered by (type, id, versionId): a row never changes once written, so a
+        43,600-concept code system is read and parsed once, not on every request. The dicts returned are
+        shared: callers must not change them.
+        """
+        cond = [T.c.resource_type == resource_type, T.c.url == url, T.c.current == 1, T.c.deleted == 0]
+        with self.db.engine.connect() as conn:
+            rows = conn.execute(select(T.c.key, T.c.id, T.c.version_id).where(*cond)
+                                .order_by(T.c.version, T.c.id)).all()
+            out = []
+            for key, id_, version_id in rows:
+                cache_key = (resource_type, id_, version_id)
+                found = self._parsed.get(cache_key)
+                if found is None:
+                    found = orjson.loads(conn.execute(select(T.c.content).where(T.c.key == key)).scalar())
+                    with self._lock:
+                        while len(self._parsed) >= PARSED_CACHE_SIZE:
+                            self._parsed.pop(next(iter(self._parsed)))
+                        self._parsed[cache_key] = found
+                out.append(found)
+        return out
 
 
 def _prefix(value: str) -> str:

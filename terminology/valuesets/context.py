@@ -22,7 +22,7 @@ The rules that were applied are remembered (:attr:`ResolutionContext.applied`) s
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable, Protocol, Sequence
+from typing import Callable, MutableMapping, Protocol, Sequence
 
 from ..errors import (MissingSupplement, UnknownCodeSystem, UnknownCodeSystemVersion, UnknownValueSet,
                       VersionCheckFailed)
@@ -82,8 +82,12 @@ class ResolutionContext:
 
     def __init__(self, *, resources: Sequence[dict] = (), repository: ResourceSource | None = None,
                  builtin: Callable[[str, str | None], CodeSystemProvider | None] | None = None,
-                 rules: VersionRules | None = None, fhir_version: str = "5.0.0") -> None:
+                 rules: VersionRules | None = None, fhir_version: str = "5.0.0",
+                 shared: MutableMapping[tuple, CodeSystemProvider] | None = None) -> None:
         self.repository = repository
+        self.shared = shared
+        """Providers of stored code systems kept across requests, by (id, versionId): a stored version never
+        changes, so its indexes are built once (resources sent with a request are never shared)."""
         self.builtin = builtin
         self.rules = rules or VersionRules()
         self.fhir_version = fhir_version
@@ -167,6 +171,19 @@ class ResolutionContext:
         if (name, value) not in self.applied:
             self.applied.append((name, value))
 
+    def _provider(self, resource: dict, supplements: list) -> CodeSystemProvider:
+        meta = resource.get("meta") or {}
+        stored = self.shared is not None and not supplements and "versionId" in meta and not any(
+            resource is r for rs in self._local.values() for r in rs)
+        if not stored:
+            return ResourceCodeSystem(resource, supplements)
+        key = (resource.get("id"), meta["versionId"], meta.get("lastUpdated"))
+        provider = self.shared.get(key)
+        if provider is None:
+            provider = ResourceCodeSystem(resource, [])
+            self.shared[key] = provider
+        return provider
+
     def _find_code_system(self, url: str, version: str | None, supplements: Sequence[str],
                           purpose: Purpose) -> CodeSystemProvider:
         resources = [r for r in self.candidates("CodeSystem", url) if r.get("content") != "supplement"]
@@ -174,7 +191,7 @@ class ResolutionContext:
             chosen = pick(resources, version, lambda r: r.get("version"))
             if chosen is None:
                 raise self._unknown_version(url, version, [r.get("version") for r in resources], purpose)
-            return ResourceCodeSystem(chosen, [self.supplement(s, chosen) for s in supplements])
+            return self._provider(chosen, [self.supplement(s, chosen) for s in supplements])
         if self.builtin is not None:
             provider = self.builtin(url, version)
             if provider is not None:
