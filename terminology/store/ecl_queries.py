@@ -381,15 +381,23 @@ class Query:
             focus.select.params, focus.select.expanding))
 
     def _top_or_bottom(self, op: str, focus: Ref) -> Ref:
-        """``!!>``: members with no proper ancestor in the set; ``!!<``: members with no proper descendant in it."""
+        """``!!>``: members with no proper ancestor in the set; ``!!<``: members with no proper descendant in it.
+
+        Top tests each member's ancestors (a few, by the closure's descendant index); bottom removes the
+        ancestors of all members at once (a member high in the hierarchy has too many descendants to scan).
+        """
         if focus.portable:
             focus = self.cte(focus.select)  # read the focus once
         x, c = _a("t"), _a("c")
-        mine, other = ("descendant_id", "ancestor_id") if op == "!!>" else ("ancestor_id", "descendant_id")
-        inner = focus.test(f"{c}.{other}")
-        return self.cte(Fragment(f"SELECT {x}.id AS id FROM ({focus.select.sql}) AS {x} WHERE NOT EXISTS "
-                                 f"(SELECT 1 FROM closure {c} WHERE {c}.{mine} = {x}.id AND {inner.sql})",
-                                 inner.params, inner.expanding))
+        if op == "!!>":
+            inner = focus.test(f"{c}.ancestor_id")
+            return self.cte(Fragment(f"SELECT {x}.id AS id FROM ({focus.select.sql}) AS {x} WHERE NOT EXISTS "
+                                     f"(SELECT 1 FROM closure {c} WHERE {c}.descendant_id = {x}.id AND {inner.sql})",
+                                     inner.params, inner.expanding))
+        y = _a("y")
+        return self.cte(Fragment(f"SELECT {x}.id AS id FROM ({focus.select.sql}) AS {x} WHERE {x}.id NOT IN "
+                                 f"(SELECT {c}.ancestor_id FROM closure {c} WHERE {c}.descendant_id IN "
+                                 f"(SELECT {y}.id FROM ({focus.select.sql}) AS {y}))"))
 
 
 def _both(a: Ref, b: Ref) -> Fragment | None:
