@@ -31,7 +31,7 @@ from sqlalchemy import text
 
 from terminology import Database, SubsumesRequest, TerminologyService, snomed
 
-from . import httpload
+from . import ecl_bench, httpload
 from .progress import Progress
 
 
@@ -77,6 +77,7 @@ def run(opts: BenchOptions) -> list[Figure]:
     serve_url = urls.get("sqlite") or next(iter(urls.values()))
     figures += _http_figures(serve_url, opts)
     figures += _in_process_figures(serve_url)
+    figures += ecl_bench.figures(serve_url, Figure)
     _report(figures, opts)
     return figures
 
@@ -224,6 +225,15 @@ def _http_figures(url: str, opts: BenchOptions) -> list[Figure]:
                               "<= 3 ms", f"value set isa/{top} ({sizes[0][1]:,} codes)"))
         with httpx.Client(base_url=base, timeout=120) as client:
             figures += _expand_figures(client, sizes, words)
+            ecl = quote(f"{snomed.SYSTEM}?fhir_vs=ecl/{ecl_bench.refinement_expression(url)}", safe="")
+            times, total = [], 0
+            for _ in range(5):
+                ms, r = _timed_get(client, f"/ValueSet/$expand?url={ecl}&count=100")
+                r.raise_for_status()
+                times.append(ms)
+                total = r.json()["expansion"]["total"]
+            figures.append(Figure("expand_ecl_refinement_http", round(statistics.median(times), 1), "ms", "",
+                                  f"two grouped refinements OR-ed, {total:,} codes, first 100, median of 5"))
     finally:
         proc.terminate()
         proc.wait(10)
