@@ -268,7 +268,8 @@ class TerminologyService:
                 ed = self.edition(version)
             except (UnknownCodeSystem, UnknownCodeSystemVersion):
                 return None
-            return SnomedProvider(ed, max_codes=self.max_expansion, display_language=display_language)
+            return SnomedProvider(ed, max_codes=self.max_expansion, display_language=display_language,
+                                  ecl_limits=self.ecl_limits)
         return valuesets.ResolutionContext(resources=resources, repository=self.repository, builtin=builtin,
                                            rules=rules, fhir_version=fhir_version, shared=self._providers)
 

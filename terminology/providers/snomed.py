@@ -11,12 +11,11 @@ evaluated whole.
 
 from __future__ import annotations
 
-import importlib
 from typing import Iterator
 
-from .. import snomed
+from .. import ecl, snomed
 from ..edition import Edition
-from ..errors import InvalidRequest, TooCostly, Unsupported
+from ..errors import InvalidRequest, TooCostly
 from ..model import Property
 from ..store import ConceptSet
 from .base import ConceptInfo, PropertyDef, SubsumptionOutcome
@@ -68,8 +67,10 @@ class SnomedProvider:
     is_hierarchical = False
     """Expansions of SNOMED CT stay flat: a subtree can hold hundreds of thousands of concepts."""
 
-    def __init__(self, edition: Edition, *, max_codes: int = 100_000, display_language: str | None = None) -> None:
+    def __init__(self, edition: Edition, *, max_codes: int = 100_000, display_language: str | None = None,
+                 ecl_limits: ecl.EclLimits | None = None) -> None:
         self.edition = edition
+        self.ecl_limits = ecl_limits
         self.version = edition.version.version
         self.name = "SNOMED CT"
         self.title = edition.version.title
@@ -107,7 +108,7 @@ class SnomedProvider:
             if op == "=":
                 return SnomedSelection(self, store.ids([self.edition.check_sctid(value)]))
         if prop in ("constraint", "expression") and op == "=":
-            return SnomedSelection(self, _ecl(self.edition, value))
+            return SnomedSelection(self, ecl.evaluate(self.edition, value, limits=self.ecl_limits))
         raise InvalidRequest("FILTER_NOT_UNDERSTOOD", prop, op, value, snomed.SYSTEM)
 
     def subsumes(self, code_a: str, code_b: str) -> SubsumptionOutcome:
@@ -119,16 +120,3 @@ class SnomedProvider:
         if self.edition.store.is_descendant(a.id, b.id):
             return "subsumed-by"
         return "not-subsumed"
-
-
-def _ecl(edition: Edition, expression: str) -> ConceptSet:
-    """Evaluate ECL with :mod:`terminology.ecl` (``evaluate(edition, expression) -> ConceptSet``)."""
-    try:
-        ecl = importlib.import_module("terminology.ecl")
-    except ImportError:
-        ecl = None
-    evaluate = getattr(ecl, "evaluate", None) if ecl is not None else None
-    if evaluate is None:
-        raise Unsupported.plain("ECL filters (constraint / expression) in value sets are not supported by this "
-                                f"server yet: {expression}")
-    return evaluate(edition, expression)
