@@ -199,6 +199,16 @@ class TerminologyService:
         members = expand_mod.implicit_members(ed, ivs, ecl_limits=self.ecl_limits)
         return validate_mod.validate(ed, req, members=members, value_set_label=req.value_set)
 
+    def ancestors(self, codes: Sequence[str], *, version: str | None = None
+                  ) -> dict[str, tuple[tuple[str, ...], frozenset[str]]]:
+        """SNOMED CT: ``code -> (direct parents, all proper ancestors)`` on the inferred is-a closure, for many
+        codes in a few queries (the care search walks the hierarchy of thousands of service concepts). Codes
+        that are not concepts of the edition, and roots, are left out."""
+        ed = self.edition(version)
+        ids = [int(c) for c in codes if snomed.is_concept_id(c)]
+        return {str(k): (tuple(str(x) for x in sorted(p)), frozenset(str(x) for x in a))
+                for k, (p, a) in ed.store.is_a_of(ids).items()}
+
     def subsumes(self, req: SubsumesRequest) -> SubsumesOutcome:
         """``CodeSystem/$subsumes``: SNOMED CT on the inferred is-a closure (snomed-fhir.md §1.7); any other code
         system on its hierarchy (nested concepts and ``parent`` properties) from FHIR resources."""

@@ -120,8 +120,10 @@ def care_router(fhir_version: str) -> APIRouter:
         return fhir_response({"resourceType": "Bundle", "type": "transaction-response", "entry": entries},
                              fhir_version)
 
-    router.add_api_route("/", transaction, methods=["POST"], summary="Transaction Bundle of care resources",
-                         operation_id=f"care_transaction_{v}")
+    for path in ("", "/"):  # POST [base], with or without the trailing slash (no redirect for a big body)
+        router.add_api_route(path, transaction, methods=["POST"], summary="Transaction Bundle of care resources",
+                             operation_id=f"care_transaction_{v}{'_slash' if path else ''}",
+                             include_in_schema=not path)
 
     async def create(rtype: str, request: Request, directory: care.CareDirectory = Depends(_directory),
                      user: str | None = Header(None, alias="X-Vardterm-User")) -> Response:

@@ -21,12 +21,13 @@ so they are safe to drop and a second worker computes the same (ARCHITECTURE.md 
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
 import time
 import unicodedata
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import quote
 
 import terminology as t
@@ -85,6 +86,12 @@ def fold(text: str) -> str:
     return "".join(ch for ch in unicodedata.normalize("NFKD", low) if not unicodedata.combining(ch))
 
 
+def _terms(designations) -> tuple[tuple[str, str], ...]:
+    """(term, language) of the designations that are names (not text definitions)."""
+    return tuple((d.value, d.language or "") for d in designations
+                 if d.use is None or d.use.code != str(t.snomed.DEFINITION))
+
+
 def words(text: str) -> list[str]:
     return _WORD.findall(fold(text))
 
@@ -108,20 +115,39 @@ def similarity(query: str, term: str) -> float:
     return best
 
 
-_SHARED: dict[tuple[str, str | None], tuple[dict, dict]] = {}
+@dataclass
+class _Memo:
+    """What never changes for one terminology version: concept details, hierarchy, displays."""
+
+    concepts: dict = field(default_factory=dict)
+    hierarchy: dict = field(default_factory=dict)
+    """key -> (direct parents, all proper ancestors), as keys."""
+    displays: dict = field(default_factory=dict)
+    paths: dict = field(default_factory=dict)
+    """(top, bottom) -> a shortest is-a chain between them."""
+
+
+_SHARED: dict[tuple[str, str | None], _Memo] = {}
 _SHARED_LOCK = threading.Lock()
 
 
-def _shared(database: str, version: str | None) -> tuple[dict, dict]:
-    """Concept details and ancestors for one terminology version of one database, shared by every index of
-    the process (they never change for a version; a new version gets new dictionaries)."""
+def _shared(database: str, version: str | None) -> _Memo:
+    """The memo of one terminology version of one database, shared by every index of the process (a new
+    version gets a new memo; the old one is dropped)."""
     with _SHARED_LOCK:
         key = (database, version)
         if key not in _SHARED:
             for old in [k for k in _SHARED if k[0] == database]:
                 del _SHARED[old]
-            _SHARED[key] = ({}, {})
+            _SHARED[key] = _Memo()
         return _SHARED[key]
+
+
+@functools.lru_cache(maxsize=1)
+def _local_words() -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """(key, folded words) of the bundled KVÅ codes, for text search."""
+    return tuple((type_key(c.KVA, x.code), tuple(words(x.display)))
+                 for x in codelists.local_code_systems()[c.KVA].values())
 
 
 class ConceptIndex:
@@ -137,9 +163,10 @@ class ConceptIndex:
         self.refresh_seconds = refresh_seconds
         self._lock = threading.RLock()
         self._version: str | None = None
-        self._concepts: dict[str, Concept | None] = {}
-        self._ancestors: dict[str, frozenset[str]] = {}
+        self._memo = _Memo()
         self._types: frozenset[str] = frozenset()
+        self._reaching: frozenset[str] = frozenset()
+        """The service types and all their ancestors."""
         self._types_generation: int | None = None
         self._checked = 0.0
         self._translations: dict[str, list[tuple[str, str]]] = {}
@@ -155,21 +182,31 @@ class ConceptIndex:
             return
         with self._lock:
             version = self.service.default_version()
-            if version != self._version:
-                self._concepts, self._ancestors = _shared(str(self.service.db.url), version)
+            changed = version != self._version
+            if changed:
+                self._memo = _shared(str(self.service.db.url), version)
                 self._translations.clear()
                 self._ecl.clear()
                 self._version = version
             generation = self.store.generation()
-            if generation != self._types_generation:
+            if generation != self._types_generation or changed:
                 self._types = frozenset(self.store.type_keys())
                 self._types_generation = generation
+                self._ensure(self._types)
+                above = {a for key in self._types for a in self._memo.hierarchy[key][1]}
+                self._ensure(above)
+                self._reaching = frozenset(self._types | above)
             if self.translator is not None:
                 maps_generation = self.service.db.generation()
                 if maps_generation != self._maps_generation:
                     self._translations.clear()
                     self._maps_generation = maps_generation
             self._checked = now
+
+    @property
+    def generation(self) -> int | None:
+        """The directory generation the service types were read at (refreshed with :meth:`refresh`)."""
+        return self._types_generation
 
     @property
     def version(self) -> str | None:
@@ -183,11 +220,11 @@ class ConceptIndex:
     # --- concepts --------------------------------------------------------------------------------
 
     def get(self, key: str) -> Concept | None:
-        """The concept of ``system|code``, or None when the code does not exist."""
+        """The concept of ``system|code`` (display and terms), or None when the code does not exist."""
         with self._lock:
-            if key not in self._concepts:
-                self._concepts[key] = self._fetch(key)
-            return self._concepts[key]
+            if key not in self._memo.concepts:
+                self._memo.concepts[key] = self._fetch(key)
+            return self._memo.concepts[key]
 
     def _fetch(self, key: str) -> Concept | None:
         system, _, code = key.partition("|")
@@ -204,33 +241,68 @@ class ConceptIndex:
             return None
         parents = tuple(type_key(system, str(p.value)) for p in r.properties if p.code == "parent")
         inactive = any(p.code == "inactive" and p.value is True for p in r.properties)
-        terms = tuple((d.value, d.language or "") for d in r.designations
-                      if d.use is None or d.use.code != str(t.snomed.DEFINITION))
-        return Concept(key, system, code, r.display, parents, terms, not inactive)
+        return Concept(key, system, code, r.display, parents, _terms(r.designations), not inactive)
+
+    def _ensure(self, keys) -> None:
+        """Fill in the hierarchy of ``keys``: SNOMED CT in bulk from the closure, other systems concept by
+        concept (their code lists are small)."""
+        memo = self._memo.hierarchy
+        missing = [k for k in keys if k not in memo]
+        if not missing:
+            return
+        snomed = [k.partition("|")[2] for k in missing if k.startswith(c.SNOMED + "|")]
+        found: dict = {}
+        if snomed:
+            try:
+                found = self.service.ancestors(snomed)
+            except (t.UnknownCodeSystem, t.UnknownCodeSystemVersion):
+                found = {}
+        for key in missing:
+            system, _, code = key.partition("|")
+            if system == c.SNOMED:
+                parents, ancestors = found.get(code, ((), frozenset()))
+                memo[key] = (tuple(type_key(system, x) for x in parents),
+                             frozenset(type_key(system, x) for x in ancestors))
+                continue
+            concept = self.get(key)
+            parents = concept.parents if concept else ()
+            self._ensure(parents)
+            ancestors = set(parents)
+            for parent in parents:
+                ancestors |= memo[parent][1]
+            memo[key] = (parents, frozenset(ancestors))
 
     def ancestors(self, key: str) -> frozenset[str]:
-        """Every proper ancestor of ``key`` (transitive parents)."""
+        """Every proper ancestor of ``key`` (the transitive parents)."""
         with self._lock:
-            if key in self._ancestors:
-                return self._ancestors[key]
-            concept = self.get(key)
-            out: set[str] = set()
-            for parent in concept.parents if concept else ():
-                out.add(parent)
-                out |= self.ancestors(parent)
-            self._ancestors[key] = frozenset(out)
-            return self._ancestors[key]
+            if key not in self._memo.hierarchy:
+                self._ensure([key])
+            return self._memo.hierarchy[key][1]
+
+    def parents(self, key: str) -> tuple[str, ...]:
+        with self._lock:
+            if key not in self._memo.hierarchy:
+                self._ensure([key])
+            return self._memo.hierarchy[key][0]
 
     def path_down(self, top: str, bottom: str) -> list[str]:
         """A shortest chain of direct is-a edges from ``top`` down to ``bottom`` (both included)."""
         if top == bottom:
             return [top]
+        memo = self._memo.paths
+        if (top, bottom) in memo:
+            return memo[(top, bottom)]
+        memo[(top, bottom)] = path = self._shortest(top, bottom)
+        return path
+
+    def _shortest(self, top: str, bottom: str) -> list[str]:
+        with self._lock:
+            self._ensure(self.ancestors(bottom))
         before: dict[str, str] = {bottom: ""}
         queue = deque([bottom])
         while queue:
             key = queue.popleft()
-            concept = self.get(key)
-            for parent in concept.parents if concept else ():
+            for parent in self.parents(key):
                 if parent in before:
                     continue
                 before[parent] = key
@@ -244,14 +316,37 @@ class ConceptIndex:
 
     def narrower_types(self, key: str) -> list[str]:
         """Service types strictly below ``key``."""
-        return [s for s in self._types if s != key and key in self.ancestors(s)]
+        hierarchy = self._memo.hierarchy
+        return [s for s in self._types if s != key and key in hierarchy.get(s, ((), ()))[1]]
 
     def broader_types(self, key: str) -> list[str]:
         """Service types strictly above ``key``."""
         return [a for a in self.ancestors(key) if a in self._types]
 
     def reaches_services(self, key: str) -> bool:
-        return key in self._types or any(key in self.ancestors(s) for s in self._types)
+        """Whether some service is typed with ``key`` or a concept below it."""
+        return key in self._reaching
+
+    def displays(self, keys) -> dict[str, str]:
+        """Displays (in the index's language) of many concepts: SNOMED CT in one ``$expand`` of an ECL
+        disjunction, other systems from their code lists."""
+        memo = self._memo.displays
+        missing = [k for k in dict.fromkeys(keys) if k not in memo]
+        snomed = [k.partition("|")[2] for k in missing if k.startswith(c.SNOMED + "|")]
+        if snomed:
+            url = f"{c.SNOMED}?fhir_vs=ecl/{quote(' OR '.join(snomed), safe='')}"
+            try:
+                expansion = self.service.expand(t.ExpandRequest(url=url, count=len(snomed),
+                                                                display_language=self.language))
+                for item in expansion.items:
+                    memo[type_key(item.system, item.code)] = item.display or item.code
+            except t.TerminologyError:
+                pass  # an engine without ECL: fall back to lookups below
+        for key in missing:
+            if key not in memo:
+                concept = self.get(key)
+                memo[key] = concept.display if concept else key.partition("|")[2]
+        return {k: memo[k] for k in keys}
 
     # --- ConceptMaps -----------------------------------------------------------------------------
 
@@ -294,6 +389,8 @@ class ConceptIndex:
             expansion = self.service.expand(t.ExpandRequest(url=url, count=ECL_LIMIT, active_only=True))
         except t.Unsupported as exc:
             raise t.Unsupported.plain(f"ecl: this server cannot evaluate ECL yet ({exc.text})") from None
+        except t.InvalidEcl as exc:
+            raise t.InvalidEcl(exc.message_id, *exc.args_, text=f"ecl: {exc.text}", expression="ecl") from None
         keys = frozenset(type_key(i.system, i.code) for i in expansion.items)
         with self._lock:
             self._ecl[ecl] = keys
@@ -348,44 +445,58 @@ class ConceptIndex:
                 out.append(Candidate(concept, concept.code, "", "code", self.reaches_services(key)))
         return out
 
-    def _index_candidates(self, text: str) -> list[Candidate]:
+    def _expand_text(self, text: str) -> list[Concept]:
+        """Active SNOMED CT concepts whose terms the text index matches, with all their terms (one call)."""
         try:
             expansion = self.service.expand(t.ExpandRequest(url=f"{c.SNOMED}?fhir_vs", filter=text,
                                                             count=TEXT_CANDIDATES, active_only=True,
-                                                            display_language=self.language))
+                                                            display_language=self.language,
+                                                            include_designations=True))
         except (t.UnknownCodeSystem, t.UnknownCodeSystemVersion):
             return []
         out = []
         for item in expansion.items:
-            concept = self.get(type_key(item.system, item.code))
-            if concept is not None:
-                out.append(self._candidate(concept, text))
+            key = type_key(item.system, item.code)
+            with self._lock:
+                concept = self._memo.concepts.get(key)
+                if concept is None:
+                    concept = Concept(key, item.system, item.code, item.display or item.code, (),
+                                      _terms(item.designations))
+                    self._memo.concepts[key] = concept
+            out.append(concept)
         return out
 
+    def _index_candidates(self, text: str) -> list[Candidate]:
+        return [self._candidate(concept, text) for concept in self._expand_text(text)]
+
     def _local_candidates(self, text: str) -> list[Candidate]:
+        """KVÅ codes (from the bundled list) whose text has every word of the query as a word prefix."""
         q = words(text)
         out = []
-        for system, concepts in codelists.local_code_systems().items():
-            if system not in (c.KVA,):
-                continue
-            for local in concepts.values():
-                w = words(local.display)
-                if all(any(x.startswith(y) for x in w) for y in q):
-                    concept = self.get(type_key(system, local.code))
-                    if concept is not None:
-                        out.append(self._candidate(concept, text))
+        for key, w in _local_words():
+            if all(any(x.startswith(y) for x in w) for y in q):
+                concept = self.get(key)
+                if concept is not None:
+                    out.append(self._candidate(concept, text))
         return out
 
     def _fuzzy_candidates(self, text: str) -> list[Candidate]:
+        """Typo tolerance the terminology index does not have: ask the index again with every word cut to its
+        first part (at least four letters), and compare trigrams with the terms of those concepts and of the
+        concepts already known here (KVÅ included); keep the similar ones."""
+        cut = " ".join(w[:max(4, (len(w) * 3) // 5)] for w in words(text))
+        pool: dict[str, Concept] = {x.key: x for x in self._expand_text(cut)} if cut != " ".join(words(text)) else {}
         with self._lock:
-            keys = set(self._types)
-            for key in list(self._types):
-                keys |= self.ancestors(key)
-            keys |= {k for k, v in self._concepts.items() if v is not None}
+            pool.update({k: v for k, v in self._memo.concepts.items() if v is not None})
+        for system, concepts in codelists.local_code_systems().items():
+            if system == c.KVA:
+                for local in concepts.values():
+                    key = type_key(system, local.code)
+                    if key not in pool:
+                        pool[key] = Concept(key, system, local.code, local.display, (), ((local.display, "sv"),))
         scored = []
-        for key in keys:
-            concept = self.get(key)
-            if concept is None or not concept.active:
+        for concept in pool.values():
+            if not concept.active:
                 continue
             for term, language in concept.terms or ((concept.display, ""),):
                 s = similarity(text, term)

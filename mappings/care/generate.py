@@ -124,16 +124,26 @@ class Generated:
         return dict(out)
 
 
-def generate(size: str = "demo", *, seed: int = 7, today: dt.date | None = None) -> Generated:
-    """A synthetic directory of ``size`` (``demo`` or ``care-50k``), the same for the same arguments."""
+def generate(size: str = "demo", *, seed: int = 7, today: dt.date | None = None,
+             concepts: tuple[t.Coding, ...] | None = None) -> Generated:
+    """A synthetic directory of ``size`` (``demo`` or ``care-50k``), the same for the same arguments.
+
+    ``concepts``: type the services with these concepts instead of the demo care-service concepts (dealt
+    out over the specialties in turn), e.g. 3,000 procedures of a synthetic International-size release for
+    the benchmark workload (benchmarks.md ``care-50k``: ~3,000 distinct service concepts).
+    """
     if size not in SIZES:
         raise t.InvalidRequest.plain(f"size must be one of {', '.join(SIZES)}, not {size!r}")
-    return _Builder(SIZES[size], random.Random(seed), today or dt.date.today()).build()
+    specialties = SPECIALTIES
+    if concepts:
+        specialties = tuple(replace(sp, services=tuple(concepts[i::len(SPECIALTIES)]))
+                            for i, sp in enumerate(SPECIALTIES))
+    return _Builder(SIZES[size], random.Random(seed), today or dt.date.today(), specialties).build()
 
 
 class _Builder:
-    def __init__(self, size: Size, rng: random.Random, today: dt.date) -> None:
-        self.size, self.rng, self.today = size, rng, today
+    def __init__(self, size: Size, rng: random.Random, today: dt.date, specialties: tuple[Specialty, ...]) -> None:
+        self.size, self.rng, self.today, self.specialties = size, rng, today, specialties
         self.munis_by_county: dict[str, list[geo.Municipality]] = defaultdict(list)
         for mu in geo.municipalities().values():
             self.munis_by_county[mu.county].append(mu)
@@ -173,7 +183,7 @@ class _Builder:
         self.regions[county] = region
         self.records.append(region)
         for j in range(self.rng.randint(*self.size.hospital_units)):
-            specialties = self.rng.sample(SPECIALTIES, k=4)
+            specialties = self.rng.sample(self.specialties, k=4)
             self.unit(region, county, specialties, f"{'Universitetssjukhuset' if j == 0 else 'Länssjukhuset'} "
                                                     f"{self.place_name(county)}", j)
 
@@ -182,7 +192,7 @@ class _Builder:
 
     def provider(self, i: int) -> None:
         home = self.rng.choice(sorted(geo.REGION_NAMES))
-        specialties = self.rng.sample(SPECIALTIES, k=1 if self.rng.random() < 0.8 else 2)
+        specialties = self.rng.sample(self.specialties, k=1 if self.rng.random() < 0.8 else 2)
         name = f"{self.rng.choice(NAME_PARTS)}{self.rng.choice(NAME_PARTS).lower()} {specialties[0].word} AB"
         orgnr = c.make_orgnr(f"559{i:06d}")
         provider = m.Organization(id=f"provider-{i:04d}", kind="provider", name=name, orgnr=orgnr,
@@ -276,7 +286,7 @@ class _Builder:
             owners_by_specialty[key].append(owner)
         number = 0
         for county, region in self.regions.items():
-            for specialty in SPECIALTIES:
+            for specialty in self.specialties:
                 candidates = [o for o in owners_by_specialty[specialty.key] if o != region.id]
                 local = [o for o in candidates if county in self.owner_counties[o]]
                 k = min(len(candidates), rng.randint(*self.size.agreements_per_region_specialty))
@@ -322,7 +332,7 @@ class _Builder:
 
     def waits(self, services: list[m.CareService]) -> None:
         rng = self.rng
-        specialty_of = {x: s for s in SPECIALTIES for x in s.services}
+        specialty_of = {x: s for s in self.specialties for x in s.services}
         for service in services:
             roll = rng.random()
             if roll < 0.15:

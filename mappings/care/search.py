@@ -14,8 +14,9 @@ never shown: such a candidate appears only as excluded, without the agreement.
 from __future__ import annotations
 
 import datetime as dt
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field, replace
-from typing import Iterable
 
 import terminology as t
 
@@ -24,9 +25,10 @@ from . import geo
 from . import model as m
 from .concepts import Candidate, Concept, ConceptIndex
 from .fhir import CONTRACT_ENDED, CONTRACT_IN_FORCE
-from .store import CareStore, Filter, type_key
+from .store import CareStore, Filter
 
 STALE_AFTER_DAYS = 42
+COVERAGE_CACHE = 32
 MATCH_TYPES = ("exact", "narrower", "broader", "mapped")
 SORTS = ("wait", "distance", "match")
 MAX_COUNT = 500
@@ -255,10 +257,41 @@ class CareSearch:
     def __init__(self, store: CareStore, index: ConceptIndex) -> None:
         self.store = store
         self.index = index
+        self._lock = threading.Lock()
+        self._coverage: OrderedDict[tuple[str, int | None], dict[str, list]] = OrderedDict()
+        self._regions: dict[tuple[str, int | None], m.Organization] = {}
+
+    def _region_coverage(self, conn, region: str) -> dict[str, list]:
+        """Type key -> candidate rows of the services the region's agreements cover, kept per directory
+        generation for the most recently searching regions (safe to drop; rebuilt in one indexed query)."""
+        key = (region, self.index.generation)
+        with self._lock:
+            found = self._coverage.get(key)
+            if found is not None:
+                self._coverage.move_to_end(key)
+                return found
+        by_type: dict[str, list] = {}
+        for r in self.store.region_rows(conn, region):
+            by_type.setdefault(r[1], []).append(r)
+        with self._lock:
+            self._coverage[key] = by_type
+            for old in [k for k in self._coverage if k[1] != self.index.generation]:
+                del self._coverage[old]
+            while len(self._coverage) > COVERAGE_CACHE:
+                self._coverage.popitem(last=False)
+        return by_type
 
     def region(self, value: str) -> m.Organization:
         """The region named by a län code, an orgnr or an organisation id."""
         value = value.strip()
+        key = (value, self.index.generation)
+        if key not in self._regions:
+            if len(self._regions) > 200:
+                self._regions.clear()
+            self._regions[key] = self._find_region(value)
+        return self._regions[key]
+
+    def _find_region(self, value: str) -> m.Organization:
         if len(value) == 2 and value.isdigit():
             found = self.store.search("Organization", [Filter("kind", "eq", "region"), Filter("county", "eq", value)],
                                       count=1)[1]
@@ -277,16 +310,12 @@ class CareSearch:
         region = self.region(req.region)
         resolution, queries = self._resolve(req)
         targets = self._targets(req, resolution, queries)
-        hits, excluded = self._evaluate(req, region, targets)
-        hits.sort(key=_sort_key(req.sort))
-        excluded.sort(key=_sort_key(req.sort))
+        hits, total, excluded, excluded_total = self._evaluate(req, region, targets)
         notes = []
         if "mapped" in req.match_types and self.index.translator is None:
             notes.append("mapped: inga ConceptMaps finns att använda")
-        return CareSearchResult(request=req, region=region, date=req.date, resolution=resolution,
-                                hits=tuple(hits[:req.count]), total=len(hits),
-                                excluded=tuple(excluded[:req.count]) if req.include_excluded else (),
-                                excluded_total=len(excluded) if req.include_excluded else 0,
+        return CareSearchResult(request=req, region=region, date=req.date, resolution=resolution, hits=hits,
+                                total=total, excluded=excluded, excluded_total=excluded_total,
                                 terminology_version=self.index.version, notes=tuple(notes))
 
     # --- 1. resolve ----------------------------------------------------------------------------
@@ -318,136 +347,207 @@ class CareSearch:
     # --- 2. hierarchy ---------------------------------------------------------------------------
 
     def _targets(self, req: CareSearchRequest, resolution: Resolution,
-                 queries: list[Concept] | frozenset[str]) -> dict[str, Match]:
+                 queries: list[Concept] | frozenset[str]) -> dict[str, "_Route"]:
+        """Service type -> how it matches the query (the best route when there are several)."""
         types = self.index.service_types()
-        out: dict[str, Match] = {}
+        index = self.index
+        out: dict[str, _Route] = {}
 
-        def coding(key: str) -> t.Coding:
-            concept = self.index.get(key)
-            if concept is not None:
-                return concept.coding
-            system, _, code = key.partition("|")
-            return t.Coding(system, code)
-
-        def offer(key: str, match: Match) -> None:
+        def offer(key: str, route: _Route) -> None:
             have = out.get(key)
-            if have is None or _match_rank(match) < _match_rank(have):
-                out[key] = match
+            if have is None or MATCH_TYPES.index(route.type) < MATCH_TYPES.index(have.type):
+                out[key] = route
+            elif route.type == have.type and len(route.path) < len(have.path):
+                out[key] = route
 
         if resolution.how == "ecl":
             for key in set(queries) & types:  # type: ignore[operator]
-                offer(key, Match("exact", (coding(key),)))
+                offer(key, _Route("exact", lambda key=key: (key,)))
             return out
         wanted = req.match_types
         for q in queries:  # type: ignore[union-attr]
             if "exact" in wanted and q.key in types:
-                offer(q.key, Match("exact", (q.coding,)))
+                offer(q.key, _Route("exact", lambda q=q: (q.key,)))
             if "narrower" in wanted:
-                for s in self.index.narrower_types(q.key):
-                    offer(s, Match("narrower", tuple(coding(k) for k in self.index.path_down(q.key, s))))
+                for s in index.narrower_types(q.key):
+                    offer(s, _Route("narrower", lambda q=q, s=s: index.path_down(q.key, s)))
             if "broader" in wanted:
-                for s in self.index.broader_types(q.key):
-                    offer(s, Match("broader", tuple(coding(k) for k in reversed(self.index.path_down(s, q.key)))))
+                for s in index.broader_types(q.key):
+                    offer(s, _Route("broader", lambda q=q, s=s: tuple(reversed(index.path_down(s, q.key)))))
             if "mapped" in wanted:
-                for target, origin in self.index.translations(q.key):
-                    reach = ([target] if target in types else []) + self.index.narrower_types(target)
-                    for s in reach:
-                        path = (q.coding,) + tuple(coding(k) for k in self.index.path_down(target, s))
-                        offer(s, Match("mapped", path, origin))
+                for target, origin in index.translations(q.key):
+                    for s in ([target] if target in types else []) + index.narrower_types(target):
+                        offer(s, _Route("mapped", lambda q=q, t_=target, s=s: (q.key,) + tuple(index.path_down(t_, s)),
+                                        origin))
         return out
 
     # --- 3-4. candidates, filters, explanations ---------------------------------------------------
 
-    def _evaluate(self, req: CareSearchRequest, region: m.Organization,
-                  targets: dict[str, Match]) -> tuple[list[Hit], list[Hit]]:
+    def _evaluate(self, req: CareSearchRequest, region: m.Organization, targets: dict[str, "_Route"]
+                  ) -> tuple[tuple[Hit, ...], int, tuple[Hit, ...], int]:
+        """Judge every candidate on compact rows, sort, and read the full records of the returned page only:
+        ``(hits page, hits total, excluded page, excluded total)``."""
         if not targets:
-            return [], []
-        by_service = self.store.services_by_type(targets)
-        coverage = self.store.coverage(by_service, None if req.include_excluded else region.id)
-        pairs: dict[str, list[tuple[str, str]]] = {}
-        for sid, commission_id, agreement_id in coverage:
-            pairs.setdefault(sid, []).append((commission_id, agreement_id))
-        services = self.store.get_many("HealthcareService", pairs)
-        commissions = self.store.get_many("OrganizationAffiliation", {x for p in pairs.values() for x, _ in p})
-        agreements = self.store.get_many("Contract", {a for p in pairs.values() for _, a in p})
-        unit_ids = {s.record.unit for s in services.values()}
-        units = self.store.get_many("Organization", unit_ids)
-        providers = self.store.get_many("Organization", {u.record.part_of for u in units.values() if u.record.part_of})
-        explicit = self.store.get_many("Location", {x for s in services.values() for x in s.record.locations})
-        by_unit = self.store.unit_locations(unit_ids)
-        waits = self.store.waits(unit_ids, req.date)
-        cap_start = req.capacity_from or req.date
-        capacities = self.store.capacities(unit_ids, cap_start, req.capacity_to)
+            return (), 0, (), 0
+        store = self.store
         point = req.near or (geo.postal_point(req.postal_code) if req.postal_code else None)
-        hits, excluded = [], []
-        for sid, stored in services.items():
-            service = stored.record
-            match = min((targets[k] for k in by_service[sid]), key=_match_rank)
-            keys = {type_key(x.system, x.code) for x in service.types}
-            commission, agreement, reasons = self._best_pair(pairs[sid], commissions, agreements, region, req.date)
-            withheld = agreement is not None and agreement.record.confidential and agreement.record.region != region.id
-            reasons += _validity(service.valid_from, service.valid_to, req.date, "service", service.active)
-            verdicts = _eligibility(service.eligibility, req)
-            reasons += [v.criterion for v in verdicts if v.verdict == "not-met"]
-            if req.meeting_form and req.meeting_form not in service.meeting_forms:
-                reasons.append("meeting-form")
-            locations = [explicit[x].record for x in service.locations if x in explicit] or by_unit.get(service.unit, [])
-            places = _places(locations, point)
-            if req.county and not any(p.location.county == req.county for p in places):
-                reasons.append("county")
-            if req.municipality and not any(p.location.municipality == req.municipality for p in places):
-                reasons.append("municipality")
-            if req.distance_km is not None and (not places or places[0].distance_km is None
-                                                or places[0].distance_km > req.distance_km):
-                reasons.append("distance")
-            wait = _wait(waits.get(service.unit, []), sid, keys, req.date)
-            if req.max_wait_days is not None and (wait.status != "fresh" or wait.days > req.max_wait_days):
-                reasons.append("wait")
-            capacity = tuple(x for x in capacities.get(service.unit, []) if _for_service(x, sid, keys))
-            if (req.capacity_from or req.capacity_to) and not any(x.available for x in capacity):
-                reasons.append("no-capacity")
-            expiring = agreement is not None and not withheld and _expires_within(agreement.record.valid_to,
-                                                                                 req.date, 90)
-            hit = Hit(service=stored, match=match, unit=units.get(service.unit),
-                      provider=providers.get(units[service.unit].record.part_of) if service.unit in units else None,
-                      places=tuple(places), commission=None if withheld else commission,
-                      agreement=None if withheld else agreement, agreement_withheld=withheld,
-                      eligibility=verdicts, wait=wait, capacity=capacity,
-                      reasons=tuple(sorted(set(reasons), key=REASONS.index)), expires_within_90_days=expiring)
-            (excluded if hit.reasons else hits).append(hit)
-        return hits, excluded
+        with store.engine.connect() as conn:
+            candidates: dict[str, _Candidate] = {}
+            if req.include_excluded:
+                rows = store.candidate_rows(conn, list(targets), None)
+            else:
+                coverage = self._region_coverage(conn, region.id)
+                rows = [r for k in targets for r in coverage.get(k, ())]
+            for r in rows:
+                cand = candidates.get(r[0])
+                if cand is None:
+                    cand = candidates[r[0]] = _Candidate(r)
+                cand.keys.add(r[1])
+                cand.pairs[(r[13], r[18])] = r[14:18] + r[19:]
+            if not candidates:
+                return (), 0, (), 0
+            units = list({c.unit for c in candidates.values()})
+            places = store.place_rows(conn, list(candidates), {sid: c.unit for sid, c in candidates.items()})
+            waits, unit_waits = store.wait_rows(conn, list(candidates), units, req.date)
+            capacities = store.capacity_rows(conn, units, req.capacity_from or req.date, req.capacity_to)
+            activity_units = set(unit_waits) | {u for u, rows in capacities.items() if any(r[2] for r in rows)}
+            all_keys = store.type_keys_of(conn, [sid for sid, c in candidates.items() if c.unit in activity_units])
+            for sid, cand in candidates.items():
+                cand.judge(req, region, targets, point, places.get(sid, []),
+                           waits.get(sid, []) + unit_waits.get(cand.unit, []), capacities.get(cand.unit, []),
+                           all_keys.get(sid, cand.keys))
+            hits = sorted((x for x in candidates.values() if not x.reasons), key=_sort_key(req.sort))
+            excluded = sorted((x for x in candidates.values() if x.reasons), key=_sort_key(req.sort)) \
+                if req.include_excluded else []
+            page = hits[:req.count] + excluded[:req.count]
+            full = self._records(conn, page)
+        displays = self.index.displays({k for x in page for k in x.match.path})
+        return (tuple(x.hit(full, displays) for x in hits[:req.count]), len(hits),
+                tuple(x.hit(full, displays) for x in excluded[:req.count]), len(excluded))
 
-    @staticmethod
-    def _best_pair(pairs: Iterable[tuple[str, str]], commissions: dict[str, m.Stored], agreements: dict[str, m.Stored],
-                   region: m.Organization, date: str) -> tuple[m.Stored | None, m.Stored | None, list[str]]:
-        best = None
-        for commission_id, agreement_id in pairs:
-            cm, ag = commissions.get(commission_id), agreements.get(agreement_id)
-            if cm is None or ag is None:
-                continue
-            a = ag.record
-            reasons = []
-            if a.region != region.id:
-                reasons.append("other-region")
-                if a.confidential:
-                    reasons.append("confidential")
-            if a.status in CONTRACT_ENDED:
-                reasons.append("agreement-expired")
-            elif a.status not in CONTRACT_IN_FORCE:
-                reasons.append("agreement-not-started")
-            reasons += _validity(a.valid_from, a.valid_to, date, "agreement", True)
-            reasons += _validity(cm.record.valid_from, cm.record.valid_to, date, "commission", cm.record.active)
-            if cm.record.region != a.region and "other-region" not in reasons and cm.record.region != region.id:
-                reasons.append("other-region")
-            key = ("other-region" in reasons, len(set(reasons)), a.valid_to or "9999", a.id)
-            if best is None or key < best[0]:
-                best = (key, cm, ag, reasons)
-        if best is None:
-            return None, None, []
-        return best[1], best[2], best[3]
+    def _records(self, conn, page: list["_Candidate"]) -> dict[str, dict[str, m.Stored]]:
+        store = self.store
+        services = store.get_many("HealthcareService", [x.sid for x in page], conn)
+        units = store.get_many("Organization", [x.unit for x in page], conn)
+        providers = store.get_many("Organization", [u.record.part_of for u in units.values() if u.record.part_of], conn)
+        return {
+            "HealthcareService": services, "Organization": {**units, **providers},
+            "OrganizationAffiliation": store.get_many("OrganizationAffiliation", [x.commission for x in page
+                                                                                  if x.commission], conn),
+            "Contract": store.get_many("Contract", [x.agreement for x in page if x.agreement], conn),
+            "Location": store.get_many("Location", [p[0][0] for x in page for p in x.places], conn),
+            "Observation": store.get_many("Observation", [c for x in page for c in x.capacity], conn),
+        }
 
 
-def _match_rank(match: Match) -> tuple[int, int]:
+class _Candidate:
+    """One candidate service judged on compact rows (see :meth:`CareStore.candidate_rows`)."""
+
+    __slots__ = ("sid", "unit", "name", "row", "keys", "pairs", "match", "commission", "agreement", "withheld",
+                 "verdicts", "places", "wait", "capacity", "reasons", "expiring")
+
+    def __init__(self, r) -> None:
+        self.sid, self.unit, self.name, self.row = r[0], r[2], r[3], r
+        self.keys: set[str] = set()
+        self.pairs: dict[tuple[str, str], tuple] = {}
+
+    def judge(self, req: CareSearchRequest, region: m.Organization, targets: dict[str, "_Route"],
+              point: tuple[float, float] | None, places: list, waits: list, capacities: list, keys: set[str]) -> None:
+        r = self.row
+        routes = [targets[k] for k in self.keys]
+        self.match = routes[0] if len(routes) == 1 else min(routes, key=_match_rank)
+        (self.commission, self.agreement), reasons = _best_pair(self.pairs, region, req.date)
+        confidential, agreement_region = (self.pairs[(self.commission, self.agreement)][5],
+                                          self.pairs[(self.commission, self.agreement)][4])
+        self.withheld = bool(confidential) and agreement_region != region.id
+        reasons += _validity(r[4], r[5], req.date, "service", bool(r[6]))
+        self.verdicts = _eligibility(m.Eligibility(age_min=r[7], age_max=r[8], sex=r[9], asa_max=r[10], bmi_max=r[11]),
+                                     req)
+        reasons += [v.criterion for v in self.verdicts if v.verdict == "not-met"]
+        if req.meeting_form and req.meeting_form not in r[12].split(","):
+            reasons.append("meeting-form")
+        self.places = _places(places, point)
+        if req.county and not any(p[0][3] == req.county for p in self.places):
+            reasons.append("county")
+        if req.municipality and not any(p[0][2] == req.municipality for p in self.places):
+            reasons.append("municipality")
+        if req.distance_km is not None and (not self.places or self.places[0][1] is None
+                                            or self.places[0][1] > req.distance_km):
+            reasons.append("distance")
+        self.wait = _wait(waits, self.sid, keys, req.date)
+        if req.max_wait_days is not None and (self.wait.status != "fresh" or self.wait.days > req.max_wait_days):
+            reasons.append("wait")
+        mine = [c for c in capacities if _for_service(c[1], c[2], self.sid, keys)]
+        self.capacity = [c[0] for c in sorted(mine, key=lambda c: (c[4], c[0]))]
+        if (req.capacity_from or req.capacity_to) and not any(c[3] for c in mine):
+            reasons.append("no-capacity")
+        self.reasons = tuple(sorted(set(reasons), key=REASONS.index))
+        end = self.pairs[(self.commission, self.agreement)][8]
+        self.expiring = not self.withheld and _expires_within(end, req.date, 90)
+
+    @property
+    def distance_km(self) -> float | None:
+        return self.places[0][1] if self.places else None
+
+    def hit(self, full: dict[str, dict[str, m.Stored]], displays: dict[str, str]) -> Hit:
+        unit = full["Organization"].get(self.unit)
+        provider = full["Organization"].get(unit.record.part_of) if unit and unit.record.part_of else None
+        places = tuple(Place(full["Location"][p[0][0]].record, p[1]) for p in self.places
+                       if p[0][0] in full["Location"])
+        path = tuple(t.Coding(*k.split("|", 1), displays.get(k)) for k in self.match.path)
+        match = Match(self.match.type, path, self.match.map)
+        return Hit(service=full["HealthcareService"][self.sid], match=match, unit=unit, provider=provider,
+                   places=places,
+                   commission=None if self.withheld else full["OrganizationAffiliation"].get(self.commission),
+                   agreement=None if self.withheld else full["Contract"].get(self.agreement),
+                   agreement_withheld=self.withheld, eligibility=self.verdicts, wait=self.wait,
+                   capacity=tuple(full["Observation"][c].record for c in self.capacity if c in full["Observation"]),
+                   reasons=self.reasons, expires_within_90_days=self.expiring)
+
+
+def _best_pair(pairs: dict[tuple[str, str], tuple], region: m.Organization, date: str
+               ) -> tuple[tuple[str, str], list[str]]:
+    """The (commission, agreement) that comes closest to making the service reachable, and what it lacks.
+
+    A pair's columns: commission region, valid_from, valid_to, active; agreement region, confidential,
+    status, valid_from, valid_to."""
+    best = None
+    for (cid, aid), (c_region, c_from, c_to, c_active, a_region, confidential, status, a_from, a_to) in pairs.items():
+        reasons = []
+        if a_region != region.id or c_region != region.id:
+            reasons.append("other-region")
+            if confidential and a_region != region.id:
+                reasons.append("confidential")
+        if status in CONTRACT_ENDED:
+            reasons.append("agreement-expired")
+        elif status not in CONTRACT_IN_FORCE:
+            reasons.append("agreement-not-started")
+        reasons += _validity(a_from, a_to, date, "agreement", True)
+        reasons += _validity(c_from, c_to, date, "commission", bool(c_active))
+        key = ("other-region" in reasons, len(set(reasons)), a_to or "9999", aid, cid)
+        if best is None or key < best[0]:
+            best = (key, (cid, aid), reasons)
+    assert best is not None
+    return best[1], best[2]
+
+
+class _Route:
+    """How a service type matches the query: the match type, the ConceptMap for ``mapped``, and the concept
+    path (keys), computed only when something needs it (sorting by match, or the returned page)."""
+
+    __slots__ = ("type", "map", "_make", "_path")
+
+    def __init__(self, type_: str, make, map_: str | None = None) -> None:
+        self.type, self.map, self._make, self._path = type_, map_, make, None
+
+    @property
+    def path(self) -> tuple[str, ...]:
+        if self._path is None:
+            self._path = tuple(self._make())
+        return self._path
+
+
+def _match_rank(match) -> tuple[int, int]:
     return MATCH_TYPES.index(match.type), len(match.path)
 
 
@@ -500,52 +600,56 @@ def _eligibility(e: m.Eligibility, req: CareSearchRequest) -> tuple[Verdict, ...
     return tuple(out)
 
 
-def _places(locations: list[m.Location], point: tuple[float, float] | None) -> list[Place]:
+def _places(places: list, point: tuple[float, float] | None) -> list[tuple[tuple, float | None]]:
+    """Compact places ``(id, unit, municipality, county, lat, lon)`` with their distance, nearest first."""
     out = []
-    for loc in locations:
+    for p in places:
         d = None
-        if point is not None and loc.lat is not None and loc.lon is not None:
-            d = round(geo.haversine_km(point, (loc.lat, loc.lon)), 1)
-        out.append(Place(loc, d))
-    return sorted(out, key=lambda p: (p.distance_km is None, p.distance_km or 0, p.location.id))
+        if point is not None and p[4] is not None and p[5] is not None:
+            d = round(geo.haversine_km(point, (p[4], p[5])), 1)
+        out.append((p, d))
+    return sorted(out, key=lambda x: (x[1] is None, x[1] or 0, x[0][0]))
 
 
-def _for_service(record: m.WaitingTime | m.Capacity, service_id: str, keys: set[str]) -> bool:
-    if record.service is not None:
-        return record.service == service_id
-    return record.activity is not None and type_key(record.activity.system, record.activity.code) in keys
+def _for_service(service: str | None, activity: str | None, service_id: str, keys: set[str]) -> bool:
+    """A report counts for a service when it names the service, or names none and its activity code is one of
+    the service's types (a unit x activity report, as the national waiting-time reports are)."""
+    if service is not None:
+        return service == service_id
+    return activity is not None and activity in keys
 
 
-def _wait(reports: list[m.WaitingTime], service_id: str, keys: set[str], date: str) -> Wait:
-    """The latest report (on or before the date) of a wait in days; fresh when at most 42 days old."""
-    mine = [w for w in reports if _for_service(w, service_id, keys)]
-    in_days = [w for w in mine if w.measure in c.WAIT_MEASURES_IN_DAYS]
+def _wait(reports: list, service_id: str, keys: set[str], date: str) -> Wait:
+    """The latest report (on or before the date) of a wait in days; fresh when at most 42 days old.
+
+    ``reports`` are compact rows ``(id, service, activity key, measure, value, reported, period_start,
+    period_end, source)``."""
+    mine = [w for w in reports if _for_service(w[1], w[2], service_id, keys)]
+    in_days = [w for w in mine if w[3] in c.WAIT_MEASURES_IN_DAYS]
     if not in_days:
         return Wait("missing")
-    latest = max(in_days, key=lambda w: (w.reported, w.measure == "current-estimate"))
-    others = tuple((w.measure, w.value) for w in mine if w.reported == latest.reported and w is not latest
-                   and w.measure not in c.WAIT_MEASURES_IN_DAYS)
-    age = (dt.date.fromisoformat(date) - dt.date.fromisoformat(latest.reported)).days
-    source = f", källa: {latest.source}" if latest.source else ""
+    latest = max(in_days, key=lambda w: (w[5], w[3] == "current-estimate", w[0]))
+    _, _, _, measure, value, reported, start, end, source = latest
+    others = tuple(sorted((w[3], w[4]) for w in mine if w[5] == reported and w[3] not in c.WAIT_MEASURES_IN_DAYS))
+    age = (dt.date.fromisoformat(date) - dt.date.fromisoformat(reported)).days
+    where = f", källa: {source}" if source else ""
     if age > STALE_AFTER_DAYS:
-        return Wait("stale", latest.value, latest.measure, latest.reported, latest.source,
-                    (latest.period_start, latest.period_end), others,
-                    f"Uppgift saknas (senaste rapport {latest.reported} är äldre än 6 veckor{source})")
-    return Wait("fresh", latest.value, latest.measure, latest.reported, latest.source,
-                (latest.period_start, latest.period_end), others,
-                f"{latest.value:g} dagar ({c.MEASURES[latest.measure][0].lower()}, rapporterad {latest.reported}"
-                f"{source})")
+        return Wait("stale", value, measure, reported, source, (start, end), others,
+                    f"Uppgift saknas (senaste rapport {reported} är äldre än 6 veckor{where})")
+    return Wait("fresh", value, measure, reported, source, (start, end), others,
+                f"{value:g} dagar ({c.MEASURES[measure][0].lower()}, rapporterad {reported}{where})")
 
 
 def _sort_key(sort: str):
-    def wait_key(h: Hit):
-        return (h.wait.status != "fresh", h.wait.days if h.wait.status == "fresh" else 0)
+    """care-search.md "Sorting"; ties: service name, then id."""
+    def wait_key(x: "_Candidate"):
+        return (x.wait.status != "fresh", x.wait.days if x.wait.status == "fresh" else 0)
 
-    def name(h: Hit):
-        return (h.provider.record.name if h.provider else "", h.service.record.name, h.service.record.id)
+    def name(x: "_Candidate"):
+        return (x.name, x.sid)
 
     if sort == "wait":
-        return lambda h: (wait_key(h), _match_rank(h.match), name(h))
+        return lambda x: (wait_key(x), _match_rank(x.match), name(x))
     if sort == "distance":
-        return lambda h: (h.distance_km is None, h.distance_km or 0, wait_key(h), name(h))
-    return lambda h: (_match_rank(h.match), wait_key(h), name(h))
+        return lambda x: (x.distance_km is None, x.distance_km or 0, wait_key(x), name(x))
+    return lambda x: (_match_rank(x.match), wait_key(x), name(x))

@@ -53,13 +53,17 @@ class CodeChecker:
         with self._lock:
             self._memo.clear()
 
-    def check(self, coding: t.Coding) -> tuple[str | None, str | None]:
-        """``(problem or None, display)`` for one coding."""
+    def refresh(self) -> None:
+        """Forget the answers when the terminology's default version changed (called once per write)."""
         version = self.service.default_version()
         with self._lock:
             if version != self._version:
                 self._memo.clear()
                 self._version = version
+
+    def check(self, coding: t.Coding) -> tuple[str | None, str | None]:
+        """``(problem or None, display)`` for one coding."""
+        with self._lock:
             key = (coding.system, codelists.normal_code(coding.system, coding.code))
             if key not in self._memo:
                 self._memo[key] = self._check(*key)

@@ -328,6 +328,21 @@ class SnomedStore:
             ORDER BY 1, 2, 3, 4""", {"id": concept_id})
         return [RelationshipRow(r[0], r[1], r[2], r[3]) for r in rows]
 
+    def is_a_of(self, concept_ids: Sequence[int]) -> dict[int, tuple[list[int], list[int]]]:
+        """Direct parents (active inferred is-a) and proper ancestors (closure) of each of ``concept_ids`` that
+        has any, in two queries per thousand ids."""
+        out: dict[int, tuple[list[int], list[int]]] = {}
+        ids = list(dict.fromkeys(concept_ids))
+        for i in range(0, len(ids), 1000):
+            part = {"ids": ids[i:i + 1000]}
+            for source, parent in self._run(f"SELECT source_id, destination_id FROM relationship WHERE type_id = "
+                                            f"{snomed.IS_A} AND source_id IN :ids", part, ("ids",)):
+                out.setdefault(source, ([], []))[0].append(parent)
+            for descendant, ancestor in self._run("SELECT descendant_id, ancestor_id FROM closure "
+                                                  "WHERE descendant_id IN :ids", part, ("ids",)):
+                out.setdefault(descendant, ([], []))[1].append(ancestor)
+        return out
+
     def is_descendant(self, descendant: int, ancestor: int) -> bool:
         """True when ``descendant`` is a proper descendant of ``ancestor`` (closure lookup)."""
         return bool(self._run("SELECT 1 FROM closure WHERE ancestor_id = :a AND descendant_id = :d",

@@ -110,12 +110,10 @@ def test_json_api(client):
     ({"text": "katarakt", "region": "05", "matchTypes": "exact,sideways"}, "matchTypes"),
     ({"text": "katarakt", "region": "05", "near": "north"}, "near"),
     ({"text": "katarakt", "region": "05", "colour": "blue"}, "colour"),
-    ({"ecl": "<< 110473004", "region": "05"}, "ecl"),
+    ({"ecl": "<< 110473004 AND", "region": "05"}, "ecl"),
 ])
 def test_bad_parameters_are_operation_outcomes(client, params, where):
     r = client.get("/fhir/r4/HealthcareService/$care-search", params=params)
-    if params.get("ecl") and r.status_code == 200:
-        pytest.skip("the terminology service evaluates ECL now")
     assert r.status_code in (400, 422), r.text
     assert r.json()["resourceType"] == "OperationOutcome" and where in r.text
 
@@ -170,7 +168,7 @@ def test_transaction_bundle_over_http(client, base):
         {"resource": {**loc, "managingOrganization": {"reference": "urn:uuid:11111111-1111-4111-8111-111111111111"}},
          "request": {"method": "PUT", "url": f"Location/tx-place-{base[-2:]}"}}]}
     bundle["entry"][0]["resource"].pop("id")
-    r = client.post(base, json=bundle)
+    r = client.post(base, json=bundle, follow_redirects=False)
     assert r.status_code == 200, r.text
     body = valid(r.json(), base)
     assert [e["response"]["status"] for e in body["entry"]] == ["201 Created", "201 Created"]

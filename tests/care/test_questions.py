@@ -161,3 +161,11 @@ def test_q10_valid_orthopaedic_agreements_and_those_ending_within_90_days(direct
     ending = {h.service.record.id for h in r.hits if h.expires_within_90_days}
     assert ending == {"s-arthroscopy"}
     assert {h.service.record.id: h.reasons for h in r.excluded}["s-expired-service"] == ("service-expired",)
+
+
+def test_ecl_selects_the_service_concepts(directory):
+    """ECL (evaluated by the terminology service): every selected concept's services are exact hits."""
+    r = ask(directory, ecl="<< 90470006 OR << 179342005", sex="male")
+    assert r.resolution.how == "ecl" and r.resolution.ecl_members >= 10
+    assert {"s-prostatectomy", "s-ralp", "s-tkr", "s-arthroscopy"} <= set(ids(r.hits))
+    assert {h.match.type for h in r.hits} == {"exact"}
