@@ -35,6 +35,15 @@ class _Set:
     """A rough size estimate (orders of magnitude)."""
 
 
+def _any_value(r) -> bool:
+    """A single attribute compared with a bare ``*`` (no filters, no member-of)."""
+    if not isinstance(r, ast.Attribute) or not isinstance(r.comparison, ast.ExpressionComparison):
+        return False
+    v = r.comparison.value
+    return (isinstance(v, ast.SubExpression) and isinstance(v.focus, ast.Wildcard) and v.operator is None
+            and v.member_of is None and not (v.filters or v.member_filters or v.history))
+
+
 def _invalid(position: int, text: str) -> InvalidEcl:
     err = InvalidEcl("ECL_INVALID", position or "?", text)
     err.position = position or None
@@ -206,7 +215,12 @@ class Evaluator:
 
     def refined(self, e: ast.Refined, *, any_status: bool) -> _Set:
         focus = self.sub(e.focus, any_status=any_status)
-        return self.restrict(focus, self.refinement(e.refinement))
+        cond = self.refinement(e.refinement)
+        if _any_value(e.refinement):
+            # ``attr = *``: every concept with that attribute would drive (often most of a hierarchy), so
+            # the focus drives and each member is probed instead.
+            return _Set(self.q.restrict(focus.set, cond, from_driver=False), focus.size)
+        return self.restrict(focus, cond)
 
     def refinement(self, r) -> q.Condition:
         if isinstance(r, ast.RefinementSet):
