@@ -16,7 +16,7 @@ from fastapi.responses import RedirectResponse
 import mappings
 import terminology as t
 
-from . import care, errors
+from . import care, errors, web
 from .fhir.capabilities import SOFTWARE_VERSION
 from .fhir.mapping_routes import mapping_router
 from .fhir.resource_routes import resource_router
@@ -61,10 +61,11 @@ def create_app(settings: Settings, *, service: t.TerminologyService | None = Non
     app.include_router(resource_router("5.0"), prefix="/fhir/r5", dependencies=READ_GUARD)
     app.include_router(resource_router("4.0"), prefix="/fhir", include_in_schema=False, dependencies=READ_GUARD)
     care.install(app)
+    web.install(app)
 
     @app.get("/", include_in_schema=False)
     def root() -> RedirectResponse:
-        return RedirectResponse("/docs")
+        return RedirectResponse("/app/")
 
     @app.get("/health", tags=["Server"], summary="Is the server usable, and what is loaded")
     def health() -> dict:

@@ -7,6 +7,9 @@ Credentials, in this order:
   tests and closed installations): signature, ``iss``, ``aud``, ``exp``/``nbf``; roles and region come from
   the claims named by ``VARDTERM_AUTH_ROLES_CLAIM`` and ``VARDTERM_AUTH_REGION_CLAIM``;
 * ``Authorization: ApiKey <key>`` or ``X-API-Key: <key>``: a key made with ``vardterm apikey add``;
+* the web app's session cookie (:mod:`api.web.session`): the logged-in user, channel ``web``. On a request
+  that changes something it counts only on the web pages (which check the form's CSRF token) or with the
+  session's token in ``X-CSRF-Token``; elsewhere such a request is anonymous;
 * none: the anonymous principal. Bad credentials are refused (401), never taken as anonymous.
 
 Terminology reads are open unless ``VARDTERM_OPEN_TERMINOLOGY_READS=false``; writes always need a role.
@@ -41,7 +44,7 @@ def principal(request: Request) -> t.Principal:
     elif header:
         raise t.Unauthenticated.plain("Unsupported Authorization scheme: use Bearer or ApiKey")
     else:
-        found = t.ANONYMOUS
+        found = _from_session(request)
     request.state.principal = found
     return found
 
@@ -57,6 +60,18 @@ async def terminology_reader(request: Request) -> t.Principal:
     if not request.app.state.settings.open_terminology_reads and not who.authenticated:
         raise t.Unauthenticated.plain("Log in (a bearer token or an API key) to use the terminology service")
     return who
+
+
+def _from_session(request: Request) -> t.Principal:
+    from .web import session
+
+    found = session.read(request)
+    if found is None or not found.user:
+        return t.ANONYMOUS
+    safe = request.method in ("GET", "HEAD", "OPTIONS") or request.url.path.startswith("/app/")
+    if not safe and not session.csrf_ok(request, request.headers.get(session.CSRF_HEADER)):
+        return t.ANONYMOUS
+    return request.app.state.accounts.principal_of(found.user, channel="web")
 
 
 def _from_token(token: str, settings: Settings) -> t.Principal:

@@ -84,6 +84,13 @@ class Settings(BaseSettings):
                                      "among vardlots, avtalsadmin, informatiker, admin.")
     auth_region_claim: str = Field(default="region",
                                    description="Token claim holding the user's region (län code).")
+    session_secret: str | None = Field(
+        default=None, description="Secret key that signs the web app's session cookies (at least 32 characters). "
+                                  "Default: a random key per process, so sessions end when the server restarts; "
+                                  "set it when running several workers or hosts.")
+    session_max_age_minutes: int = Field(default=480, ge=1, le=7 * 24 * 60,
+                                         description="How long a web login lasts (minutes) before the user must log "
+                                                     "in again.")
 
     @field_validator("log_level")
     @classmethod

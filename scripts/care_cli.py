@@ -23,6 +23,9 @@ from mappings.care.generate import SIZES, generate, to_bundle
 from mappings.care.imports import import_capacity, import_waits, load_bundle
 
 WHO = os.environ.get("USER") or "cli"
+OPERATOR = t.Principal(WHO, frozenset(t.ROLES), None, "cli")
+"""The operator at the command line, recorded by name in the change history (every role, every region)."""
+GENERATOR = t.Principal("generator", frozenset(t.ROLES), None, "generator")
 
 
 def _errors(fn):
@@ -49,7 +52,7 @@ def open_directory(settings: Settings) -> care.CareDirectory:
 def load_generated(directory: care.CareDirectory, size: str, *, seed: int = 7, today: dt.date | None = None) -> dict:
     """Generate a directory and store it (records in one transaction, then the example ConceptMaps)."""
     generated = generate(size, seed=seed, today=today)
-    directory.write_records(generated.records, who="generator", channel="generator")
+    directory.write_records(generated.records, by=GENERATOR)
     load_concept_maps(directory.db, generated.concept_maps)
     return generated.counts()
 
@@ -67,7 +70,23 @@ def ensure_demo_directory(settings: Settings) -> None:
         counts = load_generated(directory, "demo")
         click.echo(f"Generated the demo care directory: {counts['HealthcareService']} services, "
                    f"{counts['Contract']} agreements")
+    add_demo_users(directory.db)
     directory.db.dispose()
+
+
+DEMO_USERS = (("lots", ("vardlots",), "05"), ("avtal", ("avtalsadmin",), "05"), ("avtal01", ("avtalsadmin",), "01"),
+              ("admin", ("admin",), None))
+"""The demo database's logins (README "Web app"); the password of each is ``DEMO_PASSWORD``."""
+DEMO_PASSWORD = "demo-losen-123"
+
+
+def add_demo_users(db: t.Database) -> None:
+    """Create the documented demo logins once (only ``vardterm demo`` calls this, on the demo database)."""
+    accounts = t.Accounts(db)
+    have = {u.name for u in accounts.users()}
+    for name, roles, region in DEMO_USERS:
+        if name not in have:
+            accounts.add_user(name, DEMO_PASSWORD, roles, region)
 
 
 @click.group("care")
@@ -123,7 +142,7 @@ def load_command(settings: Settings, files: tuple[Path, ...]) -> None:
     """
     directory = open_directory(settings)
     for path in files:
-        done = load_bundle(directory, path, who=WHO)
+        done = load_bundle(directory, path, by=OPERATOR)
         click.echo(f"{path.name}: stored {len(done):,} resources")
 
 
@@ -140,7 +159,7 @@ def import_waits_command(settings: Settings, file: Path, source: str | None) -> 
     \b
         vardterm care import-waits vantetider-2025-09.csv --source "Väntetider i vården"
     """
-    done = import_waits(open_directory(settings), file, who=WHO, source=source)
+    done = import_waits(open_directory(settings), file, by=OPERATOR, source=source)
     click.echo(f"{file.name}: stored {len(done):,} waiting times")
 
 
@@ -155,7 +174,7 @@ def import_capacity_command(settings: Settings, file: Path) -> None:
     \b
         vardterm care import-capacity ledig-kapacitet.json
     """
-    done = import_capacity(open_directory(settings), file, who=WHO)
+    done = import_capacity(open_directory(settings), file, by=OPERATOR)
     click.echo(f"{file.name}: stored {len(done):,} capacity reports")
 
 
@@ -195,7 +214,7 @@ def search_command(settings: Settings, text, region, code, system, ecl, date, ag
                                  distance_km=distance, max_wait_days=max_wait,
                                  match_types=tuple(match_types.split(",")), sort=sort,
                                  include_excluded=include_excluded, count=count)
-    result = open_directory(settings).search(req)
+    result = open_directory(settings).search(req, by=OPERATOR)
     if as_json:
         click.echo(json.dumps(search_json(result), ensure_ascii=False, indent=2))
         return
@@ -221,6 +240,6 @@ def search_command(settings: Settings, text, region, code, system, ecl, date, ag
 def history_command(settings: Settings, resource: str | None, limit: int) -> None:
     """The change history of the care directory: who changed what, when and through which channel."""
     rtype, _, rid = (resource or "").partition("/")
-    for e in open_directory(settings).history(resource_type=rtype or None, resource_id=rid or None, limit=limit):
+    for e in open_directory(settings).history(by=OPERATOR, resource_type=rtype or None, resource_id=rid or None, limit=limit):
         click.echo(f"{e.at}  {e.who:<12} {e.channel:<9} {e.action:<6} {e.resource_type}/{e.resource_id} "
                    f"v{e.version_id}  {e.what}")

@@ -65,6 +65,14 @@ class Accounts:
             self.store.set_user(username, password_hash=_hasher.hash(password))
         return Principal(username, frozenset(row.roles), row.region, channel)
 
+    def principal_of(self, username: str, *, channel: str = "web") -> Principal:
+        """The principal of an active user by name (a web session names its user; roles and region are read
+        anew on every request, so a deactivated user is out at once); Unauthenticated otherwise."""
+        row = self.store.user(username)
+        if row is None or not row.active:
+            raise Unauthenticated.plain("Logga in igen (log in again)")
+        return Principal(username, frozenset(row.roles), row.region, channel)
+
     def add_key(self, name: str, roles: tuple[str, ...], region: str | None) -> str:
         """Create an API key for a system; returns the key, which is shown once and never stored in clear."""
         _check_roles(roles)

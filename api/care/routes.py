@@ -11,9 +11,9 @@ FHIR interactions (R5 http.html), on ``/fhir/r4``, ``/fhir`` and ``/fhir/r5``:
 
 JSON: ``GET|POST /api/care/search`` (same parameters; POST takes a JSON object) and ``GET /api/care/history``.
 
-Who writes and which region reads: until login arrives, the headers ``X-Vardterm-User`` (recorded in the
-change history) and ``X-Vardterm-Region`` (län code or orgnr; confidential agreements are visible only to
-their own region) stand in for the authenticated user.
+Who: the caller authenticated by :func:`api.auth.principal` (bearer token, API key or web session) is passed
+to the directory, which enforces the rules (``mappings.care.access``) and records the caller and the channel
+in the change history. The care search runs for the caller's region when ``region`` is not given.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from starlette.convertors import Convertor, register_url_convertor
 import terminology as t
 from mappings import care
 
+from ..auth import principal
 from ..fhir.convert import FHIR_VERSIONS, from_r4
 from ..fhir.params import OpParams, op_params
 from ..fhir.render import fhir_response
@@ -63,9 +64,12 @@ async def _directory(request: Request) -> care.CareDirectory:
     return request.app.state.care
 
 
-def _viewer(directory: care.CareDirectory, region: str | None) -> str | None:
-    """The organisation id of the region named by ``X-Vardterm-Region``, or None."""
-    return directory.region(region).id if region else None
+def search_items(items, by: t.Principal) -> list[tuple[str, object]]:
+    """The search parameters, with the caller's own region when none is named."""
+    items = list(items)
+    if by.region and not any(name == "region" for name, _ in items):
+        items.append(("region", by.region))
+    return items
 
 
 def care_router(fhir_version: str) -> APIRouter:
@@ -99,7 +103,8 @@ def care_router(fhir_version: str) -> APIRouter:
     def care_search(request: Request, p: OpParams = Depends(op_params),
                     directory: care.CareDirectory = Depends(_directory)) -> Response:
         """Care services the region has agreements for, explained (issue 7 parameter contract)."""
-        result = directory.search(care_params.search_request(p.items))
+        by = principal(request)
+        result = directory.search(care_params.search_request(search_items(p.items, by)), by=by)
         return fhir_response(render.search_bundle(result, base_url(request)), fhir_version)
 
     for method in ("GET", "POST"):
@@ -107,11 +112,10 @@ def care_router(fhir_version: str) -> APIRouter:
                              summary="HealthcareService/$care-search: care services by concept, with explanations",
                              operation_id=f"care_search_{method.lower()}_{v}")
 
-    async def transaction(request: Request, directory: care.CareDirectory = Depends(_directory),
-                          user: str | None = Header(None, alias="X-Vardterm-User")) -> Response:
+    async def transaction(request: Request, directory: care.CareDirectory = Depends(_directory)) -> Response:
         """A transaction Bundle of care resources: all stored, or none."""
         bundle = await body(request)
-        done = directory.transaction(bundle, who=user or "anonymous", channel="api")
+        done = directory.transaction(bundle, by=principal(request))
         entries = [{"response": {"status": "201 Created" if w.created else "200 OK",
                                  "location": f"{care.render_resource(w.stored)['resourceType']}/"
                                              f"{w.stored.record.id}/_history/{w.stored.version_id}",
@@ -125,35 +129,30 @@ def care_router(fhir_version: str) -> APIRouter:
                              operation_id=f"care_transaction_{v}{'_slash' if path else ''}",
                              include_in_schema=not path)
 
-    async def create(rtype: str, request: Request, directory: care.CareDirectory = Depends(_directory),
-                     user: str | None = Header(None, alias="X-Vardterm-User")) -> Response:
+    async def create(rtype: str, request: Request, directory: care.CareDirectory = Depends(_directory)) -> Response:
         """Create a care resource (the server assigns the id)."""
         resource = await body(request)
         if resource.get("resourceType") != rtype:
             raise t.InvalidRequest.plain(f"the body is a {resource.get('resourceType')}, but the URL is for {rtype}",
                                          expression="resourceType")
-        return written(directory.create(resource, who=user or "anonymous"), 201)
+        return written(directory.create(resource, by=principal(request)), 201)
 
     async def update(rtype: str, id: str, request: Request, directory: care.CareDirectory = Depends(_directory),
-                     if_match: str | None = Header(None),
-                     user: str | None = Header(None, alias="X-Vardterm-User")) -> Response:
+                     if_match: str | None = Header(None)) -> Response:
         """Update (or create with this id) a care resource; If-Match: W/"n" for optimistic locking."""
         resource = await body(request)
-        return written(directory.update(rtype, id, resource, if_match=if_match, who=user or "anonymous"))
+        return written(directory.update(rtype, id, resource, if_match=if_match, by=principal(request)))
 
-    def read(rtype: str, id: str, directory: care.CareDirectory = Depends(_directory),
-             region: str | None = Header(None, alias="X-Vardterm-Region")) -> Response:
+    def read(rtype: str, id: str, request: Request, directory: care.CareDirectory = Depends(_directory)) -> Response:
         """Read a care resource."""
-        stored = directory.read(rtype, id, viewer_region=_viewer(directory, region))
+        stored = directory.read(rtype, id, by=principal(request))
         return fhir_response(care.render_resource(stored), fhir_version,
                              headers={"ETag": f'W/"{stored.version_id}"', "Last-Modified": stored.last_updated})
 
-    def search(rtype: str, request: Request, directory: care.CareDirectory = Depends(_directory),
-               region: str | None = Header(None, alias="X-Vardterm-Region")) -> Response:
+    def search(rtype: str, request: Request, directory: care.CareDirectory = Depends(_directory)) -> Response:
         """Search care resources (parameters per type: mappings.care.rest)."""
         items, offset, count = _paging(request)
-        total, found = directory.find(rtype, items, viewer_region=_viewer(directory, region), offset=offset,
-                                      count=count)
+        total, found = directory.find(rtype, items, by=principal(request), offset=offset, count=count)
         root = str(request.base_url).rstrip("/") + request.url.path.rsplit("/", 1)[0]
         bundle = {"resourceType": "Bundle", "type": "searchset", "total": total,
                   "link": [{"relation": "self", "url": str(request.url)}],
@@ -200,7 +199,9 @@ def json_router() -> APIRouter:
 
     def search_get(request: Request, directory: care.CareDirectory = Depends(_directory)) -> Response:
         """The care search; the parameters of HealthcareService/$care-search in the query."""
-        result = directory.search(care_params.search_request(request.query_params.multi_items()))
+        by = principal(request)
+        result = directory.search(care_params.search_request(search_items(request.query_params.multi_items(), by)),
+                                  by=by)
         return _json(render.search_json(result))
 
     async def search_post(request: Request, directory: care.CareDirectory = Depends(_directory)) -> Response:
@@ -213,14 +214,15 @@ def json_router() -> APIRouter:
             raise t.InvalidRequest("REQUEST_NOT_PARSEABLE", "the body must be a JSON object")
         items = [(k, x) for k, v in body.items() for x in (v if isinstance(v, list) else [v])]
         items = [(k, str(x).lower() if isinstance(x, bool) else x) for k, x in items]
-        result = directory.search(care_params.search_request(items))
+        by = principal(request)
+        result = directory.search(care_params.search_request(search_items(items, by)), by=by)
         return _json(render.search_json(result))
 
-    def history(directory: care.CareDirectory = Depends(_directory), resource: str | None = None,
+    def history(request: Request, directory: care.CareDirectory = Depends(_directory), resource: str | None = None,
                 limit: int = 50) -> Response:
         """The change history (who, when, channel, what), newest first; ``resource=Type/id`` narrows it."""
         rtype, _, rid = (resource or "").partition("/")
-        events = directory.history(resource_type=rtype or None, resource_id=rid or None, limit=min(limit, 1000))
+        events = directory.history(by=principal(request), resource_type=rtype or None, resource_id=rid or None, limit=min(limit, 1000))
         return _json([render.event_json(e) for e in events])
 
     router.add_api_route("/search", search_get, methods=["GET"], summary="Care search (JSON)")

@@ -5,7 +5,7 @@ resource types, file imports, the change history, and ``search`` (``HealthcareSe
 Its tables live in the terminology catalog database (:mod:`mappings.care.store`).
 """
 
-from . import codes, geo
+from . import agreements, codes, geo
 from .concepts import Candidate, Concept
 from .directory import CareDirectory, Written
 from .fhir import render as render_resource
@@ -18,5 +18,5 @@ __all__ = [
     "Agreement", "Candidate", "Capacity", "CareDirectory", "CareSearchRequest", "CareSearchResult", "CareService",
     "Commission", "Concept", "Eligibility", "Event", "Hit", "Location", "MATCH_TEXT", "MATCH_TYPES", "Match",
     "Organization", "Place", "REASONS", "REASON_TEXT", "RESOURCE_TYPES", "Resolution", "Stored", "Verdict", "Wait",
-    "WaitingTime", "Written", "codes", "geo", "render_resource",
+    "WaitingTime", "Written", "agreements", "codes", "geo", "render_resource",
 ]

@@ -36,6 +36,7 @@ import io
 import json
 import re
 import unicodedata
+from dataclasses import replace
 from pathlib import Path
 from typing import Iterable
 
@@ -174,7 +175,8 @@ class _Units:
         if problem:
             raise ValueError(problem)
         if hsa not in self.found:
-            _, hits = self.directory.find("Organization", [("identifier", hsa)], count=1)
+            # units are not confidential: the lookup of a row's unit is the reader's own, not the caller's read
+            _, hits = self.directory.find("Organization", [("identifier", hsa)], by=t.COMMAND_LINE, count=1)
             self.found[hsa] = hits[0].record.id if hits and hits[0].record.kind == "unit" else None
         if self.found[hsa] is None:
             raise ValueError(f"no unit with HSA-id {hsa} in the directory")
@@ -308,35 +310,35 @@ def _text(path: Path) -> str:
         raise t.LoadError(f"the file is not UTF-8 (byte {exc.start}); save it as UTF-8", file=path.name) from None
 
 
-def import_waits(directory: CareDirectory, path: Path, *, who: str, source: str | None = None) -> list[Written]:
-    """Read and store a waiting-time CSV file (channel ``file``)."""
+def import_waits(directory: CareDirectory, path: Path, *, by: t.Principal, source: str | None = None) -> list[Written]:
+    """Read and store a waiting-time CSV file as ``by`` (channel ``file``)."""
     records, labels = read_waits(_text(path), path.name, directory, source=source)
-    return _store(directory, records, labels, who)
+    return _store(directory, records, labels, by)
 
 
-def import_capacity(directory: CareDirectory, path: Path, *, who: str) -> list[Written]:
-    """Read and store a capacity CSV or JSON file (channel ``file``)."""
+def import_capacity(directory: CareDirectory, path: Path, *, by: t.Principal) -> list[Written]:
+    """Read and store a capacity CSV or JSON file as ``by`` (channel ``file``)."""
     records, labels = read_capacity(_text(path), path.name, directory)
-    return _store(directory, records, labels, who)
+    return _store(directory, records, labels, by)
 
 
-def _store(directory: CareDirectory, records: Iterable[m.Record], labels: list[str], who: str) -> list[Written]:
+def _store(directory: CareDirectory, records: Iterable[m.Record], labels: list[str], by: t.Principal) -> list[Written]:
     records = list(records)
     if not records:
         return []
     try:
-        return directory.write_records(records, who=who, channel="file", where=labels)
+        return directory.write_records(records, by=replace(by, channel="file"), where=labels)
     except t.InvalidRequest as exc:
         raise t.LoadError(exc.text + "\nNothing was stored.") from None
 
 
-def load_bundle(directory: CareDirectory, path: Path, *, who: str) -> list[Written]:
+def load_bundle(directory: CareDirectory, path: Path, *, by: t.Principal) -> list[Written]:
     """Store a FHIR transaction Bundle file (R5 JSON, or R4 converted by the caller) in one transaction."""
     try:
         bundle = json.loads(_text(path))
     except json.JSONDecodeError as exc:
         raise t.LoadError(f"not valid JSON: {exc.msg}", file=path.name, line=exc.lineno) from None
     try:
-        return directory.transaction(bundle, who=who, channel="file")
+        return directory.transaction(bundle, by=replace(by, channel="file"))
     except t.InvalidRequest as exc:
         raise t.LoadError(exc.text + "\nNothing was stored.", file=path.name) from None

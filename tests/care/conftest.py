@@ -8,9 +8,11 @@ import pytest
 
 from mappings.care import CareDirectory
 from scripts.care_cli import load_concept_maps
-from terminology import ResourceRepository, TerminologyService
+from terminology import ROLES, Principal, ResourceRepository, TerminologyService
 
 from .. import care_fixture
+
+FIXTURE = Principal("fixture", frozenset(ROLES), None, "file")
 
 
 @pytest.fixture(scope="session")
@@ -23,7 +25,7 @@ def care_dirs(mini_dbs):
             repo = ResourceRepository(db)
             directory = CareDirectory(db, TerminologyService(db, refresh_seconds=0), maps=repo, refresh_seconds=0)
             directory.initialise()
-            directory.transaction(care_fixture.bundle(), who="fixture", channel="file")
+            directory.transaction(care_fixture.bundle(), by=FIXTURE)
             load_concept_maps(db, care_fixture.CONCEPT_MAPS)
             cache[backend] = directory
         return cache[backend]

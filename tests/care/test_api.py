@@ -10,6 +10,7 @@ import warnings
 import pytest
 
 from api import Settings, create_app
+from terminology import Accounts
 from mappings.care import codes as c
 
 from .. import care_fixture
@@ -33,7 +34,13 @@ def clients():
 def client(clients, directory, backend):
     if backend not in clients:
         url = directory.db.url.render_as_string(hide_password=False)
-        clients[backend] = TestClient(create_app(Settings(database_url=url, catalog_refresh_seconds=0)))
+        accounts = Accounts(directory.db)
+        made = TestClient(create_app(Settings(database_url=url, catalog_refresh_seconds=0)),
+                          headers={"X-API-Key": accounts.add_key(f"admin-{backend}", ("admin",), None)})
+        made.backend = backend
+        made.keys = {region: accounts.add_key(f"lots-{region}-{backend}", ("vardlots",), region)
+                     for region in ("01", "05")}
+        clients[backend] = made
     return clients[backend]
 
 
@@ -123,8 +130,7 @@ def _unit(id_: str, suffix: str) -> dict:
 
 
 def test_create_read_update_with_if_match_and_search(client):
-    created = client.post("/fhir/r4/Organization", json=_unit("ignored", "API1"),
-                          headers={"X-Vardterm-User": "anna"})
+    created = client.post("/fhir/r4/Organization", json=_unit("ignored", "API1"))
     assert created.status_code == 201, created.text
     assert created.headers["ETag"] == 'W/"1"' and created.headers["Location"].startswith("Organization/")
     uid = created.json()["id"]
@@ -139,20 +145,25 @@ def test_create_read_update_with_if_match_and_search(client):
     found = client.get("/fhir/r4/Organization", params={"name": "nytt"}).json()
     assert [e["resource"]["id"] for e in found["entry"]] == [uid]
     history = client.get("/api/care/history", params={"resource": f"Organization/{uid}"}).json()
-    assert [(e["who"], e["action"], e["channel"]) for e in history] == [("anonymous", "update", "api"),
-                                                                       ("anna", "create", "api")]
+    admin = f"key:admin-{client.backend}"
+    assert [(e["who"], e["action"], e["channel"]) for e in history] == [(admin, "update", "api"),
+                                                                       (admin, "create", "api")]
     assert "name" in history[0]["what"]
     assert client.get("/fhir/r4/HealthcareService", params={"service-type": f"{c.SNOMED}|609588000"}).json()["total"] == 2
     assert client.get("/fhir/r4/HealthcareService", params={"colour": "blue"}).status_code == 400
 
 
 def test_confidential_agreement_only_for_its_own_region(client):
-    assert client.get("/fhir/r4/Contract/ct-eye-sthlm").status_code == 404
-    assert client.get("/fhir/r4/Contract/ct-eye-sthlm", headers={"X-Vardterm-Region": "05"}).status_code == 404
-    assert client.get("/fhir/r4/Contract/ct-eye-sthlm", headers={"X-Vardterm-Region": "01"}).status_code == 200
-    ids = {e["resource"]["id"] for e in client.get("/fhir/r4/Contract", params={"_count": 100}).json()["entry"]}
+    def as_region(region: str) -> dict:
+        return {"X-API-Key": client.keys[region]}
+
+    assert client.get("/fhir/r4/Contract/ct-eye-sthlm", headers={"X-API-Key": ""}).status_code == 401
+    assert client.get("/fhir/r4/Contract/ct-eye-sthlm", headers=as_region("05")).status_code == 404
+    assert client.get("/fhir/r4/Contract/ct-eye-sthlm", headers=as_region("01")).status_code == 200
+    ids = {e["resource"]["id"] for e in client.get("/fhir/r4/Contract", params={"_count": 100},
+                                                    headers=as_region("05")).json()["entry"]}
     assert "ct-eye-sthlm" not in ids and "ct-eye" in ids
-    own = client.get("/fhir/r4/Contract", params={"_count": 100}, headers={"X-Vardterm-Region": "01"}).json()
+    own = client.get("/fhir/r4/Contract", params={"_count": 100}, headers=as_region("01")).json()
     assert "ct-eye-sthlm" in {e["resource"]["id"] for e in own["entry"]}
     search = client.get("/api/care/search", params={"text": "kataraktoperation", "region": "01", "date": DATE}).json()
     assert [h["agreement"]["id"] for h in search["hits"]] == ["ct-eye-sthlm"]

@@ -10,6 +10,7 @@ import pytest
 from mappings.care import CareSearchRequest, codes, geo
 from mappings.care import model as m
 from mappings.care.generate import generate, to_bundle
+from scripts.care_cli import GENERATOR
 
 TODAY = dt.date(2025, 10, 1)
 
@@ -52,7 +53,7 @@ def test_demo_directory_answers_the_example_questions(new_db):
                               refresh_seconds=0)
     directory.initialise()
     g = generate("demo", today=TODAY)
-    directory.write_records(g.records, who="generator", channel="generator")
+    directory.write_records(g.records, by=GENERATOR)
     load_concept_maps(db, g.concept_maps)
     questions = [dict(text="kataraktoperation", sort="wait"), dict(text="höftledsplastik", age=78, sex="female"),
                  dict(text="knäprotes"), dict(text="prostatektomi"), dict(text="koloskopi"),
@@ -60,7 +61,7 @@ def test_demo_directory_answers_the_example_questions(new_db):
                  dict(text="MR knä", capacity_from="2025-10-01", capacity_to="2025-10-31"),
                  dict(code="C18", system=codes.ICD10SE, match_types=("mapped",)), dict(code="179342005")]
     for q in questions:
-        answered = [directory.search(CareSearchRequest(region=county, date=TODAY.isoformat(), **q)).total
+        answered = [directory.search(CareSearchRequest(region=county, date=TODAY.isoformat(), **q), by=GENERATOR).total
                     for county in ("05", "01", "12")]
         assert sum(answered) > 0, q
 

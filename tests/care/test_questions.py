@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from mappings.care import CareSearchRequest, codes
+from terminology import COMMAND_LINE
 
 from ..care_fixture import DATE
 
@@ -11,7 +12,7 @@ from ..care_fixture import DATE
 def ask(directory, **kw):
     kw.setdefault("region", "05")
     kw.setdefault("date", DATE)
-    return directory.search(CareSearchRequest(**kw))
+    return directory.search(CareSearchRequest(**kw), by=COMMAND_LINE)
 
 
 def ids(hits):

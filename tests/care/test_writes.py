@@ -7,9 +7,17 @@ from __future__ import annotations
 import pytest
 
 from mappings.care import codes as c
-from terminology import InvalidRequest, UnknownResource, VersionConflict
+from terminology import ROLES, Forbidden, InvalidRequest, Principal, UnknownResource, VersionConflict
 
 from .. import care_fixture as f
+
+
+TEST = Principal("test", frozenset(ROLES), None, "api")
+
+
+def user(name: str) -> Principal:
+    """An admin calling over the API (writes of organisations need the admin role)."""
+    return Principal(name, frozenset({"admin"}), None, "api")
 
 
 def _bundle(*resources):
@@ -37,7 +45,7 @@ def _service(id_, code, system=c.SNOMED, unit="u-ortho"):
 ])
 def test_bad_records_are_refused_naming_the_element(directory, resource, expression, text):
     with pytest.raises(InvalidRequest) as err:
-        directory.transaction(_bundle(resource), who="test")
+        directory.transaction(_bundle(resource), by=TEST)
     assert text in err.value.text, err.value.text
     assert err.value.expression.endswith(expression), err.value.expression
     assert directory.store.get(resource["resourceType"], resource["id"]) is None
@@ -50,42 +58,43 @@ def test_a_transaction_with_one_bad_entry_stores_nothing(directory):
     bad = _service("atomic-bad", "99900002004", unit="atomic-unit")
     before = directory.store.generation()
     with pytest.raises(InvalidRequest) as err:
-        directory.transaction(_bundle(*good, bad), who="test")
+        directory.transaction(_bundle(*good, bad), by=TEST)
     assert err.value.text.startswith("Bundle.entry[3] (HealthcareService/atomic-bad): ")
     assert err.value.expression == "Bundle.entry[3].resource.type[0].coding[0].code"
     for r in good:
         assert directory.store.get(r["resourceType"], r["id"]) is None
     assert directory.store.generation() == before
-    done = directory.transaction(_bundle(*good), who="test")
+    done = directory.transaction(_bundle(*good), by=TEST)
     assert [w.created for w in done] == [True, True, True]
     assert done[2].stored.record.types[0].display == "Koloskopi"  # filled in from the terminology (Swedish)
 
 
 def test_if_match_and_versions(directory):
-    created = directory.create(f.provider("ignored", "Versionerad AB", "559000009"), who="anna")
+    created = directory.create(f.provider("ignored", "Versionerad AB", "559000009"), by=user("anna"))
     rid = created.stored.record.id
     assert created.created and created.stored.version_id == 1
     resource = {**f.provider(rid, "Versionerad AB", "559000009"), "name": "Nytt namn AB"}
-    second = directory.update("Organization", rid, resource, if_match='W/"1"', who="bo")
+    second = directory.update("Organization", rid, resource, if_match='W/"1"', by=user("bo"))
     assert second.stored.version_id == 2 and not second.created
     with pytest.raises(VersionConflict):
-        directory.update("Organization", rid, resource, if_match='W/"1"', who="bo")
-    history = directory.history(resource_type="Organization", resource_id=rid)
+        directory.update("Organization", rid, resource, if_match='W/"1"', by=user("bo"))
+    history = directory.history(by=TEST, resource_type="Organization", resource_id=rid)
     assert [(e.who, e.action, e.version_id) for e in history] == [("bo", "update", 2), ("anna", "create", 1)]
     assert history[0].what == "changed: name" and history[0].channel == "api"
 
 
 def test_confidential_agreement_reads(directory):
     with pytest.raises(UnknownResource):
-        directory.read("Contract", "ct-eye-sthlm", viewer_region="region-05")
-    assert directory.read("Contract", "ct-eye-sthlm", viewer_region="region-01").record.confidential
-    total, found = directory.find("Contract", [("authority", "Organization/region-01")], viewer_region="region-05")
+        directory.read("Contract", "ct-eye-sthlm", by=Principal("v5", frozenset({"vardlots"}), "05"))
+    assert directory.read("Contract", "ct-eye-sthlm", by=Principal("v1", frozenset({"vardlots"}), "01")).record.confidential
+    total, found = directory.find("Contract", [("authority", "Organization/region-01")],
+                                  by=Principal("v5", frozenset({"vardlots"}), "05"))
     assert total == 0 and found == []
 
 
 def test_region_scope_keeps_an_administrator_to_the_own_region(directory):
     own = f.agreement("scope-own", "region-05", ["oa-eye"], "2025-01-01", None)
     other = f.agreement("scope-other", "region-01", ["oa-eye"], "2025-01-01", None)
-    with pytest.raises(InvalidRequest, match="another region"):
-        directory.transaction(_bundle(own, other), who="admin-05", region_scope="region-05")
+    with pytest.raises(Forbidden, match="region-01"):
+        directory.transaction(_bundle(own, other), by=Principal("admin-05", frozenset({"avtalsadmin"}), "05"))
     assert directory.store.get("Contract", "scope-own") is None

@@ -1,0 +1,100 @@
+"""The web session: a signed cookie naming the user, with a per-session CSRF token (issue 8 "Login and roles").
+
+The cookie holds only ``{"u": user name or None, "c": CSRF token, "t": issued at}``, signed with
+itsdangerous (HMAC-SHA1 over a key derived from ``VARDTERM_SESSION_SECRET``; the library Starlette's own
+SessionMiddleware uses). Roles and region are read from the account on every request, so a deactivated
+user is out at once. The cookie is ``HttpOnly`` (no script reads it), ``SameSite=Lax`` (not sent on
+cross-site POSTs) and ``Secure`` when the request came over https (OWASP Session Management Cheat Sheet).
+Every form carries the session's CSRF token in a hidden field, compared in constant time
+(OWASP CSRF Prevention Cheat Sheet, "Synchronizer Token Pattern").
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+import time
+from dataclasses import dataclass
+
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+from starlette.requests import Request
+from starlette.responses import Response
+
+COOKIE = "vardterm_session"
+CSRF_FIELD = "csrf"
+CSRF_HEADER = "x-csrf-token"
+
+
+@dataclass(frozen=True)
+class Session:
+    user: str | None
+    csrf: str
+    issued: float
+
+
+def _serializer(request: Request) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(request.app.state.session_secret, salt="vardterm-session")
+
+
+def read(request: Request) -> Session | None:
+    """The request's valid session, or None (no cookie, a bad signature or an expired one)."""
+    cached = getattr(request.state, "session", None)
+    if cached is not None:
+        return cached
+    raw = request.cookies.get(COOKIE)
+    if not raw:
+        return None
+    max_age = request.app.state.settings.session_max_age_minutes * 60
+    try:
+        data = _serializer(request).loads(raw, max_age=max_age)
+    except BadSignature:
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("c"), str):
+        return None
+    found = Session(data.get("u"), data["c"], float(data.get("t", 0)))
+    request.state.session = found
+    return found
+
+
+def ensure(request: Request) -> Session:
+    """The session of the request, or a new anonymous one (so the login form has a CSRF token too)."""
+    found = read(request)
+    if found is None:
+        found = Session(None, secrets.token_urlsafe(24), time.time())
+        request.state.session = found
+        request.state.session_new = True
+    return found
+
+
+def start(request: Request, user: str) -> Session:
+    """A new session for ``user`` after a login: a fresh token, so one planted before login is worthless."""
+    found = Session(user, secrets.token_urlsafe(24), time.time())
+    request.state.session = found
+    request.state.session_new = True
+    return found
+
+
+def store(request: Request, response: Response) -> None:
+    """Write the session cookie when it was made or changed in this request."""
+    if not getattr(request.state, "session_new", False):
+        return
+    s: Session = request.state.session
+    value = _serializer(request).dumps({"u": s.user, "c": s.csrf, "t": s.issued})
+    response.set_cookie(COOKIE, value, max_age=request.app.state.settings.session_max_age_minutes * 60,
+                        path="/", httponly=True, samesite="lax", secure=_https(request))
+
+
+def clear(response: Response, request: Request) -> None:
+    """Log out: the cookie is deleted (the signed value cannot be used after its age ends either)."""
+    response.delete_cookie(COOKIE, path="/", httponly=True, samesite="lax", secure=_https(request))
+
+
+def csrf_ok(request: Request, token: str | None) -> bool:
+    """Whether ``token`` is the session's CSRF token."""
+    found = read(request) or getattr(request.state, "session", None)
+    return bool(found and token and hmac.compare_digest(found.csrf, token))
+
+
+def _https(request: Request) -> bool:
+    proto = request.headers.get("x-forwarded-proto", request.url.scheme)
+    return proto == "https"

@@ -1,0 +1,203 @@
+"""The web app in headless Chromium (issue 8 "Tests"): a real ``vardterm demo`` server on 127.0.0.1 and Debian's
+chromium driven by Playwright. Each role logs in and does the real flows: search and read a result, register
+an agreement with the code picker, upload a file with one bad row, see the error, fix it and commit, and be
+refused another region's agreement. Screenshots of the main pages go to ``docs/screenshots/`` (README)."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium is not installed (/usr/bin/chromium); "
+                                                               "install it with apt-get install -y chromium")
+playwright = pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
+
+VARDTERM = str(Path(sys.executable).parent / "vardterm")
+SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+PASSWORD = "demo-losen-123"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """``vardterm demo`` (demo data, generated directory and demo logins) served on a free port."""
+    where = tmp_path_factory.mktemp("web")
+    db = f"sqlite:///{where / 'vardterm.db'}"
+    subprocess.run([VARDTERM, "--database-url", db, "--log-level", "WARNING", "demo", "--no-serve"], cwd=where,
+                   check=True, capture_output=True, timeout=120)
+    facts = _facts(db)
+    port = _free_port()
+    proc = subprocess.Popen([VARDTERM, "--database-url", db, "--log-level", "WARNING", "demo", "--port", str(port)],
+                            cwd=where, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert proc.poll() is None, proc.stdout.read()
+            assert time.monotonic() < deadline, "the demo server did not start"
+            time.sleep(0.1)
+        yield base, facts
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def _facts(db: str) -> dict:
+    """A unit of a provider and a non-confidential agreement of region 01, read with the library."""
+    from api.settings import Settings
+    from scripts.care_cli import open_directory
+    from terminology import COMMAND_LINE
+
+    d = open_directory(Settings(database_url=db))
+    _, units = d.find("Organization", [("type", "unit")], by=COMMAND_LINE, count=50)
+    unit = next(u.record for u in units if u.record.hsa_id and u.record.part_of)
+    _, agreements = d.find("Contract", [("authority", "Organization/" + d.region("01").id)], by=COMMAND_LINE,
+                           count=100)
+    other = next(a.record for a in agreements if not a.record.confidential)
+    d.db.dispose()
+    return {"hsa": unit.hsa_id, "other_agreement": other.id}
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with playwright.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=["--headless", "--no-sandbox"])
+        yield b
+        b.close()
+
+
+def _login(browser, base: str, user: str):
+    page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="sv-SE")
+    page.goto(f"{base}/app/")
+    page.fill("#username", user)
+    page.fill("#password", PASSWORD)
+    page.click("button:has-text('Logga in')")
+    page.wait_for_load_state()
+    return page
+
+
+def _shot(page, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=False)
+
+
+def test_login_refused_with_a_wrong_password(server, browser):
+    base, _ = server
+    page = browser.new_page()
+    page.goto(f"{base}/app/login")
+    page.fill("#username", "lots")
+    page.fill("#password", "fel-losenord")
+    page.click("button:has-text('Logga in')")
+    assert "Fel användarnamn eller lösenord" in page.inner_text(".error")
+    _shot(page, "login")
+    page.close()
+
+
+def test_vardlots_searches_with_autocomplete_and_reads_a_result(server, browser):
+    base, _ = server
+    page = _login(browser, base, "lots")
+    assert page.url.endswith("/app/sok")
+    page.fill("#text", "kataraktop")
+    page.wait_for_selector("#text-suggest li")
+    page.click("#text-suggest li >> nth=0")
+    assert page.input_value("#code")  # a concept was picked, not free text
+    page.check("input[name=includeExcluded]")
+    page.click("button:has-text('Sök')")
+    page.wait_for_selector(".results")
+    heading = page.inner_text("#results-h")
+    assert "träffar för Region Östergötland" in heading
+    assert not heading.startswith("0 ")
+    first = page.locator(".hits .hit").first
+    assert "Träff" in first.inner_text() and "Väntetid" in first.inner_text()
+    page.evaluate("document.getElementById('results-h').scrollIntoView()")
+    _shot(page, "sok")
+    page.locator(".hits .hit a").first.click()
+    page.wait_for_load_state()
+    assert "Öppettider" in page.content() and "HSA-id" in page.content()
+    assert page.goto(f"{base}/app/avtal/ny").status == 403  # a vårdlots reads only
+    page.close()
+
+
+def test_avtalsadmin_registers_an_agreement_with_the_code_picker(server, browser):
+    base, facts = server
+    page = _login(browser, base, "avtal")
+    assert page.url.endswith("/app/avtal")
+    _shot(page, "avtal")
+    page.click("text=Registrera avtal")
+    page.fill("input[name=identifier]", "WEB-2026-1")
+    page.fill("input[name=title]", "Knäprotes i webbtest")
+    page.fill("input[name=valid_from]", "2026-01-01")
+    page.fill("input[name=valid_to]", "2027-06-30")
+    page.fill("input[name=s0_hsa]", facts["hsa"])
+    page.fill("#s0_term", "knäprot")
+    page.wait_for_selector("#s0_term-suggest li")
+    page.click("#s0_term-suggest li >> nth=0")
+    assert page.input_value("#s0_code") == "609588000"
+    page.fill("input[name=s0_asa_max]", "3")
+    _shot(page, "avtal-ny")
+    page.click("button:has-text('Spara avtalet')")
+    page.wait_for_selector("text=Avtalet är sparat")
+    assert "WEB-2026-1" in page.inner_text("h1")
+    history = page.inner_text("table.list")
+    assert "avtal" in history and "webb" in history and "skapad" in history
+    _shot(page, "historik")
+    page.close()
+
+
+def test_avtalsadmin_uploads_a_file_sees_the_bad_row_fixes_it_and_commits(server, browser, tmp_path):
+    base, facts = server
+    page = _login(browser, base, "avtal")
+    page.goto(f"{base}/app/uppladdning")
+    header = ("avtals_id;avtalstitel;giltig_fran;giltig_till;enhet_hsa_id;kodsystem;kod;asa_max\n")
+    good = f"FIL-1;Från fil;2026-01-01;2026-12-31;{facts['hsa']};snomed;609588000;3\n"
+    bad = tmp_path / "avtal.csv"
+    bad.write_text(header + good + f"FIL-1;Från fil;2026-01-01;2026-12-31;{facts['hsa']};snomed;123456789;3\n",
+                   encoding="utf-8")
+    page.set_input_files("#file", str(bad))
+    page.click("button:has-text('Granska filen')")
+    page.wait_for_selector(".preview")
+    assert "1 av 2 rader har fel" in page.inner_text(".error")
+    assert "123456789" in page.inner_text("tr.bad")
+    assert page.locator("button:has-text('Spara alla')").count() == 0
+    _shot(page, "uppladdning-fel")
+    fixed = tmp_path / "avtal-ratt.csv"
+    fixed.write_text(header + good + f"FIL-1;Från fil;2026-01-01;2026-12-31;{facts['hsa']};snomed;110473004;3\n",
+                     encoding="utf-8")
+    page.set_input_files("#file", str(fixed))
+    page.click("button:has-text('Granska filen')")
+    page.wait_for_selector("text=Alla 2 rader är godkända")
+    page.click("button:has-text('Spara alla')")
+    page.wait_for_selector("text=Filen är sparad")
+    page.click("text=FIL-1")
+    assert "fil" in page.inner_text("table.list")
+    page.close()
+
+
+def test_avtalsadmin_is_refused_another_regions_agreement(server, browser):
+    base, facts = server
+    page = _login(browser, base, "avtal")
+    response = page.goto(f"{base}/app/avtal/{facts['other_agreement']}")
+    assert response.status == 403
+    assert "Åtkomst nekad" in page.inner_text("h1") and "Traceback" not in page.content()
+    _shot(page, "403")
+    own = _login(browser, base, "avtal01")
+    assert own.goto(f"{base}/app/avtal/{facts['other_agreement']}").status == 200
+    own.close()
+    page.close()
