@@ -10,6 +10,8 @@ Every read and write takes the caller as ``by`` (a :class:`terminology.Principal
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import uuid
 from dataclasses import dataclass
 from typing import Iterable, Sequence
@@ -99,13 +101,14 @@ class CareDirectory:
 
     def transaction(self, bundle: dict, *, by: t.Principal) -> list[Written]:
         """``POST /`` with a transaction Bundle: every entry or none (FHIR bundle.html "transaction")."""
-        entries = rest.BundleEntries(bundle)
-        items = []
-        for path, resource, _, if_match in entries.items:
-            parsed = fhir.parse(resource, entries.resolve, f"{path}.resource")
-            where = f"{path} ({resource['resourceType']}/{resource['id']})"
-            items.append((parsed, _etag_version(if_match), where))
-        return self._write(items, by)
+        with _bulk():
+            entries = rest.BundleEntries(bundle)
+            items = []
+            for path, resource, _, if_match in entries.items:
+                parsed = fhir.parse(resource, entries.resolve, f"{path}.resource")
+                where = f"{path} ({resource['resourceType']}/{resource['id']})"
+                items.append((parsed, _etag_version(if_match), where))
+            return self._write(items, by)
 
     def write_records(self, records: Sequence[m.Record], *, by: t.Principal,
                       where: Iterable[str] | None = None) -> list[Written]:
@@ -114,15 +117,17 @@ class CareDirectory:
         ``where`` names each record in error messages (e.g. ``waits.csv, line 7``)."""
         labels = list(where) if where is not None else [f"{m.resource_type(r)}/{r.id}" for r in records]
         items = []
-        for record, label in zip(records, labels):
-            try:
-                items.append((derive(record, m.resource_type(record)), None, label))
-            except t.InvalidRequest as exc:
-                raise t.InvalidRequest.plain(f"{label}: {exc.text}", expression=exc.expression) from None
-        return self._write(items, by)
+        with _bulk():
+            for record, label in zip(records, labels):
+                try:
+                    items.append((derive(record, m.resource_type(record)), None, label))
+                except t.InvalidRequest as exc:
+                    raise t.InvalidRequest.plain(f"{label}: {exc.text}", expression=exc.expression) from None
+            return self._write(items, by)
 
     def _write(self, items: list[tuple[fhir.Parsed, int | None, str]], by: t.Principal) -> list[Written]:
         self._check_writes(by, [parsed.record for parsed, _, _ in items])
+        self.checker.refresh()
         checked = []
         for parsed, _, where in items:
             try:
@@ -209,6 +214,19 @@ class CareDirectory:
     def counts(self) -> dict[str, int]:
         """How many records of each type the directory holds."""
         return {rtype: self.store.count(rtype) for rtype in m.RESOURCE_TYPES}
+
+
+@contextlib.contextmanager
+def _bulk():
+    """No cyclic garbage collection while a write builds hundreds of thousands of objects that all stay
+    alive until it ends (collections would rescan them again and again; a care-50k Bundle loads ~2x faster)."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
 
 
 def _check_type(resource_type: str) -> None:
