@@ -24,6 +24,7 @@ import terminology as t
 
 from . import codes as c
 from . import model as m
+from . import spreadsheet
 from .directory import CareDirectory, Written
 
 TEMPLATE_COLUMNS = {
@@ -190,16 +191,12 @@ def preview(directory: CareDirectory, data: bytes, file: str, *, by: t.Principal
     """Read and check every row of an uploaded agreements file; nothing is stored (issue 8 "Upload")."""
     region = directory.own_region(by)
     try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        return Preview(file, (), (), (f"Filen är inte UTF-8 (byte {exc.start}); spara den som CSV UTF-8",))
-    if file.lower().endswith(".xlsx"):
-        return Preview(file, (), (), ("Excel-filer stöds inte ännu: spara som CSV (UTF-8) och ladda upp den",))
-    lines = text.splitlines()
-    if not lines or not lines[0].strip():
+        cells_of = spreadsheet.table(data, file)
+    except spreadsheet.UnreadableFile as exc:
+        return Preview(file, (), (), (str(exc),))
+    if not cells_of or not any(x.strip() for x in cells_of[0]):
         return Preview(file, (), (), ("Filen är tom",))
-    delimiter = max((";", ",", "\t"), key=lines[0].count)
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    reader = iter(cells_of)
     header = [_fold(h) for h in next(reader)]
     unknown = [h for h in header if h and h not in TEMPLATE_COLUMNS]
     if unknown:
