@@ -29,6 +29,7 @@ from ..auth import principal
 from ..fhir.convert import FHIR_VERSIONS, from_r4
 from ..fhir.params import OpParams, op_params
 from ..fhir.render import fhir_response
+from ..fhir.search import paging
 from . import params as care_params, render
 
 
@@ -151,7 +152,7 @@ def care_router(fhir_version: str) -> APIRouter:
 
     def search(rtype: str, request: Request, directory: care.CareDirectory = Depends(_directory)) -> Response:
         """Search care resources (parameters per type: mappings.care.rest)."""
-        items, offset, count = _paging(request)
+        items, offset, count = paging(request)
         total, found = directory.find(rtype, items, by=principal(request), offset=offset, count=count)
         root = str(request.base_url).rstrip("/") + request.url.path.rsplit("/", 1)[0]
         bundle = {"resourceType": "Bundle", "type": "searchset", "total": total,
@@ -170,23 +171,6 @@ def care_router(fhir_version: str) -> APIRouter:
     router.add_api_route("/{rtype:caretype}/{id}", update, methods=["PUT"], summary="Update a care resource",
                          operation_id=f"care_update_{v}")
     return router
-
-
-def _paging(request: Request) -> tuple[list[tuple[str, str]], int, int]:
-    items, offset, count = [], 0, 50
-    for name, value in request.query_params.multi_items():
-        if name in ("_format", "_pretty", "_summary", "_total"):
-            continue
-        if name in ("_count", "_offset"):
-            if not value.isdigit():
-                raise t.InvalidRequest("OP_INVALID_PARAM", name, value, "must be a whole number >= 0")
-            if name == "_count":
-                count = min(int(value), 1000)
-            else:
-                offset = int(value)
-        else:
-            items.append((name, value))
-    return items, offset, count
 
 
 def _json(body) -> Response:

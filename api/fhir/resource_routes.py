@@ -28,6 +28,7 @@ from ..auth import principal
 from .convert import FHIR_VERSIONS
 from .render import fhir_response
 from .resource_io import to_r5
+from .search import paging
 
 SEARCH_PARAMETERS = {"url": "url", "version": "version", "name": "name", "title": "title", "status": "status",
                      "_id": "id_"}
@@ -120,24 +121,14 @@ def _etag(resource: dict) -> dict:
 
 
 def _criteria(request: Request) -> tuple[dict, int, int]:
+    items, offset, count = paging(request)
     criteria: dict = {}
-    offset, count = 0, 50
-    for name, value in request.query_params.multi_items():
-        if name in ("_format", "_pretty", "_summary", "_total"):
-            continue
-        if name in ("_count", "_offset"):
-            if not value.isdigit():
-                raise t.InvalidRequest("OP_INVALID_PARAM", name, value, "must be a whole number >= 0")
-            if name == "_count":
-                count = min(int(value), 1000)
-            else:
-                offset = int(value)
-        elif name in SEARCH_PARAMETERS:
-            criteria[SEARCH_PARAMETERS[name]] = value
-        else:
+    for name, value in items:
+        if name not in SEARCH_PARAMETERS:
             raise t.InvalidRequest("OP_INVALID_PARAM", name, value,
                                    f"not a supported search parameter (use {', '.join(SEARCH_PARAMETERS)}, "
                                    "_count, _offset)")
+        criteria[SEARCH_PARAMETERS[name]] = value
     return criteria, offset, count
 
 
