@@ -58,11 +58,12 @@ def run_care(*, backends: tuple[str, ...], pg_admin_url: str, workdir: Path, out
                                   note=f"synthetic release, {SCALE:,} active concepts (setup, not a target)"))
             db.dispose()
         pool = _pool(url)
+        headers = _credentials(url)
         proc, base, _ = _start_server(url)
         try:
             if load:
-                figures += _load_figures(base, pool, backend)
-            figures += _search_figures(base, pool, backend, requests)
+                figures += _load_figures(base, pool, backend, headers)
+            figures += _search_figures(base, pool, backend, requests, headers)
         finally:
             proc.terminate()
             proc.wait(30)
@@ -100,7 +101,15 @@ def _pool(url: str) -> tuple[t.Coding, ...]:
     return tuple(t.Coding(i.system, i.code, i.display) for i in chosen)
 
 
-def _load_figures(base: str, pool: tuple[t.Coding, ...], backend: str) -> list[Figure]:
+def _credentials(url: str) -> dict:
+    """An API key with the admin role (writes the Bundle, searches as any region), made for this run."""
+    db = t.Database(url)
+    key = t.Accounts(db).add_key(f"care-bench-{int(time.time())}", ("admin",), None)
+    db.dispose()
+    return {"X-API-Key": key}
+
+
+def _load_figures(base: str, pool: tuple[t.Coding, ...], backend: str, headers: dict) -> list[Figure]:
     progress = Progress("care")
     generated = generate("care-50k", concepts=pool)
     counts = generated.counts()
@@ -108,7 +117,7 @@ def _load_figures(base: str, pool: tuple[t.Coding, ...], backend: str) -> list[F
     progress.done(f"Generated care-50k: {len(generated.records):,} resources, {len(body) / 2**20:.0f} MiB of JSON")
     r5 = base.rsplit("/", 1)[0] + "/r5"
     started = time.perf_counter()
-    r = httpx.post(r5, content=body, headers={"Content-Type": "application/fhir+json"}, timeout=3600)
+    r = httpx.post(r5, content=body, headers={"Content-Type": "application/fhir+json", **headers}, timeout=3600)
     seconds = time.perf_counter() - started
     r.raise_for_status()
     return [Figure(f"care50k_bundle_load_{backend}", round(seconds, 1), "s", "",
@@ -148,9 +157,10 @@ def _queries(pool: tuple[t.Coding, ...], kind: str, n: int) -> list[dict]:
     return out
 
 
-def _search_figures(base: str, pool: tuple[t.Coding, ...], backend: str, requests: int) -> list[Figure]:
+def _search_figures(base: str, pool: tuple[t.Coding, ...], backend: str, requests: int,
+                    headers: dict) -> list[Figure]:
     figures = []
-    with httpx.Client(base_url=base, timeout=120) as client:
+    with httpx.Client(base_url=base, timeout=120, headers=headers) as client:
         for kind in ("code", "text", "ecl"):
             queries = _queries(pool, kind, requests + 20)
             times, totals, errors = [], [], []

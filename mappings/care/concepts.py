@@ -38,6 +38,7 @@ from .store import CareStore, type_key
 
 FUZZY_THRESHOLD = 0.45
 TEXT_CANDIDATES = 40
+TEXT_FULL = 5
 ECL_LIMIT = 100_000
 
 
@@ -399,6 +400,7 @@ class ConceptIndex:
     def from_text(self, text: str) -> list[Candidate]:
         """Ranked candidate concepts for free text (Swedish or English): concepts that lead to services first,
         then by how well a term matches (exact, prefix, words, fuzzy), then shorter terms."""
+        self.refresh()
         text = text.strip()
         if not words(text):
             raise t.InvalidRequest.plain("text: give at least one word", expression="text")
@@ -446,23 +448,22 @@ class ConceptIndex:
         return out
 
     def _expand_text(self, text: str) -> list[Concept]:
-        """Active SNOMED CT concepts whose terms the text index matches, with all their terms (one call)."""
+        """Active SNOMED CT concepts whose terms the text index matches, in the index's order (exact term, term
+        prefix, shorter terms first). The first few are read in full (every term, to name the one that
+        matched); the rest carry their display only, which is enough to offer them as alternatives."""
         try:
             expansion = self.service.expand(t.ExpandRequest(url=f"{c.SNOMED}?fhir_vs", filter=text,
                                                             count=TEXT_CANDIDATES, active_only=True,
-                                                            display_language=self.language,
-                                                            include_designations=True))
+                                                            display_language=self.language))
         except (t.UnknownCodeSystem, t.UnknownCodeSystemVersion):
             return []
         out = []
-        for item in expansion.items:
+        for i, item in enumerate(expansion.items):
             key = type_key(item.system, item.code)
-            with self._lock:
-                concept = self._memo.concepts.get(key)
-                if concept is None:
-                    concept = Concept(key, item.system, item.code, item.display or item.code, (),
-                                      _terms(item.designations))
-                    self._memo.concepts[key] = concept
+            concept = self.get(key) if i < TEXT_FULL else self._memo.concepts.get(key)
+            if concept is None:
+                concept = Concept(key, item.system, item.code, item.display or item.code, (),
+                                  ((item.display or item.code, ""),))
             out.append(concept)
         return out
 

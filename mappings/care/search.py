@@ -261,9 +261,10 @@ class CareSearch:
         self._coverage: OrderedDict[tuple[str, int | None], dict[str, list]] = OrderedDict()
         self._regions: dict[tuple[str, int | None], m.Organization] = {}
 
-    def _region_coverage(self, conn, region: str) -> dict[str, list]:
-        """Type key -> candidate rows of the services the region's agreements cover, kept per directory
-        generation for the most recently searching regions (safe to drop; rebuilt in one indexed query)."""
+    def _region_coverage(self, conn, region: str | None) -> dict[str, list]:
+        """Type key -> candidate rows of the services the region's agreements (every region's, for None:
+        ``includeExcluded``) cover, kept per directory generation for the most recently searching regions
+        (safe to drop; rebuilt in one indexed query)."""
         key = (region, self.index.generation)
         with self._lock:
             found = self._coverage.get(key)
@@ -393,11 +394,8 @@ class CareSearch:
         point = req.near or (geo.postal_point(req.postal_code) if req.postal_code else None)
         with store.engine.connect() as conn:
             candidates: dict[str, _Candidate] = {}
-            if req.include_excluded:
-                rows = store.candidate_rows(conn, list(targets), None)
-            else:
-                coverage = self._region_coverage(conn, region.id)
-                rows = [r for k in targets for r in coverage.get(k, ())]
+            coverage = self._region_coverage(conn, None if req.include_excluded else region.id)
+            rows = [r for k in targets for r in coverage.get(k, ())]
             for r in rows:
                 cand = candidates.get(r[0])
                 if cand is None:
@@ -441,7 +439,7 @@ class CareSearch:
 
 
 class _Candidate:
-    """One candidate service judged on compact rows (see :meth:`CareStore.candidate_rows`)."""
+    """One candidate service judged on compact rows (see :meth:`CareStore.region_rows`)."""
 
     __slots__ = ("sid", "unit", "name", "row", "keys", "pairs", "match", "commission", "agreement", "withheld",
                  "verdicts", "places", "wait", "capacity", "reasons", "expiring")

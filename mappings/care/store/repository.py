@@ -257,30 +257,12 @@ class CareStore:
         with self.engine.connect() as conn:
             return {r[0] for r in conn.execute(select(s.service_type.c.type_key).distinct())}
 
-    def candidate_rows(self, conn, keys: Sequence[str], region: str | None) -> list:
-        """One compact row per (service of one of the type ``keys``, commission covering it, agreement covering
-        the commission); only agreements of ``region`` when given. Columns: service id, type key, unit, name,
-        valid_from, valid_to, active, age_min, age_max, sex, asa_max, bmi_max, meeting_forms, commission id,
-        region, valid_from, valid_to, active, agreement id, region, confidential, status, valid_from, valid_to."""
-        st, sv, cs, cm, ac, a = (s.service_type, s.service, s.commission_service, s.commission,
-                                 s.agreement_commission, s.agreement)
-        q = select(st.c.service_id, st.c.type_key, sv.c.unit, sv.c.name, sv.c.valid_from, sv.c.valid_to, sv.c.active,
-                   sv.c.age_min, sv.c.age_max, sv.c.sex, sv.c.asa_max, sv.c.bmi_max, sv.c.meeting_forms,
-                   cm.c.id, cm.c.region, cm.c.valid_from, cm.c.valid_to, cm.c.active,
-                   a.c.id, a.c.region, a.c.confidential, a.c.status, a.c.valid_from, a.c.valid_to).select_from(
-            st.join(sv, sv.c.id == st.c.service_id).join(cs, cs.c.service_id == st.c.service_id)
-            .join(cm, cm.c.id == cs.c.commission_id).join(ac, ac.c.commission_id == cm.c.id)
-            .join(a, a.c.id == ac.c.agreement_id))
-        if region is not None:
-            q = q.where(a.c.region == region)
-        out = []
-        for part in chunks(list(keys)):
-            out += conn.execute(q.where(st.c.type_key.in_(part))).all()
-        return out
-
-    def region_rows(self, conn, region: str) -> list:
-        """The rows of :meth:`candidate_rows` for every service an agreement of ``region`` covers, read from
-        the region's agreements (one indexed walk, whatever the query)."""
+    def region_rows(self, conn, region: str | None) -> list:
+        """One compact row per (service, type, commission covering it, agreement covering the commission) for
+        every service an agreement of ``region`` (of any region, for None) covers, read from the agreements in
+        one indexed walk. Columns: service id, type key, unit, name, valid_from, valid_to, active, age_min,
+        age_max, sex, asa_max, bmi_max, meeting_forms, commission id, region, valid_from, valid_to, active,
+        agreement id, region, confidential, status, valid_from, valid_to."""
         st, sv, cs, cm, ac, a = (s.service_type, s.service, s.commission_service, s.commission,
                                  s.agreement_commission, s.agreement)
         q = select(st.c.service_id, st.c.type_key, sv.c.unit, sv.c.name, sv.c.valid_from, sv.c.valid_to, sv.c.active,
@@ -289,7 +271,9 @@ class CareStore:
                    a.c.id, a.c.region, a.c.confidential, a.c.status, a.c.valid_from, a.c.valid_to).select_from(
             a.join(ac, ac.c.agreement_id == a.c.id).join(cm, cm.c.id == ac.c.commission_id)
             .join(cs, cs.c.commission_id == cm.c.id).join(sv, sv.c.id == cs.c.service_id)
-            .join(st, st.c.service_id == sv.c.id)).where(a.c.region == region)
+            .join(st, st.c.service_id == sv.c.id))
+        if region is not None:
+            q = q.where(a.c.region == region)
         return conn.execute(q).all()
 
     def type_keys_of(self, conn, service_ids: Sequence[str]) -> dict[str, set[str]]:
