@@ -8,7 +8,6 @@ as a table or JSON), ``history`` (who changed what).
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import json
 import os
 import time
@@ -22,20 +21,12 @@ from mappings import care
 from mappings.care.generate import SIZES, generate, to_bundle
 from mappings.care.imports import import_capacity, import_waits, load_bundle
 
+from .clierrors import domain_errors
+
 WHO = os.environ.get("USER") or "cli"
 OPERATOR = t.Principal(WHO, frozenset(t.ROLES), None, "cli")
 """The operator at the command line, recorded by name in the change history (every role, every region)."""
 GENERATOR = t.Principal("generator", frozenset(t.ROLES), None, "generator")
-
-
-def _errors(fn):
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        try:
-            return fn(*args, **kwargs)
-        except t.TerminologyError as exc:
-            raise click.ClickException(str(exc)) from None
-    return wrapper
 
 
 def open_directory(settings: Settings) -> care.CareDirectory:
@@ -103,7 +94,7 @@ def care_group() -> None:
               help="Write a FHIR transaction Bundle (R5) to this file instead of storing.")
 @click.option("--replace", is_flag=True, help="Empty the care directory first.")
 @click.pass_obj
-@_errors
+@domain_errors
 def generate_command(settings: Settings, size: str, seed: int, today: str | None, bundle_out: Path | None,
                      replace: bool) -> None:
     """Generate a realistic synthetic directory (21 regions, providers, units, places, services typed with the
@@ -133,7 +124,7 @@ def generate_command(settings: Settings, size: str, seed: int, today: str | None
 @care_group.command("load")
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.pass_obj
-@_errors
+@domain_errors
 def load_command(settings: Settings, files: tuple[Path, ...]) -> None:
     """Store FHIR transaction Bundles (R5 JSON) of care resources; each file all or nothing.
 
@@ -150,7 +141,7 @@ def load_command(settings: Settings, files: tuple[Path, ...]) -> None:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--source", help="Source of the figures, when the file has no source column.")
 @click.pass_obj
-@_errors
+@domain_errors
 def import_waits_command(settings: Settings, file: Path, source: str | None) -> None:
     """Import waiting times from a CSV shaped like the national waiting-time reports: unit HSA-id, MVO,
     activity, KVÅ or SNOMED CT code (or service id), period (YYYY-MM), reported date, and measures (current
@@ -166,7 +157,7 @@ def import_waits_command(settings: Settings, file: Path, source: str | None) -> 
 @care_group.command("import-capacity")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.pass_obj
-@_errors
+@domain_errors
 def import_capacity_command(settings: Settings, file: Path) -> None:
     """Import reports of temporary free capacity from CSV or JSON (unit HSA-id, service or code, from, to,
     volume or available, conditions, contact). All rows or none.
@@ -199,7 +190,7 @@ def import_capacity_command(settings: Settings, file: Path) -> None:
 @click.option("--count", default=20, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print the JSON API's answer.")
 @click.pass_obj
-@_errors
+@domain_errors
 def search_command(settings: Settings, text, region, code, system, ecl, date, age, sex, asa, bmi, meeting_form,
                    postal_code, distance, max_wait, match_types, sort, include_excluded, count, as_json) -> None:
     """The care search: services the region has agreements for, with match, wait and eligibility.
@@ -236,7 +227,7 @@ def search_command(settings: Settings, text, region, code, system, ecl, date, ag
 @click.option("--resource", help="Type/id to narrow to one record.")
 @click.option("--limit", default=20, show_default=True)
 @click.pass_obj
-@_errors
+@domain_errors
 def history_command(settings: Settings, resource: str | None, limit: int) -> None:
     """The change history of the care directory: who changed what, when and through which channel."""
     rtype, _, rid = (resource or "").partition("/")

@@ -6,7 +6,6 @@ The database comes from ``--database-url`` or ``VARDTERM_DATABASE_URL`` (default
 
 from __future__ import annotations
 
-import functools
 import json
 import logging
 import os
@@ -16,26 +15,16 @@ from pathlib import Path
 import click
 
 from api.settings import Settings
-from terminology import ROLES, Accounts, Database, TerminologyError
+from terminology import ROLES, Accounts, Database
 
 from . import care_cli
+from .clierrors import domain_errors
 from .progress import Progress
 
 log = logging.getLogger("vardterm")
 
 REPO = Path(__file__).resolve().parents[1]
 DEMO_RF2 = REPO / "tests" / "data" / "mini"
-
-
-def _domain_errors(fn):
-    """Turn domain errors into a clean ``Error: ...`` exit (STYLE.md principle 15)."""
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        try:
-            return fn(*args, **kwargs)
-        except TerminologyError as exc:
-            raise click.ClickException(str(exc)) from None
-    return wrapper
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -71,7 +60,7 @@ def _db(settings: Settings) -> Database:
 
 @main.command()
 @click.pass_obj
-@_domain_errors
+@domain_errors
 def init(settings: Settings) -> None:
     """Create the database (catalog tables) if it does not exist yet."""
     db = _db(settings)
@@ -92,7 +81,7 @@ def load() -> None:
 @click.option("--version-date", metavar="YYYYMMDD", help="Override the version date (default: the package date).")
 @click.option("--experimental", is_flag=True, help="Publish under http://snomed.info/xsct/ (unpublished content).")
 @click.pass_obj
-@_domain_errors
+@domain_errors
 def load_rf2_command(settings: Settings, sources: tuple[Path, ...], release_type: str | None, as_of: str | None,
                      edition_module: str | None, version_date: str | None, experimental: bool) -> None:
     """Load a SNOMED CT edition from RF2 packages (zips or folders).
@@ -120,7 +109,7 @@ def load_rf2_command(settings: Settings, sources: tuple[Path, ...], release_type
 @click.option("--fhir-version", default="4.0.1", show_default=True,
               help="FHIR version of loose JSON files (an NPM package declares its own).")
 @click.pass_obj
-@_domain_errors
+@domain_errors
 def load_fhir_command(settings: Settings, sources: tuple[Path, ...], fhir_version: str) -> None:
     """Load FHIR CodeSystem, ValueSet and ConceptMap resources from JSON files, folders, Bundles or NPM
     packages (.tgz). All or nothing: one bad resource stops the load and nothing is stored.
@@ -155,7 +144,7 @@ def _report_loaded(loaded) -> None:
 @click.option("--version", "version", required=True, help="Business version, e.g. 2021.")
 @_content_option
 @click.pass_obj
-@_domain_errors
+@domain_errors
 def load_kva_command(settings: Settings, sources: tuple[Path, ...], version: str, content: str) -> None:
     """Load KVÅ (KKÅ + KMÅ) from Socialstyrelsen's text files (kodtextfiler): one joined file, the
     level1..level4.txt files, or folders holding them (e.g. kka/ and kma/). System urn:oid:1.2.752.116.1.3.2.1.4.
@@ -173,7 +162,7 @@ def load_kva_command(settings: Settings, sources: tuple[Path, ...], version: str
 @click.option("--version", "version", required=True, help="Business version, e.g. 2021.")
 @_content_option
 @click.pass_obj
-@_domain_errors
+@domain_errors
 def load_icd10se_command(settings: Settings, sources: tuple[Path, ...], version: str, content: str) -> None:
     """Load ICD-10-SE from Socialstyrelsen's text files (chapter.txt, block.txt, digit3..digit5.txt, a folder
     of them, or one joined file). System urn:oid:1.2.752.116.1.1.1.1.3.
@@ -194,7 +183,7 @@ def load_icd10se_command(settings: Settings, sources: tuple[Path, ...], version:
               help="Class kinds that only group codes (notSelectable); default chapter, block, section. Repeat.")
 @_content_option
 @click.pass_obj
-@_domain_errors
+@domain_errors
 def load_claml_command(settings: Settings, source: Path, system: str | None, version: str | None,
                        grouping_kinds: tuple[str, ...], content: str) -> None:
     """Load a classification from a ClaML 2.0 XML file (KVÅ and ICD-10-SE are published as ClaML), read
@@ -224,7 +213,7 @@ def load_claml_command(settings: Settings, source: Path, system: str | None, ver
 @click.option("--title", help="Title of the code system.")
 @_content_option
 @click.pass_obj
-@_domain_errors
+@domain_errors
 def load_csv_command(settings: Settings, source: Path, preset: str | None, mapping: str | None,
                      system: str | None, version: str, name: str | None, title: str | None, content: str) -> None:
     """Load a code list from a CSV file with a declared column mapping or a preset (HSA verksamhetskod,
@@ -250,7 +239,7 @@ def load_csv_command(settings: Settings, source: Path, preset: str | None, mappi
 @click.option("--language", default="sv", show_default=True, help="Language of the displays.")
 @_content_option
 @click.pass_obj
-@_domain_errors
+@domain_errors
 def load_skos_command(settings: Settings, source: Path, system: str | None, version: str | None,
                       fmt: str | None, scheme: str | None, language: str, content: str) -> None:
     """Load a SKOS vocabulary (Turtle, RDF/XML or JSON-LD) as a code system: notations as codes,
@@ -278,7 +267,7 @@ def load_skos_command(settings: Settings, source: Path, system: str | None, vers
 @click.option("--source-scope", help="sourceScopeUri (e.g. a value set URL).")
 @click.option("--target-scope", help="targetScopeUri.")
 @click.pass_obj
-@_domain_errors
+@domain_errors
 def load_conceptmap_csv_command(settings: Settings, source: Path, url: str, version: str | None,
                                 source_system: str | None, target_system: str | None, name: str | None,
                                 title: str | None, source_scope: str | None, target_scope: str | None) -> None:
@@ -298,7 +287,7 @@ def load_conceptmap_csv_command(settings: Settings, source: Path, url: str, vers
 
 @main.command()
 @click.pass_obj
-@_domain_errors
+@domain_errors
 def versions(settings: Settings) -> None:
     """List the loaded code system versions."""
     db = _db(settings)
@@ -315,7 +304,7 @@ def versions(settings: Settings) -> None:
 @main.command()
 @click.argument("version")
 @click.pass_obj
-@_domain_errors
+@domain_errors
 def remove(settings: Settings, version: str) -> None:
     """Take a loaded version out of service and delete it (give its version URI)."""
     db = _db(settings)
@@ -329,7 +318,7 @@ def remove(settings: Settings, version: str) -> None:
 
 @main.command()
 @click.pass_obj
-@_domain_errors
+@domain_errors
 def gc(settings: Settings) -> None:
     """Delete what failed, replaced or interrupted loads left behind. Do not run it during a load."""
     n = _db(settings).forget_stale()
@@ -363,7 +352,7 @@ def _run_server(settings: Settings, host: str | None, port: int | None, workers:
 @main.command()
 @_serve_options
 @click.pass_obj
-@_domain_errors
+@domain_errors
 def serve(settings: Settings, host: str | None, port: int | None, workers: int | None) -> None:
     """Start the FHIR server on the database (it must have been initialised or loaded)."""
     _run_server(settings, host, port, workers)
@@ -386,7 +375,7 @@ def _demo_national(db: Database, settings: Settings) -> Settings:
 @_serve_options
 @click.option("--no-serve", is_flag=True, help="Only prepare the database, do not start the server.")
 @click.pass_obj
-@_domain_errors
+@domain_errors
 def demo(settings: Settings, host: str | None, port: int | None, workers: int | None, no_serve: bool) -> None:
     """The embedded default: SQLite database with the demo data loaded, server on 127.0.0.1:8080.
 
@@ -433,7 +422,7 @@ def synth() -> None:
               help="2 also writes the previous version (for history and Delta tests).")
 @click.option("--full/--no-full", default=True, show_default=True, help="Write Full files beside Snapshot.")
 @click.option("--zip", "zip_", is_flag=True, help="Also zip each package.")
-@_domain_errors
+@domain_errors
 def synth_generate(out: Path, scale: str, seed: int, extension: bool, versions: int, full: bool, zip_: bool) -> None:
     """Generate a synthetic release into OUT, with truth files (edges, closure, stats) for test oracles.
 
@@ -501,7 +490,7 @@ def synth_kodtextfil(out: Path, shape: str, codes: int, seed: int) -> None:
               help="care: the care search on care-50k over a 25,000-concept synthetic release (no "
                    "International-size load). national: load times of the national code systems (excerpts "
                    "and 40,000-code generated files) and $translate over HTTP.")
-@_domain_errors
+@domain_errors
 def bench(scale: str, backends: tuple[str, ...], pg_admin_url: str, requests: int, concurrency: int,
           workdir: Path, out: Path, no_load: bool, suite: str) -> None:
     """Measure load time and memory, HTTP latency and throughput, expansion and search on synthetic data.
@@ -538,7 +527,7 @@ def user() -> None:
 @click.option("--region", help="The user's region (län code, e.g. 01 for Stockholm).")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input instead of a prompt.")
 @click.pass_obj
-@_domain_errors
+@domain_errors
 def user_add(settings: Settings, username: str, roles: tuple[str, ...], region: str | None,
              password_stdin: bool) -> None:
     """Create a user, e.g.: vardterm user add anna --role avtalsadmin --region 01"""
@@ -550,7 +539,7 @@ def user_add(settings: Settings, username: str, roles: tuple[str, ...], region: 
 
 @user.command("list")
 @click.pass_obj
-@_domain_errors
+@domain_errors
 def user_list(settings: Settings) -> None:
     """List the users with their roles and regions."""
     for u in Accounts(_db(settings)).users():
@@ -561,7 +550,7 @@ def user_list(settings: Settings) -> None:
 @click.argument("username")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input instead of a prompt.")
 @click.pass_obj
-@_domain_errors
+@domain_errors
 def user_password(settings: Settings, username: str, password_stdin: bool) -> None:
     """Set a new password for a user."""
     password = sys.stdin.readline().rstrip("\n") if password_stdin else \
@@ -573,7 +562,7 @@ def user_password(settings: Settings, username: str, password_stdin: bool) -> No
 @user.command("disable")
 @click.argument("username")
 @click.pass_obj
-@_domain_errors
+@domain_errors
 def user_disable(settings: Settings, username: str) -> None:
     """Stop a user from logging in (the account and its history stay)."""
     Accounts(_db(settings)).set_active(username, False)
@@ -591,7 +580,7 @@ def apikey() -> None:
               help="A role of the key (repeat for several).")
 @click.option("--region", help="The region the key acts for (län code).")
 @click.pass_obj
-@_domain_errors
+@domain_errors
 def apikey_add(settings: Settings, name: str, roles: tuple[str, ...], region: str | None) -> None:
     """Create a key for a system; it is printed once and cannot be shown again."""
     key = Accounts(_db(settings)).add_key(name, roles, region)
@@ -601,7 +590,7 @@ def apikey_add(settings: Settings, name: str, roles: tuple[str, ...], region: st
 @apikey.command("revoke")
 @click.argument("key_id")
 @click.pass_obj
-@_domain_errors
+@domain_errors
 def apikey_revoke(settings: Settings, key_id: str) -> None:
     """Revoke a key by its id (the part before the dot)."""
     Accounts(_db(settings)).revoke_key(key_id)
@@ -619,7 +608,7 @@ def apikey_revoke(settings: Settings, key_id: str) -> None:
 @click.option("--offset", type=click.IntRange(min=0), default=0, show_default=True, help="Skip the first N concepts.")
 @click.option("--language", metavar="TAG", help="Display language, e.g. sv or en-GB (default: the server default).")
 @click.pass_obj
-@_domain_errors
+@domain_errors
 def ecl_command(settings: Settings, expression: str, version: str | None, db_url: str | None, count_only: bool,
                 limit: int | None, offset: int, language: str | None) -> None:
     """Evaluate an ECL expression against a loaded SNOMED CT edition; print "id|display" lines or the count.
