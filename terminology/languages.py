@@ -32,11 +32,13 @@ class LanguageTag:
         return self.tag.split("-")[0].lower()
 
 
-def parse_language_list(value: str | None) -> list[LanguageTag]:
-    """Parse ``en-GB, sv;q=0.8, *;q=0.1`` into tags ordered by quality (stable for equal quality).
+_Q = re.compile(r"^\s*q\s*=\s*([0-9.]+)\s*$")
 
-    Raises InvalidRequest for a malformed entry.
-    """
+
+def ranked(value: str | None) -> list[tuple[str, float, str]]:
+    """The entries of an ``Accept-Language``-style list (RFC 9110 §12.5.4) as ``(tag, quality, entry)``, best
+    first and stable for equal quality; ``*`` and ``q=0`` entries included. An unreadable quality counts as 1;
+    whether a tag is well formed is for the caller to decide (:data:`TAG_PATTERN`)."""
     if not value or not value.strip():
         return []
     out = []
@@ -44,18 +46,34 @@ def parse_language_list(value: str | None) -> list[LanguageTag]:
         if not part:
             continue
         tag, _, params = part.partition(";")
-        tag = tag.strip()
         q = 1.0
-        if params:
-            m = re.fullmatch(r"\s*q\s*=\s*([01](?:\.\d{0,3})?)\s*", params)
-            if not m:
-                raise InvalidRequest("OP_INVALID_PARAM", "displayLanguage", part, "bad quality value")
-            q = float(m.group(1))
+        m = _Q.match(params) if params else None
+        if m:
+            try:
+                q = float(m.group(1))
+            except ValueError:
+                q = 1.0
+        out.append((-q, i, (tag.strip(), q, part)))
+    return [entry for _, _, entry in sorted(out)]
+
+
+TAG_PATTERN = _TAG
+
+
+def parse_language_list(value: str | None) -> list[LanguageTag]:
+    """Parse ``en-GB, sv;q=0.8, *;q=0.1`` into the acceptable tags (q > 0) ordered by quality.
+
+    Raises InvalidRequest for a malformed entry.
+    """
+    out = []
+    for tag, q, part in ranked(value):
+        if q > 1 or (";" in part and not _Q.match(part.partition(";")[2])):
+            raise InvalidRequest("OP_INVALID_PARAM", "displayLanguage", part, "bad quality value")
         if tag != "*" and not _TAG.match(tag):
             raise InvalidRequest("OP_INVALID_PARAM", "displayLanguage", tag, "not a BCP 47 language tag")
         if q > 0:
-            out.append((-q, i, LanguageTag(tag, q)))
-    return [t for _, _, t in sorted(out)]
+            out.append(LanguageTag(tag, q))
+    return out
 
 
 def refsets_for(tags: list[LanguageTag], available: dict[int, list[str]]) -> list[int]:

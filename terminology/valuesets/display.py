@@ -23,6 +23,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Literal
 
+from ..languages import ranked
 from ..messages import format_message
 from ..model import Coding, Issue
 
@@ -68,7 +69,6 @@ class Lang:
 
 
 _TAG = re.compile(r"^([A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*|\*)$")
-_Q = re.compile(r"^\s*q\s*=\s*([0-9.]+)\s*$")
 
 
 @dataclass(frozen=True)
@@ -81,24 +81,13 @@ class LanguageList:
     @classmethod
     def parse(cls, value: str | None) -> "LanguageList | None":
         """Parse ``de``, ``en, en-AU; q=0.4``...; None for no value. Raises ValueError for a malformed tag."""
-        if value is None or not value.strip():
+        entries = ranked(value)
+        if not entries:
             return None
-        ranked: list[tuple[float, int, Lang]] = []
-        for i, part in enumerate(p.strip() for p in value.split(",")):
-            if not part:
-                continue
-            tag, _, params = part.partition(";")
-            tag, q = tag.strip(), 1.0
+        for tag, _q, _part in entries:
             if not _TAG.match(tag):
                 raise ValueError(tag)
-            m = _Q.match(params) if params else None
-            if m:
-                try:
-                    q = float(m.group(1))
-                except ValueError:
-                    q = 1.0
-            ranked.append((-q, i, Lang(tag, q)))
-        return cls(tuple(lang for _, _, lang in sorted(ranked)), value)
+        return cls(tuple(Lang(tag, q) for tag, q, _ in entries), value)
 
     def summary(self) -> str:
         """The languages as messages name them: the value as given (``de``, ``en, en-AU; q=0.4``)."""

@@ -16,18 +16,15 @@ language, ``q=0`` for "not acceptable"), and the HL7 terminology ecosystem ``lan
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
+from ..languages import ranked
 from ..model import Coding, Designation
 from ..providers.base import ConceptInfo
 
 PREFERRED_FOR_LANGUAGE = Coding("http://terminology.hl7.org/CodeSystem/hl7TermMaintInfra", "preferredForLanguage",
                                 "Preferred For Language")
 """The designation use tx.fhir.org gives the code system's own display when it is not the display shown."""
-
-_Q = re.compile(r"^\s*q\s*=\s*([0-9.]+)\s*$")
-
 
 @dataclass(frozen=True)
 class LanguagePreference:
@@ -49,26 +46,14 @@ class LanguagePreference:
 
 def parse(value: str | None) -> LanguagePreference | None:
     """Parse ``de, *; q=0`` or ``en-GB,sv;q=0.8``; None for an empty value. Malformed parts are ignored."""
-    if not value or not value.strip():
+    entries = ranked(value)
+    if not entries:
         return None
-    ranked: list[tuple[float, int, str]] = []
-    any_other = True
+    any_other = all(q > 0 for tag, q, _ in entries if tag == "*")
+    tags = tuple(tag for tag, q, _ in entries if q > 0 and tag and tag != "*")
     parts = [p.strip() for p in value.split(",") if p.strip()]
-    for i, part in enumerate(parts):
-        tag, _, params = part.partition(";")
-        tag, q = tag.strip(), 1.0
-        m = _Q.match(params) if params else None
-        if m:
-            try:
-                q = float(m.group(1))
-            except ValueError:
-                q = 1.0
-        if tag == "*":
-            any_other = q > 0
-        elif q > 0 and tag:
-            ranked.append((-q, i, tag))
     text = ", ".join(parts) if ";" in value else value
-    return LanguagePreference(tuple(t for _, _, t in sorted(ranked)), any_other, text)
+    return LanguagePreference(tags, any_other, text)
 
 
 def choose(info: ConceptInfo, display: str | None, cs_language: str | None,
