@@ -55,8 +55,9 @@ def require(principal: Principal, *roles: str, action: str) -> None:
     if principal.has(*roles):
         return
     if not principal.authenticated:
-        raise Unauthenticated.plain(f"Log in to {action}")
-    raise Forbidden.plain(f"{principal.subject} may not {action}: it needs the role {' or '.join(roles)}")
+        raise Unauthenticated.plain(f"Logga in först (log in to {action})")
+    raise Forbidden.plain(f"Behörighet saknas: rollen {' eller '.join(roles)} behövs "
+                          f"({principal.subject} may not {action}: it needs the role {' or '.join(roles)})")
 
 
 def require_region(principal: Principal, region: str | None, *, action: str) -> None:
@@ -64,5 +65,5 @@ def require_region(principal: Principal, region: str | None, *, action: str) -> 
     if principal.has("admin") or principal.channel == "cli":
         return
     if region is None or principal.region != region:
-        raise Forbidden.plain(f"{principal.subject} may not {action}: it belongs to region {region}, "
-                              f"not to {principal.region}")
+        raise Forbidden.plain(f"Det tillhör en annan region ({principal.subject} may not {action}: it belongs to "
+                              f"region {region}, not to {principal.region})")

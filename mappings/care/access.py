@@ -61,8 +61,8 @@ def check_search_region(by: t.Principal, own_region: str | None, asked: str) -> 
     """A vårdlots searches with the own region's agreements only (``asked``/``own_region``: region ids)."""
     if sees_everything(by) or asked == own_region:
         return
-    raise t.Forbidden.plain(f"{by.subject} may search only for the own region ({by.region or 'none'}), "
-                            f"not for Organization/{asked}")
+    raise t.Forbidden.plain(f"Du kan bara söka för din egen region ({by.subject} may search only for the own "
+                            f"region ({by.region or 'none'}), not for Organization/{asked})")
 
 
 def check_writes(by: t.Principal, records: Iterable[m.Record], *, stored: Callable[[str, str], m.Record | None],
@@ -88,9 +88,9 @@ def check_writes(by: t.Principal, records: Iterable[m.Record], *, stored: Callab
         owners = _owners(record, covering_regions) | (_owners(old, covering_regions) if old is not None else set())
         foreign = sorted(o for o in owners if o != own)
         if own is None or foreign:
-            raise t.Forbidden.plain(f"{by.subject} may not {what}: it belongs to "
-                                    f"{', '.join('Organization/' + f for f in foreign) or 'no region'}, and "
-                                    f"{by.subject} writes only region {by.region or '(none)'}")
+            raise t.Forbidden.plain(f"Det tillhör en annan region än din ({by.subject} may not {what}: it belongs "
+                                    f"to {', '.join('Organization/' + f for f in foreign) or 'no region'}, and "
+                                    f"{by.subject} writes only region {by.region or '(none)'})")
 
 
 def _owners(record: m.Record, covering_regions: Callable[[str], set[str]]) -> set[str]:
