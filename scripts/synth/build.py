@@ -42,41 +42,11 @@ from .refsets import (
     write_mrcm,
     write_simple_refsets,
 )
+from .writer import REFSET_FIELDS
 
 Progress = Callable[[str, int, int], None]
 SE_ITEM_BASE = 1_000_000
 AUTHORING_DATE = 20250801
-
-REFSET_FIELDS: dict[str, tuple[str, ...]] = {
-    "owl": ("owlExpression",),
-    "simple": (),
-    "tricky": (),
-    "association": ("targetComponentId",),
-    "attribute_value": ("valueId",),
-    "simple_map": ("mapTarget",),
-    "language": ("acceptabilityId",),
-    "descriptor": ("attributeDescription", "attributeType", "attributeOrder"),
-    "module_dependency": ("sourceEffectiveTime", "targetEffectiveTime"),
-    "mrcm_domain": (
-        "domainConstraint",
-        "parentDomain",
-        "proximalPrimitiveConstraint",
-        "proximalPrimitiveRefinement",
-        "domainTemplateForPrecoordination",
-        "domainTemplateForPostcoordination",
-        "guideURL",
-    ),
-    "mrcm_attribute_domain": (
-        "domainId",
-        "grouped",
-        "attributeCardinality",
-        "attributeInGroupCardinality",
-        "ruleStrengthId",
-        "contentTypeId",
-    ),
-    "mrcm_attribute_range": ("rangeConstraint", "attributeRule", "ruleStrengthId", "contentTypeId"),
-    "mrcm_module_scope": ("mrcmRuleRefsetId",),
-}
 
 
 @dataclass

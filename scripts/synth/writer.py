@@ -26,6 +26,38 @@ CRLF = "\r\n"
 
 COMMON = ("id", "effectiveTime", "active", "moduleId")
 REFSET = (*COMMON, "refsetId", "referencedComponentId")
+REFSET_FIELDS: dict[str, tuple[str, ...]] = {
+    "owl": ("owlExpression",),
+    "simple": (),
+    "tricky": (),
+    "association": ("targetComponentId",),
+    "attribute_value": ("valueId",),
+    "simple_map": ("mapTarget",),
+    "language": ("acceptabilityId",),
+    "descriptor": ("attributeDescription", "attributeType", "attributeOrder"),
+    "module_dependency": ("sourceEffectiveTime", "targetEffectiveTime"),
+    "mrcm_domain": (
+        "domainConstraint",
+        "parentDomain",
+        "proximalPrimitiveConstraint",
+        "proximalPrimitiveRefinement",
+        "domainTemplateForPrecoordination",
+        "domainTemplateForPostcoordination",
+        "guideURL",
+    ),
+    "mrcm_attribute_domain": (
+        "domainId",
+        "grouped",
+        "attributeCardinality",
+        "attributeInGroupCardinality",
+        "ruleStrengthId",
+        "contentTypeId",
+    ),
+    "mrcm_attribute_range": ("rangeConstraint", "attributeRule", "ruleStrengthId", "contentTypeId"),
+    "mrcm_module_scope": ("mrcmRuleRefsetId",),
+}
+"""The columns after ``REFSET`` of each refset file type (§1.4)."""
+
 HEADERS: dict[str, tuple[str, ...]] = {
     "concept": (*COMMON, "definitionStatusId"),
     "description": (*COMMON, "conceptId", "languageCode", "typeId", "term", "caseSignificanceId"),
@@ -47,36 +79,7 @@ HEADERS: dict[str, tuple[str, ...]] = {
         "identifierSchemeId",
         "referencedComponentId",
     ),
-    "owl": (*REFSET, "owlExpression"),
-    "simple": REFSET,
-    "tricky": REFSET,
-    "association": (*REFSET, "targetComponentId"),
-    "attribute_value": (*REFSET, "valueId"),
-    "simple_map": (*REFSET, "mapTarget"),
-    "language": (*REFSET, "acceptabilityId"),
-    "descriptor": (*REFSET, "attributeDescription", "attributeType", "attributeOrder"),
-    "module_dependency": (*REFSET, "sourceEffectiveTime", "targetEffectiveTime"),
-    "mrcm_domain": (
-        *REFSET,
-        "domainConstraint",
-        "parentDomain",
-        "proximalPrimitiveConstraint",
-        "proximalPrimitiveRefinement",
-        "domainTemplateForPrecoordination",
-        "domainTemplateForPostcoordination",
-        "guideURL",
-    ),
-    "mrcm_attribute_domain": (
-        *REFSET,
-        "domainId",
-        "grouped",
-        "attributeCardinality",
-        "attributeInGroupCardinality",
-        "ruleStrengthId",
-        "contentTypeId",
-    ),
-    "mrcm_attribute_range": (*REFSET, "rangeConstraint", "attributeRule", "ruleStrengthId", "contentTypeId"),
-    "mrcm_module_scope": (*REFSET, "mrcmRuleRefsetId"),
+    **{name: (*REFSET, *fields) for name, fields in REFSET_FIELDS.items()},
 }
 """Header row of each table, in column order (§1.3, §1.4)."""
 
