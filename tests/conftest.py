@@ -132,3 +132,21 @@ def empty_server(new_db, backend):
     key = t.Accounts(db).add_key("tests", ("informatiker",), None)
     with TestClient(app, headers={"Authorization": f"ApiKey {key}"}) as client:
         yield client
+
+
+@pytest.fixture(scope="module")
+def sqlite_server(tmp_path_factory):
+    """A TestClient on the app over a fresh, empty SQLite database, shared by the tests of one module (for
+    requests that bring their resources as ``tx-resource``)."""
+    import warnings
+
+    from api import Settings, create_app
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from fastapi.testclient import TestClient
+    url = f"sqlite:///{tmp_path_factory.mktemp('server') / 'vardterm.db'}"
+    db = Database(url)
+    db.initialise()
+    db.dispose()
+    with TestClient(create_app(Settings(database_url=url, catalog_refresh_seconds=0))) as client:
+        yield client

@@ -3,37 +3,21 @@ versions, answers valid against the fhir.resources models, and the error respons
 
 from __future__ import annotations
 
-import copy
-import warnings
-
 import pytest
 
-from api import Settings, create_app
-from terminology import Database
-
 from .test_validate_resources import COLOURS, CS, RESOURCES, VS
-from .test_valuesets_api import check_model
-
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore")
-    from fastapi.testclient import TestClient
+from .test_valuesets_api import check_model, tx_body
 
 LISTED = next(r for r in RESOURCES if r.get("url") == VS + "listed")
 
 
 @pytest.fixture(scope="module")
-def client(tmp_path_factory):
-    url = f"sqlite:///{tmp_path_factory.mktemp('validateapi') / 'vardterm.db'}"
-    db = Database(url)
-    db.initialise()
-    db.dispose()
-    with TestClient(create_app(Settings(database_url=url, catalog_refresh_seconds=0))) as c:
-        yield c
+def client(sqlite_server):
+    return sqlite_server
 
 
 def body(*params: dict, resources=(COLOURS, LISTED)) -> dict:
-    return {"resourceType": "Parameters",
-            "parameter": [*params, *({"name": "tx-resource", "resource": copy.deepcopy(r)} for r in resources)]}
+    return tx_body(params, resources)
 
 
 def params(out: dict) -> dict:

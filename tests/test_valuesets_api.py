@@ -5,18 +5,10 @@ from __future__ import annotations
 
 import copy
 import importlib
-import warnings
 
 import pytest
 
-from api import Settings, create_app
-from terminology import Database
-
 from .test_valuesets_providers import SHAPES, URL
-
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore")
-    from fastapi.testclient import TestClient
 
 CHILD_OF = {"resourceType": "ValueSet", "url": "http://example.org/vs/children", "version": "1", "status": "active",
             "compose": {"include": [{"system": URL, "filter": [{"property": "concept", "op": "child-of",
@@ -24,18 +16,18 @@ CHILD_OF = {"resourceType": "ValueSet", "url": "http://example.org/vs/children",
 
 
 @pytest.fixture(scope="module")
-def client(tmp_path_factory):
-    url = f"sqlite:///{tmp_path_factory.mktemp('vsapi') / 'vardterm.db'}"
-    db = Database(url)
-    db.initialise()
-    db.dispose()
-    with TestClient(create_app(Settings(database_url=url, catalog_refresh_seconds=0))) as c:
-        yield c
+def client(sqlite_server):
+    return sqlite_server
+
+
+def tx_body(params: tuple[dict, ...], resources) -> dict:
+    """A Parameters body with ``params`` and each of ``resources`` (copied) as a ``tx-resource``."""
+    return {"resourceType": "Parameters",
+            "parameter": [*params, *({"name": "tx-resource", "resource": copy.deepcopy(r)} for r in resources)]}
 
 
 def body(*params: dict, resources=(SHAPES, CHILD_OF)) -> dict:
-    return {"resourceType": "Parameters",
-            "parameter": [*params, *({"name": "tx-resource", "resource": copy.deepcopy(r)} for r in resources)]}
+    return tx_body(params, resources)
 
 
 def r4_value_set(vs: dict) -> dict:
