@@ -35,12 +35,10 @@ def expressions(db: Database, seed: int = 5) -> list[tuple[str, str]]:
         words = [r[0] for r in conn.execute(text(
             "SELECT term FROM description WHERE active = 1 AND type_id = :syn LIMIT 3000"),
             {"syn": snomed.SYNONYM})]
-        parent_of = {}
-        for source, _type, _dest, _group in rels[:3000]:
-            row = conn.execute(text(f"SELECT destination_id FROM relationship WHERE source_id = :s "
-                                    f"AND type_id = {snomed.IS_A} LIMIT 1"), {"s": source}).first()
-            if row:
-                parent_of[source] = row[0]
+        sources = ",".join(str(int(r[0])) for r in rels[:3000]) or "NULL"
+        parent_of = dict(conn.execute(text(  # one is-a parent of each source, in one query
+            f"SELECT source_id, MIN(destination_id) FROM relationship WHERE type_id = {snomed.IS_A} "
+            f"AND source_id IN ({sources}) GROUP BY source_id")).all())
     rng = random.Random(seed)
     out: list[tuple[str, str]] = []
 
@@ -54,25 +52,13 @@ def expressions(db: Database, seed: int = 5) -> list[tuple[str, str]]:
     simple_refsets = [r for r in refsets if r not in (snomed.US_ENGLISH, snomed.GB_ENGLISH)] or refsets
     add("member_of", lambda: f"^ {rng.choice(simple_refsets)}")
 
-    def refinement() -> str:
-        s, t, d, _ = rng.choice(grouped)
-        return f"< {parent_of[s]} : {t} = {d}"
-
-    def subsumed() -> str:
-        s, t, d, _ = rng.choice(grouped)
-        return f"<< {parent_of[s]} : {t} = << {d}"
-
-    def group() -> str:
-        s, t, d, _ = rng.choice(grouped)
-        return f"<< {parent_of[s]} : {{ {t} = << {d} }}"
-
-    def cardinality() -> str:
-        s, t, d, _ = rng.choice(grouped)
-        return f"<< {parent_of[s]} : [1..2] {t} = *"
-
-    def reverse() -> str:
-        s, t, d, _ = rng.choice(grouped)
-        return f"* : R {t} = {s}"
+    def attribute(template: str):
+        """An expression from a template over a random grouped attribute row: ``{p}`` is a parent of the
+        source, ``{s}`` the source, ``{t}`` the attribute type, ``{d}`` its value."""
+        def make() -> str:
+            source, type_, dest, _ = rng.choice(grouped)
+            return template.format(p=parent_of[source], s=source, t=type_, d=dest)
+        return make
 
     def term() -> str:
         word = next((w for w in rng.choice(words).split() if len(w) > 3 and w.isalpha()), "abcd")
@@ -82,9 +68,12 @@ def expressions(db: Database, seed: int = 5) -> list[tuple[str, str]]:
         a, b = rng.choice(mids), rng.choice(mids)
         return f"(<< {a} OR << {b}) MINUS < {rng.choice(mids)}"
 
-    for family, make in (("refinement", refinement), ("refinement_subsumed", subsumed), ("group", group),
-                         ("cardinality", cardinality), ("reverse", reverse), ("term_filter", term),
-                         ("compose", compose)):
+    for family, make in (("refinement", attribute("< {p} : {t} = {d}")),
+                         ("refinement_subsumed", attribute("<< {p} : {t} = << {d}")),
+                         ("group", attribute("<< {p} : {{ {t} = << {d} }}")),
+                         ("cardinality", attribute("<< {p} : [1..2] {t} = *")),
+                         ("reverse", attribute("* : R {t} = {s}")),
+                         ("term_filter", term), ("compose", compose)):
         add(family, make)
     return out
 
