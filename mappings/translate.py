@@ -43,7 +43,7 @@ class MapSource(Protocol):
 
     def find(self, resource_type: str, url: str, version: str | None = None) -> list[dict]: ...
 
-    def search(self, resource_type: str, **criteria) -> tuple[int, list[dict]]: ...
+    def current(self, resource_type: str) -> list[dict]: ...
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -177,7 +177,7 @@ class Translator:
             if not found:
                 raise t.UnknownResource("OP_UNKNOWN_RESOURCE", "ConceptMap", req.url)
         else:
-            found = sent + self.maps.search("ConceptMap")[1]
+            found = sent + self.maps.current("ConceptMap")
         for scope, keys in ((req.source_scope, ("sourceScopeUri", "sourceScopeCanonical")),
                             (req.target_scope, ("targetScopeUri", "targetScopeCanonical"))):
             if scope:

@@ -139,6 +139,10 @@ class ResourceRepository:
 
     # --- canonical resolution --------------------------------------------------------------------
 
+    def current(self, resource_type: str) -> list[dict]:
+        """Every stored resource of a type, for reading only (the dicts are shared between requests)."""
+        return self.store.current(_check_type({"resourceType": resource_type}))
+
     def find(self, resource_type: str, url: str, version: str | None = None, *,
              fhir_version: str = "5.0.0") -> list[dict]:
         """Resources of a canonical URL (every business version, or the one given): stored ones first, then

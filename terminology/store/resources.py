@@ -113,16 +113,22 @@ class ResourceStore:
             return total, [orjson.loads(c) for (c,) in conn.execute(q)]
 
     def by_url(self, resource_type: str, url: str) -> list[dict]:
-        """Every current version (business version) of a canonical URL.
+        """Every current version (business version) of a canonical URL (shared dicts, see :meth:`_shared`)."""
+        return self._shared(resource_type, [T.c.url == url])
 
-        Parsed resources are remembered by (type, id, versionId): a row never changes once written, so a
-        43,600-concept code system is read and parsed once, not on every request. The dicts returned are
-        shared: callers must not change them.
-        """
-        cond = [T.c.resource_type == resource_type, T.c.url == url, T.c.current == 1, T.c.deleted == 0]
+    def current(self, resource_type: str) -> list[dict]:
+        """Every current resource of a type (shared dicts, see :meth:`_shared`), e.g. all ConceptMaps for a
+        ``$translate`` that names none."""
+        return self._shared(resource_type, [])
+
+    def _shared(self, resource_type: str, cond: list) -> list[dict]:
+        """Current resources matching ``cond``, parsed once per (type, id, versionId): a row never changes
+        once written, so a 43,600-concept code system is read and parsed once, not on every request. The
+        dicts returned are shared: callers must not change them."""
+        cond = [T.c.resource_type == resource_type, T.c.current == 1, T.c.deleted == 0, *cond]
         with self.db.engine.connect() as conn:
             rows = conn.execute(select(T.c.key, T.c.id, T.c.version_id).where(*cond)
-                                .order_by(T.c.version, T.c.id)).all()
+                                .order_by(T.c.url, T.c.version, T.c.id)).all()
             out = []
             for key, id_, version_id in rows:
                 cache_key = (resource_type, id_, version_id)
