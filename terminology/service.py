@@ -21,6 +21,7 @@ from .messages import format_message
 from .model import CodeSystemVersion, Expansion, Issue, LookupResult, SubsumesOutcome, ValidateResult
 from .providers import SnomedProvider
 from .requests import ExpandRequest, LookupRequest, SubsumesRequest, ValidateCodeRequest, ValidateRequest
+from .bounded import Bounded
 from .repository import ResourceRepository
 from .store import Database, SnomedStore
 
@@ -36,7 +37,7 @@ class TerminologyService:
         """Cost limits of every ECL evaluation (implicit value sets, compose filters, :meth:`evaluate_ecl`)."""
         self.repository = repository if repository is not None else ResourceRepository(db)
         """Where CodeSystem / ValueSet resources kept by the server are found (default: this database's)."""
-        self._providers = _Bounded(32)
+        self._providers = Bounded(32)
         """Indexed providers of stored code systems, shared by requests (see ResolutionContext.shared)."""
         self.default_language = default_language
         self.default_edition = default_edition
@@ -288,19 +289,3 @@ def _unknown_system_result(req: ValidateCodeRequest, exc: Exception) -> Validate
     path = f"{req.path}.system" if req.path else "system"
     issue = Issue("error", "not-found", "not-found", getattr(exc, "message_id", None), str(exc), (path,))
     return ValidateResult(result=False, system=req.system, version=req.version, code=req.code, issues=(issue,))
-
-
-class _Bounded(dict):
-    """A dict that forgets its oldest entries beyond ``size`` (the caches here are keyed by immutable
-    versions, so forgetting only costs a rebuild)."""
-
-    def __init__(self, size: int) -> None:
-        super().__init__()
-        self.size = size
-        self._lock = threading.Lock()
-
-    def __setitem__(self, key, value) -> None:
-        with self._lock:
-            while len(self) >= self.size:
-                self.pop(next(iter(self)))
-            super().__setitem__(key, value)

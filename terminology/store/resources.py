@@ -8,13 +8,13 @@ so every API worker re-reads its caches (ARCHITECTURE.md "Scale").
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 from typing import Iterable
 
 import orjson
 from sqlalchemy import and_, func, insert, select, update
 
+from ..bounded import Bounded
 from . import schema
 from .database import Database, _now
 
@@ -43,8 +43,7 @@ class ResourceStore:
 
     def __init__(self, db: Database) -> None:
         self.db = db
-        self._parsed: dict[tuple[str, str, int], dict] = {}
-        self._lock = threading.Lock()
+        self._parsed: Bounded = Bounded(PARSED_CACHE_SIZE)
 
     def read(self, resource_type: str, id_: str, version_id: int | None = None) -> StoredResource | None:
         """The current row of a logical id (possibly a delete marker), or one version of it."""
@@ -135,10 +134,7 @@ class ResourceStore:
                 found = self._parsed.get(cache_key)
                 if found is None:
                     found = orjson.loads(conn.execute(select(T.c.content).where(T.c.key == key)).scalar())
-                    with self._lock:
-                        while len(self._parsed) >= PARSED_CACHE_SIZE:
-                            self._parsed.pop(next(iter(self._parsed)))
-                        self._parsed[cache_key] = found
+                    self._parsed[cache_key] = found
                 out.append(found)
         return out
 

@@ -13,13 +13,13 @@ import functools
 import itertools
 import json
 import re
-import threading
 from dataclasses import dataclass, field
 from typing import Iterable, Sequence
 
 from sqlalchemy import Engine
 
 from .. import snomed
+from ..bounded import Bounded
 from . import budget
 from ..text import fold, tokens
 
@@ -109,8 +109,7 @@ class SnomedStore:
     def __init__(self, engine: Engine, dialect: str) -> None:
         self.engine = engine
         self.dialect = dialect
-        self._counts: dict[tuple[str, str], int] = {}
-        self._lock = threading.Lock()
+        self._counts: Bounded = Bounded(1024)
 
     # --- concept sets ----------------------------------------------------------------------------
 
@@ -207,10 +206,7 @@ class SnomedStore:
         found = self._counts.get(key)
         if found is None:
             found = self._run(f"SELECT COUNT(*) FROM ({s.sql}) AS s", s.params, s.expanding)[0][0]
-            with self._lock:
-                if len(self._counts) >= 1024:
-                    self._counts.pop(next(iter(self._counts)))
-                self._counts[key] = found
+            self._counts[key] = found
         return found
 
     def contains(self, s: ConceptSet, concept_id: int) -> bool:
