@@ -27,13 +27,14 @@ def expressions(db: Database, seed: int = 5) -> list[tuple[str, str]]:
     engine = db.storage_engine(version.storage)
     with engine.connect() as conn:
         mids = [r[0] for r in conn.execute(text(
-            "SELECT ancestor_id FROM closure GROUP BY ancestor_id HAVING COUNT(*) BETWEEN 20 AND 5000 LIMIT 3000"))]
+            "SELECT ancestor_id FROM closure GROUP BY ancestor_id HAVING COUNT(*) BETWEEN 20 AND 5000 "
+            "ORDER BY ancestor_id LIMIT 3000"))]
         rels = [tuple(r) for r in conn.execute(text(
             f"SELECT source_id, type_id, destination_id, rel_group FROM relationship WHERE type_id <> {snomed.IS_A} "
-            "AND rel_group > 0 LIMIT 20000"))]
-        refsets = [r[0] for r in conn.execute(text("SELECT refset_id FROM refset"))]
+            "AND rel_group > 0 ORDER BY source_id, type_id, destination_id LIMIT 20000"))]
+        refsets = [r[0] for r in conn.execute(text("SELECT refset_id FROM refset ORDER BY refset_id"))]
         words = [r[0] for r in conn.execute(text(
-            "SELECT term FROM description WHERE active = 1 AND type_id = :syn LIMIT 3000"),
+            "SELECT term FROM description WHERE active = 1 AND type_id = :syn ORDER BY id LIMIT 3000"),
             {"syn": snomed.SYNONYM})]
         sources = ",".join(str(int(r[0])) for r in rels[:3000]) or "NULL"
         parent_of = dict(conn.execute(text(  # one is-a parent of each source, in one query

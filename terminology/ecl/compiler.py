@@ -5,9 +5,10 @@ meaning) and 5 (the substrate); the semantic choices where the specification lea
 "ECL" and ``docs/decisions.md``. Nothing is read from the database here except refset field names, so
 compiling is cheap; the set runs when it is counted, paged or tested.
 
-Every intermediate set carries a rough size estimate, used only to decide which side of an intersection
-is read and which is probed (a refset inside ``<< 404684003`` is read; ``<< 404684003`` is probed by the
-closure index).
+Every intermediate set carries a size estimate, used only to decide which side of an intersection or a
+refinement is read and which is probed (a refset inside ``<< 404684003`` is read; ``<< 404684003`` is probed
+by the closure index). The descendants of one concept are counted (up to a cap, one short index range,
+remembered by the store); other sizes are rough guesses.
 """
 
 from __future__ import annotations
@@ -23,7 +24,11 @@ from . import ast
 
 _HUGE = 1_000_000
 _DRIVE_ABOVE = 2_000
-"""Filter a focus larger than this from the condition's own (selective) driver set."""
+"""Without a size for a condition's driver, filter a focus larger than this from the driver."""
+_COUNT_CAP = 10_000
+"""Descendants are counted up to this; a set at the cap is taken as ten times larger."""
+_FAN_IN = 20
+"""Guessed attribute rows per attribute value (concepts having that value)."""
 
 _catalogs: "weakref.WeakKeyDictionary[object, q.FieldCatalog]" = weakref.WeakKeyDictionary()
 
@@ -33,15 +38,6 @@ class _Set:
     set: q.Ref
     size: int
     """A rough size estimate (orders of magnitude)."""
-
-
-def _any_value(r) -> bool:
-    """A single attribute compared with a bare ``*`` (no filters, no member-of)."""
-    if not isinstance(r, ast.Attribute) or not isinstance(r.comparison, ast.ExpressionComparison):
-        return False
-    v = r.comparison.value
-    return (isinstance(v, ast.SubExpression) and isinstance(v.focus, ast.Wildcard) and v.operator is None
-            and v.member_of is None and not (v.filters or v.member_filters or v.history))
 
 
 def _invalid(position: int, text: str) -> InvalidEcl:
@@ -130,7 +126,11 @@ class Evaluator:
     def hierarchy(self, op: str, focus: _Set, single: int | None) -> _Set:
         """§6.1 ``< << <! <<! > >> >! >>!`` and §6.12 ``!!>`` / ``!!<`` on a set."""
         grows = {"<": 10_000, "<<": 10_000, "<!": 30, "<<!": 30, ">": 30, ">>": 30, ">!": 3, ">>!": 3}
-        size = focus.size if op in ("!!>", "!!<") else min(_HUGE, focus.size * grows[op])
+        if single is not None and op in ("<", "<<"):
+            size = self.store.descendant_count(single, _COUNT_CAP)
+            size = size * 10 if size >= _COUNT_CAP else size + (op == "<<")
+        else:
+            size = focus.size if op in ("!!>", "!!<") else min(_HUGE, focus.size * grows[op])
         return _Set(self.q.hierarchy(op, focus.set, single=single), size)
 
     def member_of(self, e: ast.SubExpression, refsets: _Set | None) -> _Set:
@@ -142,6 +142,9 @@ class Evaluator:
             fields = [self._member_field(name, e.position, returned=True) for name in mo.fields]
         else:
             fields = [q.MEMBER_COLUMNS["referencedcomponentid"]]
+        if (refsets is not None and isinstance(e.focus, ast.ConceptReference) and not mo.all_fields
+                and not mo.fields and not self.store.refset_holds_concepts(e.focus.id)):
+            return _Set(self.q.nothing(), 0)  # a description or relationship refset references no concepts
         tests = [self.member_item(item, f.position) for f in e.member_filters for item in f.items]
         if not any(isinstance(item, ast.ActiveFilter) for f in e.member_filters for item in f.items):
             tests.append(q.Fragment("{m}.active = 1"))
@@ -207,20 +210,20 @@ class Evaluator:
         return q.history(self.q, focus, snomed.HISTORY_MAX, subtypes_of=snomed.HISTORICAL_ASSOCIATION)
 
     def restrict(self, focus: _Set, cond: q.Condition, *, selective_size: int = 5_000) -> _Set:
-        driven = cond.driver is not None and focus.size > _DRIVE_ABOVE
-        size = min(focus.size, selective_size) if cond.driver is not None else focus.size
+        """The members of ``focus`` passing ``cond``: read from the condition's driver when that reads fewer
+        rows than the focus has members, else each member is tested."""
+        if cond.driver is None:
+            return _Set(self.q.restrict(focus.set, cond, from_driver=False), focus.size)
+        if cond.size is None:
+            driven, size = focus.size > _DRIVE_ABOVE, min(focus.size, selective_size)
+        else:
+            driven, size = cond.size < focus.size, min(focus.size, cond.size)
         return _Set(self.q.restrict(focus.set, cond, from_driver=driven), size)
 
     # --- refinements (§6.2, §6.3) ----------------------------------------------------------------
 
     def refined(self, e: ast.Refined, *, any_status: bool) -> _Set:
-        focus = self.sub(e.focus, any_status=any_status)
-        cond = self.refinement(e.refinement)
-        if _any_value(e.refinement):
-            # ``attr = *``: every concept with that attribute would drive (often most of a hierarchy), so
-            # the focus drives and each member is probed instead.
-            return _Set(self.q.restrict(focus.set, cond, from_driver=False), focus.size)
-        return self.restrict(focus, cond)
+        return self.restrict(self.sub(e.focus, any_status=any_status), self.refinement(e.refinement))
 
     def refinement(self, r) -> q.Condition:
         if isinstance(r, ast.RefinementSet):
@@ -229,7 +232,8 @@ class Evaluator:
         if isinstance(r, ast.AttributeGroup):
             return self.group(r)
         low, high = self._cardinality(r)
-        return q.attribute(self.rows(r), low, high)
+        rows, size = self.rows(r)
+        return q.attribute(rows, low, high, size=size)
 
     def _cardinality(self, node) -> tuple[int, int | None]:
         card = node.cardinality
@@ -240,40 +244,47 @@ class Evaluator:
                                           f"maximum")
         return card.min, card.max
 
-    def rows(self, a: ast.Attribute) -> q.AttributeRows:
-        """The attribute rows an attribute constraint matches (relationships or concrete values)."""
+    def rows(self, a: ast.Attribute) -> tuple[q.AttributeRows, int]:
+        """The attribute rows an attribute constraint matches (relationships or concrete values), with a rough
+        count of them."""
         names = self.values(a.name)
         c = a.comparison
         if isinstance(c, ast.ExpressionComparison):
-            return q.relationship_rows(names, self.values(c.value), negate=c.operator == "!=", reverse=a.reverse)
+            values, size = self._sized_values(c.value)
+            rows = q.relationship_rows(names, values, negate=c.operator == "!=", reverse=a.reverse)
+            return rows, (_HUGE if c.operator == "!=" else min(_HUGE, size * _FAN_IN))
         if a.reverse:
             raise _invalid(a.position, "a reverse attribute (R) needs a concept value, not a concrete value")
         if isinstance(c, ast.NumericComparison):
-            return q.concrete_rows(names, q.concrete_number(c.operator, float(c.value)))
+            return q.concrete_rows(names, q.concrete_number(c.operator, float(c.value))), _HUGE
         if isinstance(c, ast.StringComparison):
-            return q.concrete_rows(names, q.concrete_strings(c.operator, [(t.mode, t.text, t.parts) for t in c.values]))
+            test = q.concrete_strings(c.operator, [(t.mode, t.text, t.parts) for t in c.values])
+            return q.concrete_rows(names, test), _HUGE
         if isinstance(c, ast.BooleanComparison):
-            return q.concrete_rows(names, q.concrete_boolean(c.operator, c.value))
+            return q.concrete_rows(names, q.concrete_boolean(c.operator, c.value)), _HUGE
         raise TypeError(c)  # pragma: no cover
 
     def group(self, g: ast.AttributeGroup) -> q.Condition:
         """``[n..m] { ... }``: attributes that hold within one non-zero relationship group."""
-        inner, anchor = self._in_group(g.attributes, g.position)
+        inner, anchor, size = self._in_group(g.attributes, g.position)
         low, high = self._cardinality(g)
-        return q.group(inner, anchor, low, high)
+        return q.group(inner, anchor, low, high, size=size)
 
-    def _in_group(self, r, position: int) -> tuple[q.Fragment, q.AttributeRows | None]:
+    def _in_group(self, r, position: int) -> tuple[q.Fragment, q.AttributeRows | None, int]:
+        """The test of one group (over ``{id}`` and ``{grp}``), and the rows of an attribute every passing
+        group has (the fewest, when several), with their rough count."""
         if isinstance(r, ast.Attribute):
             if r.reverse:
                 raise _invalid(r.position, "a reverse attribute (R) cannot be in an attribute group")
             low, high = self._cardinality(r)
-            rows = self.rows(r)
-            return q.cardinality_test(rows, "{id}", low, high, group="{grp}"), rows if low >= 1 else None
+            rows, size = self.rows(r)
+            test = q.cardinality_test(rows, "{id}", low, high, group="{grp}")
+            return (test, rows, size) if low >= 1 else (test, None, _HUGE)
         parts = [self._in_group(x, position) for x in r.items]
         if r.operator == "AND":
-            anchor = next((a for _, a in parts if a is not None), None)
-            return q.all_of([f for f, _ in parts]), anchor
-        return q.any_of([f for f, _ in parts]), None
+            _, anchor, size = min(parts, key=lambda p: _HUGE + 1 if p[1] is None else p[2])
+            return q.all_of([f for f, _, _ in parts]), anchor, size
+        return q.any_of([f for f, _, _ in parts]), None, _HUGE
 
     def dotted(self, e: ast.Dotted, *, any_status: bool) -> _Set:
         """Dotted attributes (§6.2): the values of the named attributes of the focus concepts, in turn."""
@@ -360,18 +371,23 @@ class Evaluator:
     def values(self, e) -> q.Values:
         """Concept ids to compare with: a literal list for concept references, None for a bare ``*``,
         otherwise the evaluated set."""
+        return self._sized_values(e)[0]
+
+    def _sized_values(self, e) -> tuple[q.Values, int]:
+        """:meth:`values` with the (estimated) number of concepts."""
         if isinstance(e, ast.ConceptReferences):
             for ref in e.items:
                 self._check_concept(ref)
-            return [ref.id for ref in e.items]
+            return [ref.id for ref in e.items], len(e.items)
         if isinstance(e, ast.SubExpression) and e.operator is None and e.member_of is None and not (
                 e.filters or e.member_filters or e.history):
             if isinstance(e.focus, ast.ConceptReference):
                 self._check_concept(e.focus)
-                return [e.focus.id]
+                return [e.focus.id], 1
             if isinstance(e.focus, ast.Wildcard):
-                return None
-        return self.expression(e).set
+                return None, _HUGE
+        found = self.expression(e)
+        return found.set, found.size
 
     @staticmethod
     def _check_concept(ref: ast.ConceptReference) -> None:

@@ -198,6 +198,9 @@ class Condition:
     driver: Ref | None = None
     exact: bool = False
     """The driver holds exactly the concepts passing the test (no need to test them again)."""
+    size: int | None = None
+    """A rough count of the rows the driver reads, when known: compared with the size of the set being
+    filtered, it decides which side the filter starts from."""
 
     def on(self, column: str) -> Fragment:
         return Fragment(self.predicate.sql.replace("{id}", column), self.predicate.params,
@@ -208,8 +211,10 @@ def condition_and(conds: Sequence[Condition]) -> Condition:
     conds = list(conds)
     if len(conds) == 1:
         return conds[0]
-    driver = next((c.driver for c in conds if c.driver is not None), None)
-    return Condition(all_of([c.predicate for c in conds]), driver)
+    driving = [c for c in conds if c.driver is not None]
+    best = min(driving, key=lambda c: float("inf") if c.size is None else c.size) if driving else None
+    return Condition(all_of([c.predicate for c in conds]), best.driver if best else None,
+                     size=best.size if best else None)
 
 
 def condition_or(query: "Query", conds: Sequence[Condition]) -> Condition:
@@ -222,7 +227,10 @@ def condition_or(query: "Query", conds: Sequence[Condition]) -> Condition:
         driver = drivers[0]
         for d in drivers[1:]:
             driver = query.union(driver, d)
-    return Condition(any_of([c.predicate for c in conds]), driver, exact=driver is not None and all(c.exact for c in conds))
+    sizes = [c.size for c in conds]
+    size = sum(sizes) if driver is not None and None not in sizes else None
+    return Condition(any_of([c.predicate for c in conds]), driver,
+                     exact=driver is not None and all(c.exact for c in conds), size=size)
 
 
 # --- one query: common table expressions and the set algebra ----------------------------------------
@@ -326,6 +334,11 @@ class Query:
                    Fragment("EXISTS (SELECT 1 FROM concept WHERE id = {id} AND active = 1)"), leaf=True)
 
     @staticmethod
+    def nothing() -> Ref:
+        """The empty set."""
+        return Ref(Fragment("SELECT id FROM concept WHERE 1 = 0"), FALSE, leaf=True)
+
+    @staticmethod
     def concepts(ids: Sequence[int], *, any_status: bool = False) -> Ref:
         """The given concepts, if they are (active) concepts of this version."""
         status = "" if any_status else " AND active = 1"
@@ -355,8 +368,9 @@ class Query:
             core = _single(base, single)
             if not with_self:
                 return core
-            me = self.concepts([single])
-            body = Fragment(f"{core.select.sql} UNION {me.select.sql}", {**core.select.params, **me.select.params})
+            me = self.concepts([single])  # never among its own descendants or children: no duplicate to remove
+            body = Fragment(f"{core.select.sql} UNION ALL {me.select.sql}",
+                            {**core.select.params, **me.select.params})
             return Ref(body, _join("OR", [core.predicate, me.predicate]), leaf=True)
         x = _a("h")
         if base in ("<", ">"):
@@ -538,18 +552,28 @@ class AttributeRows:
     test: Fragment
     owner: str
     """``source_id``, or ``destination_id`` for a reverse attribute."""
+    read: Fragment | None = None
+    """The same test for reading the rows starting from their values (a driver): the value set is read and
+    the rows found through the value column's index, where ``test`` probes the set row by row."""
 
-    def where(self, alias: str) -> Fragment:
-        return Fragment(self.test.sql.replace("{row}", alias), self.test.params, self.test.expanding)
+    def where(self, alias: str, *, reading: bool = False) -> Fragment:
+        test = self.read if reading and self.read is not None else self.test
+        return Fragment(test.sql.replace("{row}", alias), test.params, test.expanding)
 
 
 def relationship_rows(names: Values, values: Values, *, negate: bool, reverse: bool) -> AttributeRows:
     """Active inferred relationships (not is-a) whose type is in ``names`` and whose value (the
     destination, or the source when ``reverse``) is in ``values`` (not in, when ``negate``)."""
     value_column = "{row}.source_id" if reverse else "{row}.destination_id"
-    test = all_of([Fragment(f"{{row}}.type_id <> {_IS_A} AND {{row}}.characteristic_type_id = {_INFERRED}"),
-                   in_values("{row}.type_id", names), in_values(value_column, values, negate=negate)])
-    return AttributeRows("relationship", test, "destination_id" if reverse else "source_id")
+    common = [Fragment(f"{{row}}.type_id <> {_IS_A} AND {{row}}.characteristic_type_id = {_INFERRED}"),
+              in_values("{row}.type_id", names)]
+    test = all_of(common + [in_values(value_column, values, negate=negate)])
+    read = None
+    if isinstance(values, Ref) and not negate:
+        v = _a("v")
+        read = all_of(common + [Fragment(f"{value_column} IN (SELECT {v}.id FROM ({values.select.sql}) AS {v})",
+                                         values.select.params, values.select.expanding)])
+    return AttributeRows("relationship", test, "destination_id" if reverse else "source_id", read)
 
 
 def concrete_rows(names: Values, test: Fragment) -> AttributeRows:
@@ -631,26 +655,29 @@ def cardinality_test(rows: AttributeRows, owner: str, low: int, high: int | None
         sql = "1 = 1"
     else:
         count = f"(SELECT COUNT(*) {body})"
-        sql = f"{count} >= {low}" + (f" AND {count} <= {high}" if high is not None else "")
+        sql = f"{count} BETWEEN {low} AND {high}" if high is not None else f"{count} >= {low}"
     return Fragment(sql, where.params, where.expanding)
 
 
-def attribute(rows: AttributeRows, low: int, high: int | None) -> Condition:
-    """An ungrouped attribute constraint on a concept: ``[low..high]`` rows match."""
+def attribute(rows: AttributeRows, low: int, high: int | None, *, size: int | None = None) -> Condition:
+    """An ungrouped attribute constraint on a concept: ``[low..high]`` rows match. ``size``: a rough count
+    of the matching rows."""
     predicate = cardinality_test(rows, "{id}", low, high)
     driver = None
     if low >= 1:
         r = _a("r")
-        where = rows.where(r)
+        where = rows.where(r, reading=True)
         driver = Ref(Fragment(f"SELECT DISTINCT {r}.{rows.owner} AS id FROM {rows.table} {r} WHERE {where.sql}",
                               where.params, where.expanding))
-    return Condition(predicate, driver, exact=low == 1 and high is None)
+    return Condition(predicate, driver, exact=low == 1 and high is None, size=size)
 
 
-def group(inner: Fragment, anchor: AttributeRows | None, low: int, high: int | None) -> Condition:
+def group(inner: Fragment, anchor: AttributeRows | None, low: int, high: int | None, *,
+          size: int | None = None) -> Condition:
     """``[low..high] { ... }``: the number of relationship groups (non-zero) of a concept for which
     ``inner`` holds (``inner`` is SQL over ``{id}`` and ``{grp}``). ``anchor`` rows, when given, must be in
-    every such group (an attribute the group needs at least once), so candidate groups come from them."""
+    every such group (an attribute the group needs at least once), so candidate groups come from them;
+    ``size`` is a rough count of them."""
     g = _a("g")
     if anchor is not None:
         r = _a("r")
@@ -672,16 +699,16 @@ def group(inner: Fragment, anchor: AttributeRows | None, low: int, high: int | N
         sql = "1 = 1"
     else:
         count = f"(SELECT COUNT(*) {body})"
-        sql = f"{count} >= {low}" + (f" AND {count} <= {high}" if high is not None else "")
+        sql = f"{count} BETWEEN {low} AND {high}" if high is not None else f"{count} >= {low}"
     params = {**candidates.params, **inner.params}
     predicate = Fragment(sql, params, _unique(candidates.expanding + inner.expanding))
     driver = None
     if anchor is not None and low >= 1:
         r = _a("r")
-        w = anchor.where(r)
+        w = anchor.where(r, reading=True)
         driver = Ref(Fragment(f"SELECT DISTINCT {r}.{anchor.owner} AS id FROM {anchor.table} {r} "
                               f"WHERE {r}.rel_group > 0 AND {w.sql}", w.params, w.expanding))
-    return Condition(predicate, driver)
+    return Condition(predicate, driver, size=size)
 
 
 def dotted(query: Query, focus: Ref, names: Values) -> Ref:
@@ -731,8 +758,12 @@ def description_condition(test: Fragment, *, selective: bool) -> Condition:
     ``selective`` when the test narrows the descriptions by an index (a term match, an id), so the matching
     concepts can drive a filter."""
     d = _a("d")
-    predicate = Fragment(f"EXISTS (SELECT 1 FROM description {d} WHERE {d}.concept_id = {{id}} AND "
-                         f"{test.sql.replace('{d}', d)})", test.params, test.expanding)
+    # Tested per concept, the descriptions come from the concept index; the unary plus keeps SQLite from
+    # looking them up by id from a list instead (a term match's list of every matching description, walked
+    # once per concept tested).
+    probe = test.sql.replace("{d}.id", "+{d}.id").replace("{d}", d)
+    predicate = Fragment(f"EXISTS (SELECT 1 FROM description {d} WHERE {d}.concept_id = {{id}} AND {probe})",
+                         test.params, test.expanding)
     driver = None
     if selective:
         d = _a("d")

@@ -207,10 +207,14 @@ SNOMED_INDEXES = [
     Index("ix_description_concept", description.c.concept_id),
     Index("ix_language_description", language_member.c.description_id, language_member.c.refset_id),
     Index("ix_language_refset", language_member.c.refset_id),
-    Index("ix_relationship_source", relationship.c.source_id, relationship.c.type_id),
+    # Covering the attribute tests of ECL refinements, which probe a concept's relationships of a type.
+    Index("ix_relationship_source", relationship.c.source_id, relationship.c.type_id,
+          relationship.c.characteristic_type_id, relationship.c.destination_id, relationship.c.rel_group),
     Index("ix_relationship_destination", relationship.c.destination_id, relationship.c.type_id),
     Index("ix_concrete_source", concrete_value.c.source_id),
-    Index("ix_refset_member_refset", refset_member.c.refset_id, refset_member.c.referenced_component_id),
+    # Covering ECL memberOf, which reads a refset's active members.
+    Index("ix_refset_member_refset", refset_member.c.refset_id, refset_member.c.active,
+          refset_member.c.referenced_component_id),
     Index("ix_refset_member_component", refset_member.c.referenced_component_id),
     Index("ix_closure_descendant", closure.c.descendant_id, closure.c.ancestor_id),
 ]
