@@ -276,6 +276,8 @@ class ComposeEvaluator:
 def _order_versions(entries: list[Entry]) -> list[Entry]:
     """Where one code appears in several versions, list the versions pinned by the value set newest first,
     then those chosen by default (the order tx.fhir.org answers in); other entries keep their places."""
+    if len({(e.system, e.code) for e in entries}) == len(entries):
+        return entries  # every code once (the usual case)
     groups: dict[tuple[str, str], list[int]] = {}
     for i, e in enumerate(entries):
         groups.setdefault((e.system, e.code), []).append(i)

@@ -71,21 +71,27 @@ def expand_value_set(ctx: ResolutionContext, req: ExpandRequest, *, max_size: in
         _check_cost(len(entries), req, limit, label)
     display_language = req.display_language or _text(compose_params.get("displayLanguage"))
     pref = languages.parse(display_language)
-    built = [_item(e, req, pref, default_language, evaluator.usage) for e in entries]
-    if text_filter:
+
+    def build(chosen: list[Entry]) -> list[tuple[ExpansionItem, list[tuple[str, str | None]]]]:
+        return [_item(e, req, pref, default_language, evaluator.usage) for e in chosen]
+
+    built = None
+    if text_filter:  # the text is matched against the displays and designations of the items
+        built = build(entries)
         words = fold(req.filter or "").split()
         keep = [i for i, (item, _) in enumerate(built) if _matches(words, item)]
         entries, built = [entries[i] for i in keep], [built[i] for i in keep]
         _check_cost(len(built), req, limit, label)
     paged = req.count is not None or bool(req.offset)
-    if paged:
+    if paged:  # only the page's items are built: a page of 100 in 10,000 codes builds 100
         start = req.offset or 0
-        built = built[start:start + req.count if req.count is not None else None]
-        top = [item for item, _ in built]
-    elif req.exclude_nested:
+        end = start + req.count if req.count is not None else None
+        built = built[start:end] if built is not None else build(entries[start:end])
         top = [item for item, _ in built]
     else:
-        top = _nest(entries, [item for item, _ in built], text_filter=text_filter)
+        built = built if built is not None else build(entries)
+        items = [item for item, _ in built]
+        top = items if req.exclude_nested else _nest(entries, items, text_filter=text_filter)
     used_props: dict[str, str | None] = {}
     for _, props in built:
         for code, uri in props:
