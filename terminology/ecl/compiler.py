@@ -244,9 +244,9 @@ class Evaluator:
                                           f"maximum")
         return card.min, card.max
 
-    def rows(self, a: ast.Attribute) -> tuple[q.AttributeRows, int]:
+    def rows(self, a: ast.Attribute) -> tuple[q.AttributeRows, int | None]:
         """The attribute rows an attribute constraint matches (relationships or concrete values), with a rough
-        count of them."""
+        count of them (None for concrete values: not estimated)."""
         names = self.values(a.name)
         c = a.comparison
         if isinstance(c, ast.ExpressionComparison):
@@ -256,12 +256,12 @@ class Evaluator:
         if a.reverse:
             raise _invalid(a.position, "a reverse attribute (R) needs a concept value, not a concrete value")
         if isinstance(c, ast.NumericComparison):
-            return q.concrete_rows(names, q.concrete_number(c.operator, float(c.value))), _HUGE
+            return q.concrete_rows(names, q.concrete_number(c.operator, float(c.value))), None
         if isinstance(c, ast.StringComparison):
             test = q.concrete_strings(c.operator, [(t.mode, t.text, t.parts) for t in c.values])
-            return q.concrete_rows(names, test), _HUGE
+            return q.concrete_rows(names, test), None
         if isinstance(c, ast.BooleanComparison):
-            return q.concrete_rows(names, q.concrete_boolean(c.operator, c.value)), _HUGE
+            return q.concrete_rows(names, q.concrete_boolean(c.operator, c.value)), None
         raise TypeError(c)  # pragma: no cover
 
     def group(self, g: ast.AttributeGroup) -> q.Condition:
@@ -270,7 +270,7 @@ class Evaluator:
         low, high = self._cardinality(g)
         return q.group(inner, anchor, low, high, size=size)
 
-    def _in_group(self, r, position: int) -> tuple[q.Fragment, q.AttributeRows | None, int]:
+    def _in_group(self, r, position: int) -> tuple[q.Fragment, q.AttributeRows | None, int | None]:
         """The test of one group (over ``{id}`` and ``{grp}``), and the rows of an attribute every passing
         group has (the fewest, when several), with their rough count."""
         if isinstance(r, ast.Attribute):
@@ -282,7 +282,7 @@ class Evaluator:
             return (test, rows, size) if low >= 1 else (test, None, _HUGE)
         parts = [self._in_group(x, position) for x in r.items]
         if r.operator == "AND":
-            _, anchor, size = min(parts, key=lambda p: _HUGE + 1 if p[1] is None else p[2])
+            _, anchor, size = min(parts, key=lambda p: _HUGE + 1 if p[1] is None else _HUGE if p[2] is None else p[2])
             return q.all_of([f for f, _, _ in parts]), anchor, size
         return q.any_of([f for f, _, _ in parts]), None, _HUGE
 
