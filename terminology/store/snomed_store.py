@@ -211,15 +211,10 @@ class SnomedStore:
 
     def descendant_count(self, concept_id: int, cap: int) -> int:
         """Proper descendants of a concept, counted up to ``cap``: a true size for planning an ECL
-        evaluation at the price of one short closure index range (remembered, like :meth:`count`)."""
-        key = ("descendants", concept_id, cap)
-        found = self._counts.get(key)
-        if found is None:
-            name, params = _param(concept_id)
-            found = self._run(f"SELECT COUNT(*) FROM (SELECT 1 FROM closure WHERE ancestor_id = :{name} "
-                              f"LIMIT {int(cap)}) AS s", params)[0][0]
-            self._counts[key] = found
-        return found
+        evaluation at the price of one short closure index range (remembered by :meth:`count`)."""
+        name, params = _param(concept_id)
+        return self.count(ConceptSet(f"SELECT descendant_id AS id FROM closure WHERE ancestor_id = :{name} "
+                                     f"LIMIT {int(cap)}", params))
 
     def refset_holds_concepts(self, refset_id: int) -> bool:
         """False when the members of a refset reference descriptions or relationships: a refset has one
