@@ -14,27 +14,19 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
-import httpx
 import pytest
+
+from .serving import VARDTERM, vardterm_server
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
 SUITE = SHARED / "tx-ecosystem" / "tests"
 RUNNER = SHARED / "tools" / "txtest" / "run.py"
 ALLOW_LIST = REPO / "tests" / "tx_passing.txt"
-VARDTERM = str(Path(sys.executable).parent / "vardterm")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -44,27 +36,9 @@ def server(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("tx")
     db = f"sqlite:///{tmp / 'vardterm.db'}"
     subprocess.run([VARDTERM, "--database-url", db, "init"], check=True, capture_output=True, timeout=60)
-    port = _free_port()
-    log = open(tmp / "server.log", "w")
-    proc = subprocess.Popen([VARDTERM, "--database-url", db, "--log-level", "warning", "serve", "--port", str(port)],
-                            cwd=tmp, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert proc.poll() is None, (tmp / "server.log").read_text()
-            assert time.monotonic() < deadline, "the server did not start"
-            time.sleep(0.1)
+    with vardterm_server(["--database-url", db, "--log-level", "warning", "serve"], cwd=tmp,
+                         log=tmp / "server.log") as base:
         yield base, tmp
-    finally:
-        proc.terminate()
-        proc.wait(10)
-        log.close()
 
 
 def _run_suite(base: str, version: str, out: Path) -> dict[str, str]:

@@ -5,29 +5,20 @@ refused another region's agreement. Screenshots of the main pages go to ``docs/s
 
 from __future__ import annotations
 
-import socket
 import subprocess
-import sys
-import time
 from pathlib import Path
 
-import httpx
 import pytest
+
+from ..serving import VARDTERM, vardterm_server
 
 CHROMIUM = Path("/usr/bin/chromium")
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium is not installed (/usr/bin/chromium); "
                                                                "install it with apt-get install -y chromium")
 playwright = pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
 
-VARDTERM = str(Path(sys.executable).parent / "vardterm")
 SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 PASSWORD = "demo-losen-123"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -38,25 +29,8 @@ def server(tmp_path_factory):
     subprocess.run([VARDTERM, "--database-url", db, "--log-level", "WARNING", "demo", "--no-serve"], cwd=where,
                    check=True, capture_output=True, timeout=120)
     facts = _facts(db)
-    port = _free_port()
-    proc = subprocess.Popen([VARDTERM, "--database-url", db, "--log-level", "WARNING", "demo", "--port", str(port)],
-                            cwd=where, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert proc.poll() is None, proc.stdout.read()
-            assert time.monotonic() < deadline, "the demo server did not start"
-            time.sleep(0.1)
+    with vardterm_server(["--database-url", db, "--log-level", "WARNING", "demo"], cwd=where) as base:
         yield base, facts
-    finally:
-        proc.terminate()
-        proc.wait(10)
 
 
 def _facts(db: str) -> dict:

@@ -1,0 +1,50 @@
+"""A real ``vardterm`` server process for tests: a free port on 127.0.0.1, started and waited for until
+``/health`` answers, stopped when the test is done."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+VARDTERM = str(Path(sys.executable).parent / "vardterm")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def vardterm_server(args: list[str], *, cwd: Path, log: Path | None = None, timeout: float = 60):
+    """Run ``vardterm <args> --port N`` in ``cwd`` and yield its base URL once ``/health`` answers (its
+    ``status`` is ``empty`` before anything is loaded). Output goes to ``log`` when given (else a pipe); a
+    server that exits or never answers fails with its output."""
+    port = free_port()
+    out = open(log, "w") if log else subprocess.PIPE
+    proc = subprocess.Popen([VARDTERM, *args, "--port", str(port)], cwd=cwd, stdout=out, stderr=subprocess.STDOUT,
+                            text=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert proc.poll() is None, log.read_text() if log else proc.stdout.read()
+            assert time.monotonic() < deadline, f"vardterm {' '.join(args)} did not start"
+            time.sleep(0.1)
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(10)
+        if log:
+            out.close()
