@@ -450,28 +450,8 @@ def _write_indicators(
     desc = np.array([r[0] for r in rows], np.int64)
     ref = plan.ids[desc]
     module = plan.descs.np("module")[desc]
-    keys = attribute_value.keys(f"{refset}|{x}" for x in ref.tolist())
-    value = np.array([r[1] for r in rows], np.int64)
-    attribute_value.add(
-        key=keys,
-        et=[r[2] for r in rows],
-        active=1,
-        moduleId=module,
-        refsetId=refset,
-        referencedComponentId=ref,
-        valueId=value,
-    )
-    back = np.array([r[3] for r in rows], np.int64)
-    sel = back > 0
-    attribute_value.add(
-        key=keys[sel],
-        et=back[sel],
-        active=0,
-        moduleId=module[sel],
-        refsetId=refset,
-        referencedComponentId=ref[sel],
-        valueId=value[sel],
-    )
+    attribute_value.add_indicators(refset, ref, np.array([r[1] for r in rows], np.int64), [r[2] for r in rows],
+                                   np.array([r[3] for r in rows], np.int64), module)
     rt = plan.refers_to
     if rt:
         ref = plan.ids[np.array([r[0] for r in rt], np.int64)]

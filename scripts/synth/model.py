@@ -196,6 +196,19 @@ class RefsetBuilder(RowBuilder):
         self._digests += b"".join(digest(n) for n in names)
         return np.arange(start, len(self._digests) // 16, dtype=np.int64)
 
+    def add_indicators(self, refset: int, ref: np.ndarray, value: np.ndarray, created, retired: np.ndarray,
+                       module) -> None:
+        """Attribute-value members (inactivation indicators): ``ref`` gets ``value`` at ``created``; where
+        ``retired`` is non-zero, a later row at that time makes the member inactive. ``module`` is one module
+        id or one per member."""
+        keys = self.keys(f"{refset}|{x}" for x in ref.tolist())
+        self.add(key=keys, et=created, active=1, moduleId=module, refsetId=refset, referencedComponentId=ref,
+                 valueId=value)
+        sel = retired > 0
+        self.add(key=keys[sel], et=retired[sel], active=0,
+                 moduleId=module[sel] if isinstance(module, np.ndarray) else module, refsetId=refset,
+                 referencedComponentId=ref[sel], valueId=value[sel])
+
     def build_table(self) -> Table:
         """The finished table: canonical member keys in UUID order, ``ids`` as ``S36`` UUID strings."""
         raw = np.frombuffer(bytes(self._digests), np.uint8).reshape(-1, 16)

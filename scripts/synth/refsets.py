@@ -87,28 +87,8 @@ def write_concept_history(
     rows = [(v, life.reason[v], int(concepts.inactivated[v]), 0) for v in life.inactive]
     rows.append((life.reactivated, life.reason[life.reactivated], life.reactivated_off, INT_V2))
     ref = concepts.sctid[np.array([r[0] for r in rows], np.int64)]
-    keys = attribute_value.keys(f"{refset}|{x}" for x in ref.tolist())
-    value = np.array([r[1] for r in rows], np.int64)
-    attribute_value.add(
-        key=keys,
-        et=[r[2] for r in rows],
-        active=1,
-        moduleId=s.CORE_MODULE,
-        refsetId=refset,
-        referencedComponentId=ref,
-        valueId=value,
-    )
-    back = np.array([r[3] for r in rows], np.int64)
-    sel = back > 0
-    attribute_value.add(
-        key=keys[sel],
-        et=back[sel],
-        active=0,
-        moduleId=s.CORE_MODULE,
-        refsetId=refset,
-        referencedComponentId=ref[sel],
-        valueId=value[sel],
-    )
+    attribute_value.add_indicators(refset, ref, np.array([r[1] for r in rows], np.int64), [r[2] for r in rows],
+                                   np.array([r[3] for r in rows], np.int64), s.CORE_MODULE)
     assoc = life.associations
     src = concepts.sctid[np.array([a.source for a in assoc], np.int64)]
     tgt = concepts.sctid[np.array([a.target for a in assoc], np.int64)]
