@@ -147,7 +147,6 @@ def issues_outcome(issues: tuple[t.Issue, ...]) -> dict:
         if i.message_id:
             issue["extension"] = [{"url": MESSAGE_ID_URL, "valueString": i.message_id}]
         if i.expression:
-            issue["location"] = list(i.expression)
             issue["expression"] = list(i.expression)
         out.append(issue)
     return {"resourceType": "OperationOutcome", "issue": out}
