@@ -10,7 +10,6 @@ is printed and written as JSON with the machine and the git commit.
 from __future__ import annotations
 
 import json
-import logging
 import multiprocessing
 import os
 import platform
@@ -60,7 +59,6 @@ class BenchOptions:
 
 def run(opts: BenchOptions) -> list[Figure]:
     """Run the whole benchmark and return its figures."""
-    logging.getLogger("httpx").setLevel(logging.WARNING)  # one INFO line per request would drown the report
     release = ensure_release(opts)
     figures: list[Figure] = []
     urls: dict[str, str] = {}

@@ -504,6 +504,7 @@ def bench(scale: str, backends: tuple[str, ...], pg_admin_url: str, requests: in
     """
     from .bench import BenchOptions, run
 
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one INFO line per request would drown the report
     if suite == "care":
         from .care_bench import run_care
         return run_care(backends=backends or ("sqlite",), pg_admin_url=pg_admin_url, workdir=workdir, out=out,

@@ -4,7 +4,9 @@ A generated CodeSystem of 10,000 concepts (a tree of depth 4 with Swedish-lookin
 and a property each) and three ValueSets over it (the whole system, an ``is-a`` filter, an enumerated list)
 are stored in the repository of a fresh SQLite database; a server is started on it and measured over HTTP
 with one keep-alive connection: ``ValueSet/$validate-code`` and ``CodeSystem/$validate-code`` p50 / p95,
-``$expand`` of the whole system (full and ``count=100``) and of the ``is-a`` value set.
+``$expand`` of the whole system (full and ``count=100``) and of the ``is-a`` value set. When the HL7
+tx-ecosystem suite and its runner are beside the checkout (``../shared``), the same server then runs the whole
+default suite on ``/fhir/r5`` and ``/fhir/r4``, timed by wall clock.
 """
 
 from __future__ import annotations
@@ -13,6 +15,9 @@ import json
 import random
 import shutil
 import statistics
+import subprocess
+import sys
+import tempfile
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -26,6 +31,9 @@ from . import httpload
 from .bench import Figure, _p, _start_server, format_table, git_commit, machine
 
 URL = "http://example.org/fhir/CodeSystem/bench-10k"
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+SUITE = SHARED / "tx-ecosystem" / "tests"
+RUNNER = SHARED / "tools" / "txtest" / "run.py"
 SYLLABLES = ("ka", "lo", "mi", "nä", "ro", "sö", "ta", "ve", "då", "pu", "ri", "lä")
 
 
@@ -84,6 +92,30 @@ def _codes(concepts: list[dict]) -> list[str]:
     return out
 
 
+def hl7_suite(root: str) -> list[Figure]:
+    """Wall time of the HL7 runner over the whole default suite, per wire version, with its verdict."""
+    if not (SUITE / "test-cases.json").is_file() or not RUNNER.is_file():
+        print(f"HL7 tx-ecosystem suite not found at {SHARED}: no suite figures")
+        return []
+    figures = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for version in ("r5", "r4"):
+            print(f"HL7 tx-ecosystem suite on /fhir/{version} ...", flush=True)
+            report = Path(tmp) / f"{version}.json"
+            t0 = time.perf_counter()
+            done = subprocess.run([sys.executable, str(RUNNER), "--suite-dir", str(SUITE), "--base-url",
+                                   f"{root}/fhir/{version}", "--json-out", str(report)],
+                                  capture_output=True, text=True, timeout=900)
+            wall = time.perf_counter() - t0
+            if done.returncode != 0 or not report.is_file():
+                raise RuntimeError(f"the HL7 runner failed: {done.stderr[-500:]}")
+            n = json.loads(report.read_text("utf-8"))["summary"]
+            figures.append(Figure(f"hl7_suite_{version}_wall", round(wall, 2), "s", "",
+                                  f"{n['passed']} passed, {n['failed'] + n['errors']} failed; "
+                                  f"{n['run'] / wall:.0f} tests/s"))
+    return figures
+
+
 def run_resources(*, workdir: Path, out: Path, requests: int = 1000) -> list[Figure]:
     folder = workdir / "resources"
     shutil.rmtree(folder, ignore_errors=True)
@@ -128,6 +160,7 @@ def run_resources(*, workdir: Path, out: Path, requests: int = 1000) -> list[Fig
                 total = resp.json()["expansion"].get("total")
                 figures.append(Figure(f"{label}_http_p50", round(statistics.median(times), 1), "ms", "",
                                       f"{total:,} codes in the value set, median of 7"))
+        figures += hl7_suite(base.rsplit("/fhir/", 1)[0])
     finally:
         proc.terminate()
         proc.wait(10)
