@@ -92,24 +92,33 @@ def _codes(concepts: list[dict]) -> list[str]:
     return out
 
 
+def hl7_suite_present() -> bool:
+    """Whether the HL7 tx-ecosystem suite and its runner are beside the checkout."""
+    return (SUITE / "test-cases.json").is_file() and RUNNER.is_file()
+
+
+def run_hl7_suite(base_url: str, report: Path) -> dict:
+    """Run the HL7 runner over the whole default suite against ``base_url`` (``.../fhir/r5`` or ``r4``) and
+    return its JSON results (``summary``, then every suite and test with its status and message)."""
+    done = subprocess.run([sys.executable, str(RUNNER), "--suite-dir", str(SUITE), "--base-url", base_url,
+                           "--json-out", str(report)], capture_output=True, text=True, timeout=900)
+    if done.returncode != 0 or not report.is_file():
+        raise RuntimeError(f"the HL7 runner failed: {done.stdout[-1000:]}{done.stderr[-1000:]}")
+    return json.loads(report.read_text("utf-8"))
+
+
 def hl7_suite(root: str) -> list[Figure]:
     """Wall time of the HL7 runner over the whole default suite, per wire version, with its verdict."""
-    if not (SUITE / "test-cases.json").is_file() or not RUNNER.is_file():
+    if not hl7_suite_present():
         print(f"HL7 tx-ecosystem suite not found at {SHARED}: no suite figures")
         return []
     figures = []
     with tempfile.TemporaryDirectory() as tmp:
         for version in ("r5", "r4"):
             print(f"HL7 tx-ecosystem suite on /fhir/{version} ...", flush=True)
-            report = Path(tmp) / f"{version}.json"
             t0 = time.perf_counter()
-            done = subprocess.run([sys.executable, str(RUNNER), "--suite-dir", str(SUITE), "--base-url",
-                                   f"{root}/fhir/{version}", "--json-out", str(report)],
-                                  capture_output=True, text=True, timeout=900)
+            n = run_hl7_suite(f"{root}/fhir/{version}", Path(tmp) / f"{version}.json")["summary"]
             wall = time.perf_counter() - t0
-            if done.returncode != 0 or not report.is_file():
-                raise RuntimeError(f"the HL7 runner failed: {done.stderr[-500:]}")
-            n = json.loads(report.read_text("utf-8"))["summary"]
             figures.append(Figure(f"hl7_suite_{version}_wall", round(wall, 2), "s", "",
                                   f"{n['passed']} passed, {n['failed'] + n['errors']} failed; "
                                   f"{n['run'] / wall:.0f} tests/s"))

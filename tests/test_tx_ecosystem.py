@@ -7,24 +7,18 @@ when any test does not pass on either: the runner's verdict is the test's verdic
 
 from __future__ import annotations
 
-import json
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-from .serving import VARDTERM, vardterm_server
+from scripts.resource_bench import SHARED, hl7_suite_present, run_hl7_suite
 
-REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared"
-SUITE = SHARED / "tx-ecosystem" / "tests"
-RUNNER = SHARED / "tools" / "txtest" / "run.py"
+from .serving import VARDTERM, vardterm_server
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    if not (SUITE / "test-cases.json").is_file() or not RUNNER.is_file():
+    if not hl7_suite_present():
         pytest.skip(f"the HL7 tx-ecosystem suite or its runner is not at {SHARED}")
     tmp = tmp_path_factory.mktemp("tx")
     db = f"sqlite:///{tmp / 'vardterm.db'}"
@@ -37,12 +31,7 @@ def server(tmp_path_factory):
 @pytest.mark.parametrize("version", ["r5", "r4"])
 def test_every_hl7_terminology_test_passes(server, version):
     base, tmp = server
-    report = tmp / f"tx-{version}.json"
-    done = subprocess.run([sys.executable, str(RUNNER), "--suite-dir", str(SUITE), "--base-url",
-                           f"{base}/fhir/{version}", "--json-out", str(report)],
-                          capture_output=True, text=True, timeout=900)
-    assert done.returncode == 0 and report.is_file(), done.stdout[-2000:] + done.stderr[-2000:]
-    results = json.loads(report.read_text("utf-8"))
+    results = run_hl7_suite(f"{base}/fhir/{version}", tmp / f"tx-{version}.json")
     summary = results["summary"]
     not_passed = [f"{s['name']}/{t['name']}: {t['status']} {t.get('message', '')}"[:300]
                   for s in results["suites"] for t in s.get("tests", []) if t["status"] not in ("pass", "skipped")]
