@@ -14,7 +14,7 @@ from .model import (CodeSystemVersion, Coding, Designation, Expansion, Expansion
                     LookupResult, Property, SubsumesOutcome, ValidateResult)
 from .refset_maps import RefsetMapEntry
 from .repository import RESOURCE_TYPES, ResourceRepository, Saved
-from .requests import ExpandRequest, LookupRequest, SubsumesRequest, ValidateCodeRequest, ValidateRequest
+from .requests import ExpandRequest, LookupRequest, SubsumesRequest, ValidateRequest
 from .service import TerminologyService
 from .store import Database, default_sqlite_url
 
@@ -25,8 +25,7 @@ __all__ = [
     "ExpansionParameter", "RESOURCE_TYPES", "ResourceRepository", "Saved", "InvalidCode", "InvalidEcl", "InvalidRequest", "Issue", "LoadError", "LookupRequest",
     "LookupResult", "MESSAGES", "NotFound", "Property", "ResourceGone", "StoreError", "SubsumesOutcome", "SubsumesRequest",
     "TerminologyError", "TerminologyService", "TooCostly", "UnknownCode", "UnknownCodeSystem",
-    "UnknownCodeSystemVersion", "UnknownResource", "UnknownValueSet", "Unsupported", "ValidateCodeRequest",
-    "ValidateRequest",
+    "UnknownCodeSystemVersion", "UnknownResource", "UnknownValueSet", "Unsupported", "ValidateRequest",
     "ValidateResult", "VersionConflict", "default_sqlite_url", "format_message", "snomed",
 ]
 

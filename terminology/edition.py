@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 
 from . import snomed
+from .bounded import Bounded
 from .errors import InvalidCode, UnknownCode
 from .languages import parse_language_list, refsets_for
 from .model import CodeSystemVersion, Coding, Designation
@@ -21,6 +22,8 @@ class Edition:
     version: CodeSystemVersion
     store: SnomedStore
     default_language: str = "en"
+    _refsets: Bounded = field(default_factory=lambda: Bounded(256), repr=False, compare=False)
+    """:meth:`display_refsets` by language list (a version never changes once published)."""
 
     @cached_property
     def languages(self) -> dict[int, list[str]]:
@@ -29,12 +32,16 @@ class Edition:
         return {int(k): v for k, v in raw.items()}
 
     def display_refsets(self, display_language: str | None) -> list[int]:
-        """Language refsets to take displays from: the requested ones, then the default language's."""
-        requested = refsets_for(parse_language_list(display_language), self.languages)
-        for refset in refsets_for(parse_language_list(self.default_language), self.languages):
-            if refset not in requested:
-                requested.append(refset)
-        return requested
+        """Language refsets to take displays from: the requested ones, then the default language's
+        (remembered per language list; do not change the list returned)."""
+        found = self._refsets.get(display_language)
+        if found is None:
+            found = refsets_for(parse_language_list(display_language), self.languages)
+            for refset in refsets_for(parse_language_list(self.default_language), self.languages):
+                if refset not in found:
+                    found.append(refset)
+            self._refsets[display_language] = found
+        return found
 
     def requested_languages(self, display_language: str | None) -> list[str]:
         """Language codes named by ``display_language`` (for messages and designation choice)."""

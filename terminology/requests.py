@@ -28,29 +28,9 @@ class LookupRequest:
 
 
 @dataclass(frozen=True, kw_only=True)
-class ValidateCodeRequest:
-    """``CodeSystem/$validate-code`` and ``ValueSet/$validate-code`` for one coding."""
-
-    system: str | None
-    code: str
-    version: str | None = None
-    display: str | None = None
-    display_language: str | None = None
-    value_set: str | None = None
-    """Canonical URL of the value set (ValueSet/$validate-code); None for CodeSystem/$validate-code."""
-    value_set_version: str | None = None
-    active_only: bool = False
-    lenient_display: bool = False
-    """``lenient-display-validation``: a wrong display is a warning, not an error."""
-    path: str = ""
-    """FHIRPath of the coding in the request, for issue expressions: "" (``code``/``display`` parameters),
-    ``Coding`` or ``CodeableConcept.coding[0]``."""
-
-
-@dataclass(frozen=True, kw_only=True)
 class ValidateRequest:
-    """``CodeSystem/$validate-code`` or ``ValueSet/$validate-code`` of a code, a Coding or a CodeableConcept,
-    evaluated on FHIR resources (http://hl7.org/fhir/OperationDefinition/ValueSet-validate-code).
+    """``CodeSystem/$validate-code`` or ``ValueSet/$validate-code`` of a code, a Coding or a CodeableConcept
+    (http://hl7.org/fhir/OperationDefinition/ValueSet-validate-code, CodeSystem-validate-code).
 
     ``codings`` holds what was given: one coding for ``code``/``coding``, every coding of a CodeableConcept.
     A coding without a system has ``system`` None.
@@ -109,8 +89,6 @@ class ExpandRequest:
     url: str | None = None
     """Canonical URL of the value set (``url|version`` accepted); None when ``value_set`` is given."""
     value_set_version: str | None = None
-    system_version: str | None = None
-    """A version for the SNOMED CT edition when the URL does not name one (``system-version``)."""
     filter: str | None = None
     count: int | None = None
     offset: int | None = None

@@ -47,7 +47,7 @@ def test_versions_live_side_by_side(new_db, backend, tmp_path):
     url = "http://snomed.info/sct?fhir_vs=isa/71388002"
     assert svc.expand(ExpandRequest(url=url)).total == 6
     old = f"http://snomed.info/sct/{CORE}/version/20250601"
-    assert svc.expand(ExpandRequest(url=url, system_version=old)).total == 5
+    assert svc.expand(ExpandRequest(url=url, system_versions=(f"{snomed.SYSTEM}|{old}",))).total == 5
     assert svc.expand(ExpandRequest(url=f"{old}?fhir_vs=isa/71388002")).total == 5
     with pytest.raises(UnknownCodeSystemVersion):
         svc.lookup(LookupRequest(system=snomed.SYSTEM, code="71388002",
@@ -139,7 +139,7 @@ def test_full_release_gives_a_snapshot_as_of_a_date(new_db, backend, tmp_path):
     v2 = load_rf2(db, [root], release_type="Full", as_of="20250501")
     assert v2.version.endswith("/version/20250501")
     assert svc.expand(ExpandRequest(url="http://snomed.info/sct?fhir_vs=isa/71388002",
-                                    system_version=v2.version)).total == 5
+                                    system_versions=(f"{snomed.SYSTEM}|{v2.version}",))).total == 5
 
 
 def test_experimental_versions_use_xsct(new_db, backend, tmp_path):

@@ -4,14 +4,22 @@ from __future__ import annotations
 
 import pytest
 
-from terminology import (ExpandRequest, InvalidRequest, LookupRequest, SubsumesRequest, TooCostly, UnknownCode,
-                         UnknownCodeSystem, ValidateCodeRequest, snomed)
+from terminology import (Coding, ExpandRequest, InvalidRequest, LookupRequest, SubsumesRequest, TooCostly,
+                         UnknownCode, UnknownCodeSystem, ValidateRequest, snomed)
 
 SCT = snomed.SYSTEM
 EDITION = "http://snomed.info/sct/45991000052106/version/20251130"
 TKR = "609588000"
 REVISION_TKR = "99900031000052104"
 ROBOT_PROSTATECTOMY = "99900021000052101"
+
+
+def _validate(service, system, code, *, display=None, display_language=None, lenient_display=False,
+              value_set=None):
+    """``CodeSystem/$validate-code`` of ``system#code``, or ``ValueSet/$validate-code`` with ``value_set``."""
+    return service.validate(ValidateRequest(
+        target="ValueSet" if value_set else "CodeSystem", mode="code", url=value_set or system,
+        codings=(Coding(system, code, display),), display_language=display_language, lenient_display=lenient_display))
 
 
 def _props(result) -> dict[str, list]:
@@ -109,43 +117,39 @@ def test_subsumption_walks_the_closure(mini_service):
 
 
 def test_validate_code(mini_service):
-    ok = mini_service.validate_code(ValidateCodeRequest(system=SCT, code=TKR, display="Knäprotes"))
+    ok = _validate(mini_service, SCT, TKR, display="Knäprotes")
     assert ok.result and ok.display == "Total knee replacement" and not ok.issues
-    sv = mini_service.validate_code(ValidateCodeRequest(system=SCT, code=TKR, display="knäprotes",
-                                                        display_language="sv"))
+    sv = _validate(mini_service, SCT, TKR, display="knäprotes", display_language="sv")
     assert sv.result and sv.display == "Total knäledsplastik"
-    wrong = mini_service.validate_code(ValidateCodeRequest(system=SCT, code=TKR, display="Höftprotes"))
+    wrong = _validate(mini_service, SCT, TKR, display="Höftprotes")
     assert not wrong.result and wrong.issues[0].message_id == "Display_Name_for__should_be_one_of__instead_of"
-    lenient = mini_service.validate_code(ValidateCodeRequest(system=SCT, code=TKR, display="Höftprotes",
-                                                             lenient_display=True))
+    lenient = _validate(mini_service, SCT, TKR, display="Höftprotes", lenient_display=True)
     assert lenient.result and lenient.issues[0].severity == "warning"
-    unknown = mini_service.validate_code(ValidateCodeRequest(system=SCT, code="123456789"))
+    unknown = _validate(mini_service, SCT, "123456789")
     assert not unknown.result and unknown.issues[0].message_id == "Unknown_Code_in_Version"
-    no_system = mini_service.validate_code(ValidateCodeRequest(system="http://example.org", code="x"))
+    no_system = _validate(mini_service, "http://example.org", "x")
     assert not no_system.result and no_system.issues[0].code == "not-found"
 
 
 def test_inactive_concepts_and_displays(mini_service):
-    inactive = mini_service.validate_code(ValidateCodeRequest(system=SCT, code="99900001006"))
+    inactive = _validate(mini_service, SCT, "99900001006")
     assert inactive.result and inactive.inactive
     assert inactive.issues[0].message_id == "INACTIVE_CONCEPT_FOUND" and inactive.issues[0].severity == "warning"
-    old_display = mini_service.validate_code(ValidateCodeRequest(system=SCT, code="110473004",
-                                                                 display="Cataract extraction"))
+    old_display = _validate(mini_service, SCT, "110473004", display="Cataract extraction")
     assert old_display.result and old_display.issues[0].message_id == "INACTIVE_DISPLAY_FOUND"
     url = f"{SCT}?fhir_vs=isa/71388002"
-    in_vs = mini_service.validate_code(ValidateCodeRequest(system=SCT, code="99900001006", value_set=url))
+    in_vs = _validate(mini_service, SCT, "99900001006", value_set=url)
     assert not in_vs.result  # inactive concepts have no is-a rows (snomed-fhir.md §1.7)
 
 
 def test_validate_against_implicit_value_sets(mini_service):
     prostatectomies = f"{SCT}?fhir_vs=isa/90470006"
-    assert mini_service.validate_code(ValidateCodeRequest(system=SCT, code=ROBOT_PROSTATECTOMY,
-                                                          value_set=prostatectomies)).result
-    miss = mini_service.validate_code(ValidateCodeRequest(system=SCT, code=TKR, value_set=prostatectomies))
+    assert _validate(mini_service, SCT, ROBOT_PROSTATECTOMY, value_set=prostatectomies).result
+    miss = _validate(mini_service, SCT, TKR, value_set=prostatectomies)
     assert not miss.result and miss.issues[0].tx_code == "not-in-vs"
     care = f"{SCT}?fhir_vs=refset/99900111000052105"
-    assert mini_service.validate_code(ValidateCodeRequest(system=SCT, code=TKR, value_set=care)).result
-    assert not mini_service.validate_code(ValidateCodeRequest(system=SCT, code="446745002", value_set=care)).result
+    assert _validate(mini_service, SCT, TKR, value_set=care).result
+    assert not _validate(mini_service, SCT, "446745002", value_set=care).result
 
 
 def test_expand_a_subtree_with_paging(mini_service):

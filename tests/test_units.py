@@ -10,7 +10,7 @@ import pytest
 from terminology import InvalidRequest, UnknownCodeSystemVersion, snomed
 from terminology.editions import resolve
 from terminology.hierarchy import ancestor_sets, closure_arrays
-from terminology.implicit import parse
+from terminology.providers.snomed_implicit import definition
 from terminology.languages import parse_language_list, refsets_for
 from terminology.model import CodeSystemVersion
 from terminology.text import fold, tokens
@@ -128,15 +128,23 @@ def test_version_resolution_follows_the_snomed_on_fhir_rules():
         resolve(vs, "20250701")
 
 
-def test_implicit_value_set_urls():
-    assert parse("http://snomed.info/sct?fhir_vs").kind == "all"
-    ivs = parse("http://snomed.info/sct/45991000052106/version/20251130?fhir_vs=isa/71388002")
-    assert (ivs.kind, ivs.argument, ivs.version) == ("isa", "71388002",
-                                                      "http://snomed.info/sct/45991000052106/version/20251130")
-    assert parse("http://snomed.info/sct?fhir_vs=refset").kind == "refsets"
-    assert parse("http://snomed.info/sct%3Ffhir_vs%3Drefset%2F723264001").argument == "723264001"
-    assert parse("http://snomed.info/sct?fhir_vs=ecl/%3C%3C%2071388002").argument == "<< 71388002"
+def test_implicit_value_set_urls_are_value_set_definitions():
+    def include(url: str) -> dict:
+        vs = definition(url)
+        assert vs["url"] == url and vs["status"] == "active"
+        [inc] = vs["compose"]["include"]
+        return inc
+    assert include("http://snomed.info/sct?fhir_vs") == {"system": "http://snomed.info/sct"}
+    assert include("http://snomed.info/sct/45991000052106/version/20251130?fhir_vs=isa/71388002") == {
+        "system": "http://snomed.info/sct", "version": "http://snomed.info/sct/45991000052106/version/20251130",
+        "filter": [{"property": "concept", "op": "is-a", "value": "71388002"}]}
+    assert include("http://snomed.info/sct?fhir_vs=refset")["filter"] == [
+        {"property": "refset", "op": "exists", "value": "true"}]
+    assert include("http://snomed.info/sct%3Ffhir_vs%3Drefset%2F723264001")["filter"] == [
+        {"property": "concept", "op": "in", "value": "723264001"}]
+    assert include("http://snomed.info/sct?fhir_vs=ecl/%3C%3C%2071388002")["filter"] == [
+        {"property": "constraint", "op": "=", "value": "<< 71388002"}]
     with pytest.raises(InvalidRequest):
-        parse("http://snomed.info/sct?fhir_vs=isa/123")
+        definition("http://snomed.info/sct?fhir_vs=isa/123")
     with pytest.raises(InvalidRequest):
-        parse("http://snomed.info/sct?fhir_vs=banana")
+        definition("http://snomed.info/sct?fhir_vs=banana")

@@ -224,46 +224,6 @@ def subsumes_request(p: OpParams) -> t.SubsumesRequest:
                              fhir_version=p.fhir_version)
 
 
-def validate_requests(p: OpParams, *, value_set: bool) -> tuple[list[t.ValidateCodeRequest], dict | None]:
-    """``$validate-code``: one request per coding (``code``/``system``, ``coding`` or ``codeableConcept``).
-
-    Returns the requests and the CodeableConcept when one was given (it is echoed in the answer).
-    """
-    url = p.text("url")
-    if value_set:
-        url = p.require("url", url)
-    common = dict(display_language=p.display_language(), value_set=url if value_set else None,
-                  value_set_version=p.text("valueSetVersion") if value_set else None,
-                  active_only=p.boolean("activeOnly"),
-                  lenient_display=p.boolean("lenient-display-validation"))
-    cc = p.one("codeableConcept")
-    coding = p.coding("coding")
-    code = p.text("code")
-    given = sum(x is not None for x in (cc, coding, code))
-    if given == 0:
-        raise t.InvalidRequest("OP_MISSING_PARAM", "code, coding or codeableConcept", p.operation)
-    if given > 1:
-        raise t.InvalidRequest("OP_CONFLICTING_PARAMS", "code, coding and codeableConcept", p.operation)
-    system_param = p.text("system") if value_set else (p.text("system") or url)
-    if code is not None:
-        return [t.ValidateCodeRequest(system=p.require("system", system_param) if not value_set else system_param,
-                                      code=code, version=p.text("systemVersion") or p.text("version"),
-                                      display=p.text("display"), **common)], None
-    if coding is not None:
-        return [_coding_request(coding, "Coding", common)], None
-    if not isinstance(cc, dict) or not cc.get("coding"):
-        raise t.InvalidRequest("OP_INVALID_PARAM", "codeableConcept", "(no coding)", "must hold a coding")
-    return [_coding_request(c, f"CodeableConcept.coding[{i}]", common)
-            for i, c in enumerate(cc["coding"])], cc
-
-
-def _coding_request(c: dict, path: str, common: dict) -> t.ValidateCodeRequest:
-    if not c.get("code"):
-        raise t.InvalidRequest("OP_MISSING_PARAM", f"{path}.code", "$validate-code")
-    return t.ValidateCodeRequest(system=c.get("system"), code=c["code"], version=c.get("version"),
-                                 display=c.get("display"), path=path, **common)
-
-
 def validate_request(p: OpParams, *, value_set: bool) -> t.ValidateRequest:
     """``$validate-code`` (ValueSet or CodeSystem) as one request over all codings: a ``codeableConcept``, a
     ``coding``, or ``code`` with ``system``/``systemVersion`` (ValueSet) or ``url``/``version`` (CodeSystem).
@@ -336,8 +296,7 @@ def expand_request(p: OpParams, *, max_size: int | None = None) -> t.ExpandReque
         p.require("url", url)
     system_versions = p.texts("system-version")
     return t.ExpandRequest(
-        url=url, value_set_version=p.text("valueSetVersion"),
-        system_version=_snomed_system_version(list(system_versions)), filter=p.text("filter"),
+        url=url, value_set_version=p.text("valueSetVersion"), filter=p.text("filter"),
         count=p.integer("count"), offset=p.integer("offset"), active_only=p.maybe_boolean("activeOnly"),
         display_language=p.display_language(), include_designations=p.maybe_boolean("includeDesignations"),
         max_size=p.too_costly_threshold if p.too_costly_threshold is not None else max_size,
@@ -347,12 +306,3 @@ def expand_request(p: OpParams, *, max_size: int | None = None) -> t.ExpandReque
         system_versions=system_versions, check_system_versions=p.texts("check-system-version"),
         force_system_versions=p.texts("force-system-version"),
         default_value_set_versions=p.texts("default-valueset-version"), fhir_version=p.fhir_version)
-
-
-def _snomed_system_version(values: list) -> str | None:
-    """The SNOMED CT version among ``system-version`` values (``http://snomed.info/sct|<version>``)."""
-    for v in values:
-        system, _, version = str(v).partition("|")
-        if system == t.snomed.SYSTEM and version:
-            return version
-    return None

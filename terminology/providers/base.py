@@ -8,15 +8,19 @@ with a display, a definition, designations and property values, a subsumption hi
 same way over a CodeSystem resource sent in the request, one kept by the server, or SNOMED CT in the store.
 
 A filter answers a :class:`ConceptSelection`: a set of codes that can be tested for membership and listed in
-hierarchy order without the caller knowing whether it is a Python set or a SQL query.
+hierarchy order without the caller knowing whether it is a Python set or a SQL query. A provider whose
+selections are query selections (:class:`QuerySelection`; SNOMED CT's are SQL over the store) lets the engine
+combine, count, text-filter and page them where the data lives, so an expansion of a 300,000-concept subtree
+is never materialised in Python to be paged.
 """
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from typing import Iterable, Iterator, Literal, Protocol, runtime_checkable
+from typing import Iterable, Iterator, Literal, Protocol, Sequence, runtime_checkable
 
-from ..model import Designation, Property
+from ..model import Coding, Designation, Property
 
 FILTER_OPERATORS = ("=", "is-a", "descendent-of", "is-not-a", "regex", "in", "not-in", "generalizes", "child-of",
                     "descendent-leaf", "exists")
@@ -101,6 +105,54 @@ class CodeSet:
         return CodeSet.of(c for c in self.ordered if c in other)
 
 
+class QuerySelection(ABC):
+    """A selection evaluated where the provider's data lives: combined with other selections of the same
+    provider version, counted and paged there (ordered by code, or by how well a term matches a text).
+    A base class rather than a protocol, so the engine's ``isinstance`` test costs nothing on the hot path."""
+
+    @abstractmethod
+    def __contains__(self, code: object) -> bool: ...
+
+    @abstractmethod
+    def codes(self) -> Iterator[str]: ...
+
+    @abstractmethod
+    def union(self, other: "QuerySelection") -> "QuerySelection": ...
+
+    @abstractmethod
+    def intersect(self, other: "QuerySelection") -> "QuerySelection": ...
+
+    @abstractmethod
+    def minus(self, other: "QuerySelection") -> "QuerySelection": ...
+
+    @abstractmethod
+    def active(self) -> "QuerySelection":
+        """The members that are active concepts."""
+
+    @abstractmethod
+    def matching(self, text: str) -> "QuerySelection":
+        """The members with an active term whose words start with every word of ``text`` (case and
+        diacritics folded); the selection itself when ``text`` has no words."""
+
+    @abstractmethod
+    def of_codes(self, codes: Iterable[str]) -> "QuerySelection":
+        """The listed codes that are concepts of the same code system version (a new selection)."""
+
+    @abstractmethod
+    def count(self) -> int: ...
+
+    @abstractmethod
+    def page(self, offset: int = 0, limit: int | None = None, *, rank_text: str | None = None
+             ) -> Sequence["ConceptInfo"]:
+        """A slice of the members as concepts (display and status), ordered by code, or best match to
+        ``rank_text`` first."""
+
+
+DisplayCandidate = tuple[str, "str | None", "Coding | None", str]
+"""``(text, language, use, status)``: one text a concept may be displayed with (``status`` ``active`` or
+``inactive``), for the display checks of ``$validate-code``."""
+
+
 class CodeSystemProvider(Protocol):
     """A code system version the engine can expand, look up and validate against."""
 
@@ -120,6 +172,10 @@ class CodeSystemProvider(Protocol):
     """Canonicals (``url|version``) of the supplements merged into this provider."""
     resource: dict | None
     """The CodeSystem resource behind the provider, when there is one (for metadata and warnings)."""
+    chooses_display: bool
+    """True when :attr:`ConceptInfo.display` is already the display for the request's languages (SNOMED CT
+    picks it from its language refsets); the engine then shows it as it is instead of choosing among the
+    designations, and asks :meth:`display_candidates` for the texts a ``$validate-code`` display may be."""
 
     def locate(self, code: str) -> ConceptInfo | None:
         """The concept with this code (compared case-insensitively when ``case_sensitive`` is false)."""
@@ -143,6 +199,16 @@ class CodeSystemProvider(Protocol):
 
     def subsumes(self, code_a: str, code_b: str) -> SubsumptionOutcome:
         """How ``code_a`` relates to ``code_b`` in the is-a hierarchy (CodeSystem/$subsumes)."""
+        ...
+
+    def lookup_properties(self, info: ConceptInfo, wanted: Sequence[str]) -> Iterable[Property]:
+        """The properties ``$lookup`` returns for a concept: those named in ``wanted`` (the ``property``
+        parameters), or the code system's default set when ``wanted`` is empty or holds ``*``."""
+        ...
+
+    def display_candidates(self, info: ConceptInfo) -> Iterable[DisplayCandidate]:
+        """Every text the concept may be displayed with, active and inactive (only asked of providers that
+        :attr:`choose their display <chooses_display>`)."""
         ...
 
     @property

@@ -87,6 +87,9 @@ class _Node:
 class ResourceCodeSystem:
     """:class:`~terminology.providers.base.CodeSystemProvider` over a CodeSystem resource (R5 JSON)."""
 
+    chooses_display = False
+    """Displays are chosen among the concept's designations by the engine (:mod:`..valuesets.languages`)."""
+
     def __init__(self, resource: dict, supplements: Sequence[dict] = ()) -> None:
         self.resource = resource
         self.url: str = resource.get("url", "")
@@ -225,6 +228,25 @@ class ResourceCodeSystem:
         if b.code in self._ancestors(a.code):
             return "subsumed-by"
         return "not-subsumed"
+
+    def lookup_properties(self, info: ConceptInfo, wanted: Sequence[str]) -> Iterator[Property]:
+        """``$lookup`` properties (FHIR R5 CodeSystem-lookup): the concept's own, plus ``inactive``,
+        ``parent`` and ``child`` (each code with its display as ``description``); ``wanted`` selects, and
+        none or ``*`` means all."""
+        every = not wanted or "*" in wanted
+
+        def want(code: str) -> bool:
+            return every or code in wanted
+        if want("inactive") and not any(p.code == "inactive" for p in info.properties):
+            yield Property("inactive", "boolean", info.inactive)
+        for p in info.properties:
+            if want(p.code):
+                yield p
+        for code, related in (("parent", info.parents), ("child", info.children)):
+            if want(code):
+                for other in related:
+                    found = self.locate(other)
+                    yield Property(code, "code", other, description=found.display if found else None)
 
     # --- concepts -----------------------------------------------------------------------------------
 

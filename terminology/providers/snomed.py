@@ -1,33 +1,108 @@
 """SNOMED CT (one loaded edition/version) as a :class:`~terminology.providers.base.CodeSystemProvider`.
 
-So a ValueSet compose can include SNOMED CT next to other code systems. Filters follow "Using SNOMED CT with
-FHIR" (snomed-fhir.md §1.6): ``concept is-a X`` (``<< X``), ``concept descendent-of X`` (``< X``),
-``concept in X`` (active members of refset X), ``concept = X``, and ``constraint = <ECL>`` /
-``expression = <ECL>`` (evaluated by :mod:`terminology.ecl` when that package is installed). Sets stay SQL
-(:class:`~terminology.store.ConceptSet`) until the expansion lists them; listing more than ``max_codes``
-concepts is refused as too costly, whatever page the request asks for, because a compose definition is
-evaluated whole.
+The value set engine asks every code system the same questions; SNOMED CT answers them from the store, in
+SQL, so its speed lives here and not beside the engine:
+
+* ``locate``: one query for the concept and its display in the request's languages (the preferred term of
+  the first language refset the request accepts, then the server's default language, then the FSN;
+  snomed-fhir.md §1.3), with designations, parents, children and properties read only when asked for;
+* filters ("Using SNOMED CT with FHIR" §1.6 and the filters tx.fhir.org accepts): ``concept is-a X``
+  (``<< X``), ``descendent-of X`` (``< X``), ``child-of X``, ``generalizes X``, ``is-not-a X``, ``in X`` (active
+  members of refset X; several refsets comma-separated), ``= X``; ``constraint = <ECL>`` / ``expression =
+  <ECL>`` (evaluated by :mod:`terminology.ecl`); ``inactive = true|false``; ``moduleId = X``; ``parent = X``,
+  ``child = X``; ``<attribute id> = <value id>``; and ``refset exists true`` (every concept that is a
+  reference set in this version, for ``?fhir_vs=refset``);
+* selections are query selections (:class:`~terminology.providers.base.QuerySelection`): combined, counted, text-filtered
+  (every word must start a word of an active term, any language, case and diacritics folded) and paged in
+  the database, so the engine never lists a 300,000-concept subtree to show a page of it;
+* ``$lookup`` properties (:mod:`.snomed_properties`) and the texts a display may be for ``$validate-code``
+  (every synonym and FSN, active or inactive, in its language).
+
+:class:`SnomedSource` offers the loaded editions to the engine's resolution (one provider per edition and
+version) and turns the FHIR implicit value set URLs into their definitions (:mod:`.snomed_implicit`).
 """
 
 from __future__ import annotations
 
-from typing import Iterator
+from functools import cached_property
+from typing import Callable, Iterable, Iterator, MutableMapping, Sequence
 
 from .. import ecl, snomed
 from ..edition import Edition
-from ..errors import InvalidRequest, TooCostly
+from ..errors import InvalidRequest, TooCostly, UnknownCodeSystem, UnknownCodeSystemVersion
 from ..model import Property
-from ..store import ConceptSet
-from .base import ConceptInfo, PropertyDef, SubsumptionOutcome
+from ..store import ConceptRow, ConceptSet
+from . import snomed_implicit
+from .base import ConceptInfo, DisplayCandidate, PropertyDef, QuerySelection, SubsumptionOutcome
+from .snomed_properties import DEFAULT_PROPERTIES, concept_properties, wanted_properties
 
 _PROPERTY_DEFS = (PropertyDef("inactive", "http://hl7.org/fhir/concept-properties#inactive", "boolean"),
                   PropertyDef("parent", "http://hl7.org/fhir/concept-properties#parent", "code"),
                   PropertyDef("child", "http://hl7.org/fhir/concept-properties#child", "code"),
                   PropertyDef("moduleId", None, "code"))
+_EXPANSION_PROPERTIES = frozenset(DEFAULT_PROPERTIES) - {"parent", "child"}
+"""What :attr:`SnomedConcept.properties` holds (parents and children are :attr:`SnomedConcept.parents` and
+:attr:`~SnomedConcept.children`)."""
 
 
-class SnomedSelection:
-    """A :class:`~terminology.providers.base.ConceptSelection` backed by a store query."""
+class SnomedConcept:
+    """One SNOMED CT concept as the engine sees it (the attributes of
+    :class:`~terminology.providers.base.ConceptInfo`); what costs a query is read on first use. Slotted, as a
+    100,000-code expansion makes one per member."""
+
+    __slots__ = ("provider", "id", "code", "display", "inactive", "_row", "_lazy")
+    status = None
+    abstract = False
+    deprecated = False
+    definition = None
+    annotations: tuple = ()
+    extensions: tuple = ()
+
+    def __init__(self, provider: "SnomedProvider", concept_id: int, display: str | None, active: bool,
+                 row: ConceptRow | None = None) -> None:
+        self.provider = provider
+        self.id = concept_id
+        self.code = str(concept_id)
+        self.display = display
+        self.inactive = not active
+        self._row = row
+        self._lazy: dict | None = None
+
+    def _read(self, name: str, compute):
+        if self._lazy is None:
+            self._lazy = {}
+        if name not in self._lazy:
+            self._lazy[name] = compute()
+        return self._lazy[name]
+
+    @property
+    def row(self) -> ConceptRow:
+        if self._row is None:
+            found = self.provider.edition.store.concept(self.id)
+            assert found is not None, self.id
+            self._row = found
+        return self._row
+
+    @property
+    def designations(self):
+        return self._read("designations", lambda: self.provider.edition.designations(self.id))
+
+    @property
+    def parents(self) -> tuple[str, ...]:
+        return self._read("parents", lambda: tuple(str(p) for p in self.provider.edition.store.parents(self.id)))
+
+    @property
+    def children(self) -> tuple[str, ...]:
+        return self._read("children", lambda: tuple(str(c) for c in self.provider.edition.store.children(self.id)))
+
+    @property
+    def properties(self) -> tuple[Property, ...]:
+        return self._read("properties", lambda: tuple(concept_properties(
+            self.provider.edition, self.row, set(_EXPANSION_PROPERTIES), self.provider.display_refsets)))
+
+
+class SnomedSelection(QuerySelection):
+    """A :class:`~terminology.providers.base.QuerySelection` backed by a store query."""
 
     def __init__(self, provider: "SnomedProvider", concepts: ConceptSet) -> None:
         self.provider = provider
@@ -39,21 +114,44 @@ class SnomedSelection:
         return self.provider.edition.store.contains(self.concepts, int(code))
 
     def codes(self) -> Iterator[str]:
-        return (info.code for info in self.infos())
-
-    def infos(self) -> Iterator[ConceptInfo]:
-        """The members as concepts with display and status only, read in two queries whatever the size
-        (the value set engine uses this instead of a :meth:`SnomedProvider.locate` per member)."""
-        store = self.provider.edition.store
-        n = store.count(self.concepts)
-        if n > self.provider.max_codes:
+        """Every member, by id; refused as too costly beyond the provider's limit."""
+        if self.count() > self.provider.max_codes:
             raise TooCostly("VALUESET_TOO_COSTLY", snomed.SYSTEM, self.provider.max_codes)
-        rows = store.page(self.concepts, refsets=self.provider.display_refsets)
-        return (ConceptInfo(code=str(cid), display=display, inactive=not active) for cid, display, active in rows)
+        return (info.code for info in self.page())
+
+    def union(self, other: "SnomedSelection") -> "SnomedSelection":
+        return SnomedSelection(self.provider, self.concepts.union(other.concepts))
+
+    def intersect(self, other: "SnomedSelection") -> "SnomedSelection":
+        return SnomedSelection(self.provider, self.concepts.intersect(other.concepts))
+
+    def minus(self, other: "SnomedSelection") -> "SnomedSelection":
+        return SnomedSelection(self.provider, self.concepts.minus(other.concepts))
+
+    def active(self) -> "SnomedSelection":
+        return self.intersect(SnomedSelection(self.provider, self.provider.edition.store.all_concepts(active_only=True)))
+
+    def matching(self, text: str) -> "SnomedSelection":
+        matched = self.provider.edition.store.text_match(text)
+        return self if matched is None else self.intersect(SnomedSelection(self.provider, matched))
+
+    def of_codes(self, codes: Iterable[str]) -> "SnomedSelection":
+        ids = [int(c) for c in codes if snomed.is_concept_id(c)]
+        return SnomedSelection(self.provider, self.provider.edition.store.ids(ids))
+
+    def count(self) -> int:
+        return self.provider.edition.store.count(self.concepts)
+
+    def page(self, offset: int = 0, limit: int | None = None, *, rank_text: str | None = None
+             ) -> list[SnomedConcept]:
+        rows = self.provider.edition.store.page(self.concepts, refsets=self.provider.display_refsets,
+                                                offset=offset, limit=limit, rank_text=rank_text)
+        return [SnomedConcept(self.provider, cid, display, active) for cid, display, active in rows]
 
 
 class SnomedProvider:
-    """One SNOMED CT edition/version, read through its :class:`~terminology.edition.Edition`."""
+    """One SNOMED CT edition/version, read through its :class:`~terminology.edition.Edition`, with displays in
+    the languages of one request."""
 
     url = snomed.SYSTEM
     status = "active"
@@ -66,52 +164,41 @@ class SnomedProvider:
     resource = None
     is_hierarchical = False
     """Expansions of SNOMED CT stay flat: a subtree can hold hundreds of thousands of concepts."""
+    chooses_display = True
 
     def __init__(self, edition: Edition, *, max_codes: int = 100_000, display_language: str | None = None,
                  ecl_limits: ecl.EclLimits | None = None) -> None:
         self.edition = edition
         self.ecl_limits = ecl_limits
         self.version = edition.version.version
-        self.name = "SNOMED CT"
+        self.name = f"{snomed.SYSTEM}|{self.version}"
+        """As tx.fhir.org names SNOMED CT in ``$lookup`` (the HL7 tx ecosystem SNOMED tests)."""
         self.title = edition.version.title
         self.language = edition.default_language
         self.max_codes = max_codes
-        self.display_refsets = edition.display_refsets(display_language)
+        self.display_language = display_language
 
-    def locate(self, code: str) -> ConceptInfo | None:
-        row = self.edition.find(code)
-        if row is None:
+    @cached_property
+    def display_refsets(self) -> list[int]:
+        """The language refsets displays come from, best first (read only by requests that show displays)."""
+        return self.edition.display_refsets(self.display_language)
+
+    # --- concepts ---------------------------------------------------------------------------------
+
+    def locate(self, code: str) -> SnomedConcept | None:
+        if not snomed.is_concept_id(code):
             return None
-        store = self.edition.store
-        parents, children = store.parents(row.id), store.children(row.id)
-        display = store.displays([row.id], self.display_refsets).get(row.id)
-        return ConceptInfo(code=str(row.id), display=display, designations=self.edition.designations(row.id),
-                           properties=(Property("inactive", "boolean", not row.active),
-                                       Property("moduleId", "code", str(row.module_id))),
-                           inactive=not row.active, parents=tuple(str(p) for p in parents),
-                           children=tuple(str(c) for c in children))
+        found = self.edition.store.concept_display(int(code), self.display_refsets)
+        if found is None:
+            return None
+        row, display = found
+        return SnomedConcept(self, row.id, display, row.active, row)
 
     def roots(self) -> tuple[str, ...]:
         return (str(snomed.ROOT),)
 
-    def all_codes(self) -> SnomedSelection:
-        return SnomedSelection(self, self.edition.store.all_concepts())
-
-    def filter(self, prop: str, op: str, value: str) -> SnomedSelection:
-        store = self.edition.store
-        if prop == "concept":
-            if op in ("is-a", "descendent-of"):
-                return SnomedSelection(self, store.descendants(self.edition.check_sctid(value),
-                                                               include_self=op == "is-a"))
-            if op == "in":
-                return SnomedSelection(self, store.refset_members(self.edition.check_sctid(value)))
-            if op == "=":
-                return SnomedSelection(self, store.ids([self.edition.check_sctid(value)]))
-        if prop in ("constraint", "expression") and op == "=":
-            return SnomedSelection(self, ecl.evaluate(self.edition, value, limits=self.ecl_limits))
-        raise InvalidRequest("FILTER_NOT_UNDERSTOOD", prop, op, value, snomed.SYSTEM)
-
     def subsumes(self, code_a: str, code_b: str) -> SubsumptionOutcome:
+        """On the inferred is-a closure (snomed-fhir.md §1.7); inactive concepts are in no hierarchy."""
         a, b = self.edition.concept(code_a.strip()), self.edition.concept(code_b.strip())
         if a.id == b.id:
             return "equivalent"
@@ -120,3 +207,113 @@ class SnomedProvider:
         if self.edition.store.is_descendant(a.id, b.id):
             return "subsumed-by"
         return "not-subsumed"
+
+    def lookup_properties(self, info: ConceptInfo, wanted: Sequence[str]) -> Iterator[Property]:
+        return concept_properties(self.edition, info.row, wanted_properties(wanted),  # type: ignore[attr-defined]
+                                  self.display_refsets)
+
+    def display_candidates(self, info: ConceptInfo) -> Iterable[DisplayCandidate]:
+        """Every synonym and FSN (not text definitions), in its language; inactive descriptions too, so a
+        display that used to be right is reported as such (``INACTIVE_DISPLAY_FOUND``)."""
+        return [(d.term, d.language_code, None, "active" if d.active else "inactive")
+                for d in self.edition.store.descriptions(int(info.code)) if d.type_id != snomed.DEFINITION]
+
+    # --- selections -------------------------------------------------------------------------------
+
+    def all_codes(self) -> SnomedSelection:
+        return SnomedSelection(self, self.edition.store.all_concepts())
+
+    def filter(self, prop: str, op: str, value: str) -> SnomedSelection:
+        store = self.edition.store
+        if prop == "concept":
+            if op in ("is-a", "descendent-of"):
+                return self._selection(store.descendants(self._sctid(value), include_self=op == "is-a"))
+            if op == "is-not-a":
+                return self._selection(store.all_concepts().minus(store.descendants(self._sctid(value),
+                                                                                    include_self=True)))
+            if op == "in":
+                sets = [store.refset_members(self._sctid(v)) for v in value.split(",")]
+                return self._selection(_union(sets))
+            if op == "=":
+                return self._selection(store.ids([self._sctid(value)]))
+            if op == "child-of":
+                return self._ecl(f"<! {self._sctid(value)}")
+            if op == "generalizes":
+                return self._ecl(f">> {self._sctid(value)}")
+        if prop in ("constraint", "expression") and op == "=":
+            return self._ecl(value)
+        if prop == "inactive" and op == "=" and value in ("true", "false"):
+            return self._selection(store.inactive_concepts() if value == "true"
+                                   else store.all_concepts(active_only=True))
+        if prop == "moduleId" and op == "=":
+            return self._selection(store.module_concepts(self._sctid(value)))
+        if prop in ("parent", "child") and op == "=":
+            return self._ecl(f"{'<!' if prop == 'parent' else '>!'} {self._sctid(value)}")
+        if prop == "refset" and op == "exists" and value in ("true", "false"):
+            return self._selection(store.refsets() if value == "true" else store.all_concepts().minus(store.refsets()))
+        if snomed.is_concept_id(prop) and op == "=":
+            return self._ecl(f"* : {prop} = {self._sctid(value)}")
+        raise InvalidRequest("FILTER_NOT_UNDERSTOOD", prop, op, value, snomed.SYSTEM)
+
+    def _sctid(self, value: str) -> int:
+        return self.edition.check_sctid(value)
+
+    def _selection(self, concepts: ConceptSet) -> SnomedSelection:
+        return SnomedSelection(self, concepts)
+
+    def _ecl(self, expression: str) -> SnomedSelection:
+        return SnomedSelection(self, ecl.evaluate(self.edition, expression, limits=self.ecl_limits))
+
+
+def _union(sets: list[ConceptSet]) -> ConceptSet:
+    out = sets[0]
+    for s in sets[1:]:
+        out = out.union(s)
+    return out
+
+
+class SnomedSource:
+    """The loaded SNOMED CT editions as built-in code systems of the engine's resolution, and the FHIR
+    implicit value sets over them (``http://snomed.info/sct...?fhir_vs...``)."""
+
+    def __init__(self, edition: Callable[[str | None], Edition], versions: Callable[[], list[str]], *,
+                 max_codes: int, display_language: str | None, ecl_limits: ecl.EclLimits | None,
+                 shared: MutableMapping[tuple, SnomedProvider] | None = None) -> None:
+        self._edition = edition
+        self._versions = versions
+        self.max_codes = max_codes
+        self.display_language = display_language
+        self.ecl_limits = ecl_limits
+        self.shared = shared
+        """Providers kept across requests by (edition, display language): a provider holds nothing of a
+        request but its languages, and an edition never changes once published."""
+
+    def knows(self, url: str) -> bool:
+        return url == snomed.SYSTEM
+
+    def versions(self, url: str) -> list[str]:
+        """The loaded version URIs (for "valid versions" in messages)."""
+        return self._versions() if self.knows(url) else []
+
+    def code_system(self, url: str, version: str | None) -> SnomedProvider | None:
+        """The edition a version (a version URI, a module-only URI for its latest version, or None for the
+        default edition) names; None when it is not loaded."""
+        if not self.knows(url):
+            return None
+        try:
+            edition = self._edition(version)
+        except (UnknownCodeSystem, UnknownCodeSystemVersion):
+            return None
+        key = (edition.version.key, edition.version.storage, self.display_language)
+        found = self.shared.get(key) if self.shared is not None else None
+        if found is None or found.edition is not edition:
+            found = SnomedProvider(edition, max_codes=self.max_codes, display_language=self.display_language,
+                                   ecl_limits=self.ecl_limits)
+            if self.shared is not None:
+                self.shared[key] = found
+        return found
+
+    @staticmethod
+    def value_set(url: str) -> dict | None:
+        """The definition of an implicit value set URL (shared, read only); None for any other URL."""
+        return snomed_implicit.definition(url) if snomed_implicit.is_implicit(url) else None

@@ -144,6 +144,18 @@ class SnomedStore:
                                     "AND EXISTS (SELECT 1 FROM concept WHERE id = {id}))")
 
     @staticmethod
+    def inactive_concepts() -> ConceptSet:
+        return ConceptSet("SELECT id FROM concept WHERE active = 0",
+                          predicate="EXISTS (SELECT 1 FROM concept WHERE id = {id} AND active = 0)")
+
+    @staticmethod
+    def module_concepts(module_id: int) -> ConceptSet:
+        """Concepts of one module (the FHIR SNOMED CT filter ``moduleId = X``)."""
+        name, params = _param(module_id)
+        return ConceptSet(f"SELECT id FROM concept WHERE module_id = :{name}", params,
+                          predicate=f"EXISTS (SELECT 1 FROM concept WHERE id = {{id}} AND module_id = :{name})")
+
+    @staticmethod
     def refsets() -> ConceptSet:
         """Every concept that is used as a refset in this version (``?fhir_vs=refset``)."""
         return ConceptSet("SELECT r.refset_id AS id FROM refset r JOIN concept c ON c.id = r.refset_id")
@@ -202,7 +214,7 @@ class SnomedStore:
         """Size of ``s``. Remembered per set: a version's storage never changes once published, so paging
         through a big expansion counts it once, not once per page."""
         names = _PARAM_NAME.findall(s.sql)
-        key = (_PARAM_NAME.sub(":?", s.sql), repr([s.params.get(n) for n in names]))
+        key = (_ALIAS.sub(r"\1?", _PARAM_NAME.sub(":?", s.sql)), repr([s.params.get(n) for n in names]))
         found = self._counts.get(key)
         if found is None:
             found = self._run(f"SELECT COUNT(*) FROM ({s.sql}) AS s", s.params, s.expanding)[0][0]
@@ -270,7 +282,8 @@ class SnomedStore:
             params.update(p)
             joins.append(f"LEFT JOIN concept_term t{i} ON t{i}.concept_id = c.id AND t{i}.refset_id = :{name}")
             terms.append(f"t{i}.term")
-        return " ".join(joins), f"COALESCE({', '.join(terms)})", params
+        display = f"COALESCE({', '.join(terms)})" if len(terms) > 1 else terms[0]
+        return " ".join(joins), display, params
 
     @staticmethod
     def _rank_order(query: str) -> tuple[str, dict]:
@@ -293,6 +306,16 @@ class SnomedStore:
             return None
         r = rows[0]
         return ConceptRow(r[0], r[1], bool(r[2]), r[3], r[4])
+
+    def concept_display(self, concept_id: int, refsets: Sequence[int]) -> tuple[ConceptRow, str | None] | None:
+        """A concept and its display in the first refset of ``refsets`` that has one (else the FSN), in one
+        query; None when the concept is not in this version."""
+        rows = self._run(_concept_display_sql(len(refsets)),
+                         {"id": concept_id, **{f"r{i}": r for i, r in enumerate((*refsets, 0))}})
+        if not rows:
+            return None
+        r = rows[0]
+        return ConceptRow(r[0], r[1], bool(r[2]), r[3], r[4]), r[5]
 
     def displays(self, concept_ids: Sequence[int], refsets: Sequence[int]) -> dict[int, str]:
         """Preferred term per concept in the first refset of ``refsets`` that has one, else the FSN."""
@@ -428,6 +451,18 @@ def _expand_lists(sql: str, params: dict, expanding: tuple[str, ...]) -> tuple[s
     return sql, params
 
 
+@functools.lru_cache(maxsize=16)
+def _concept_display_sql(n_refsets: int) -> str:
+    """The statement of :meth:`SnomedStore.concept_display` for ``n_refsets`` refsets (plus the FSN's, 0); its
+    parameter names are fixed, so the driver's statement cache is reused from one request to the next."""
+    joins = " ".join(f"LEFT JOIN concept_term t{i} ON t{i}.concept_id = c.id AND t{i}.refset_id = :r{i}"
+                     for i in range(n_refsets + 1))
+    terms = ", ".join(f"t{i}.term" for i in range(n_refsets + 1))
+    display = f"COALESCE({terms})" if n_refsets else terms  # SQLite's COALESCE wants two arguments or more
+    return (f"SELECT c.id, c.effective_time, c.active, c.module_id, c.definition_status_id, {display} "
+            f"FROM concept c {joins} WHERE c.id = :id")
+
+
 @functools.lru_cache(maxsize=4096)
 def _pyformat(sql: str) -> str:
     """``:name`` to psycopg's ``%(name)s`` (``::type`` casts left alone, literal ``%`` doubled)."""
@@ -435,7 +470,10 @@ def _pyformat(sql: str) -> str:
 
 
 _PARAM_NAME = re.compile(r":(p\d+)\b")
-"""The parameter names :func:`_param` makes; the same set built twice differs only in these."""
+"""The parameter names :func:`_param` makes; the same set built twice differs only in these and in
+:data:`_ALIAS`."""
+_ALIAS = re.compile(r"\b([abi])\d+\b")
+"""The subquery aliases :meth:`ConceptSet.intersect` and ``_combine`` number from the same counter."""
 _NAMED = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
 
 _PUNCTUATION = "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~"

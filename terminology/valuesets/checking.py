@@ -129,9 +129,7 @@ class Validation:
 
     def versions_of(self, url: str) -> list[str]:
         """Every known version of the code system ``url`` (for "Valid versions: ...")."""
-        found = {r.get("version") for r in self.ctx.candidates("CodeSystem", url)
-                 if r.get("content") != "supplement" and r.get("version")}
-        return sorted(found)
+        return self.ctx.known_versions(url)
 
     def check_version(self, url: str, provider: CodeSystemProvider, out: Outcome, path: str) -> None:
         """``check-system-version``: the version used must match the pattern (``VALUESET_VERSION_CHECK``)."""

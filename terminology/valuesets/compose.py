@@ -23,7 +23,7 @@ from dataclasses import dataclass, field, replace
 from typing import Sequence
 
 from ..errors import CircularReference, InvalidValueSet, TooCostly, UnknownValueSet
-from ..providers.base import CodeSystemProvider, ConceptInfo, canonical
+from ..providers.base import CodeSystemProvider, ConceptInfo, ConceptSelection, QuerySelection, canonical
 from .context import ResolutionContext
 from .versions import is_wildcard, sort_key
 
@@ -31,7 +31,7 @@ EXPANSION_PARAMETER = "http://hl7.org/fhir/StructureDefinition/valueset-expansio
 STANDARDS_STATUS = "http://hl7.org/fhir/StructureDefinition/structuredefinition-standards-status"
 
 
-@dataclass
+@dataclass(slots=True)
 class Entry:
     """One concept of an expansion, with where it came from."""
 
@@ -51,6 +51,15 @@ class Entry:
     @property
     def key(self) -> tuple[str, str | None, str]:
         return (self.system, self.version, self.code)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A value set whose members are one :class:`~terminology.providers.base.QuerySelection` of one code
+    system version: counted, text-filtered and paged by the provider, never listed whole."""
+
+    provider: CodeSystemProvider
+    members: QuerySelection
 
 
 @dataclass
@@ -139,6 +148,70 @@ class ComposeEvaluator:
             entries = [e for e in entries if not e.info.inactive]
         return _order_versions(entries)
 
+    def plan(self, vs: dict) -> Plan | None:
+        """``vs`` as a :class:`Plan` when its definition allows one: every include takes the whole code system or
+        selects by filters, all of one code system version whose selections are query selections, the
+        excludes are on that code system too, and nothing is imported or listed. None otherwise: then the
+        members are listed (:meth:`value_set`). Both record the same :attr:`usage`."""
+        compose = vs.get("compose")
+        includes = (compose or {}).get("include", [])
+        excludes = (compose or {}).get("exclude", [])
+        if not includes or any(not inc.get("system") or inc.get("concept") or inc.get("valueSet") for inc in includes):
+            return None
+        system = includes[0]["system"]
+        if any(c.get("system") != system or c.get("valueSet") for c in (*includes, *excludes)):
+            return None
+        self._value_set_warnings(vs)
+        members: QuerySelection | None = None
+        provider: CodeSystemProvider | None = None
+        for kind, sets in (("include", includes), ("exclude", excludes)):
+            for i, cset in enumerate(sets):
+                found = self._provider(cset, system)
+                if provider is not None and (found.url, found.version) != (provider.url, provider.version):
+                    return None
+                provider = found
+                whole = found.all_codes()
+                if not isinstance(whole, QuerySelection):
+                    return None
+                selection = whole.of_codes(str(c.get("code", "")) for c in cset["concept"]) if cset.get("concept") \
+                    else self._selection(found, cset, f"ValueSet.compose.{kind}[{i}]")
+                if kind == "include":
+                    self._mark_unclosed(found, cset)
+                    members = selection if members is None else members.union(selection)
+                else:
+                    members = members.minus(selection)  # type: ignore[union-attr]
+        assert provider is not None and members is not None
+        if compose.get("inactive") is False:
+            members = members.active()
+        return Plan(provider, members)
+
+    def _provider(self, cset: dict, system: str) -> CodeSystemProvider:
+        """The code system version an include or exclude means (recorded as used)."""
+        named = cset.get("version")
+        self.usage.versions_named.setdefault(system, set()).add(named)
+        provider = self.ctx.code_system(system, named, supplements=self.supplements.get(system, ()))
+        self._code_system_used(provider)
+        return provider
+
+    def _selection(self, provider: CodeSystemProvider, cset: dict, path: str) -> ConceptSelection:
+        """What an include or exclude selects in ``provider`` by its filters (all of them), or the whole code
+        system when it has none; listed codes are the caller's."""
+        found = None
+        for j, f in enumerate(cset.get("filter", [])):
+            value = f.get("value")
+            if value is None or value == "":
+                raise InvalidValueSet("UNABLE_TO_HANDLE_SYSTEM_FILTER_WITH_NO_VALUE", provider.url, f.get("property"),
+                                      f.get("op"), expression=f"{path}.filter[{j}]", tx_code="vs-invalid")
+            selected = provider.filter(str(f.get("property", "")), str(f.get("op", "")), str(value))
+            found = selected if found is None else found.intersect(selected)  # type: ignore[attr-defined]
+        return found if found is not None else provider.all_codes()
+
+    def _mark_unclosed(self, provider: CodeSystemProvider, cset: dict) -> None:
+        """An expansion that selects SNOMED CT by filters or whole is never closed: post-coordinated expressions
+        are members too (FHIR ``valueset-unclosed``); a list of codes is closed."""
+        if provider.url == "http://snomed.info/sct" and not cset.get("concept"):
+            self.usage.unclosed = True
+
     def _exclude(self, entries: list[Entry], removed: list[Entry], versions_match: bool | None) -> list[Entry]:
         if not removed:
             return entries
@@ -203,9 +276,8 @@ class ComposeEvaluator:
 
     def _from_system(self, inc: dict, system: str, path: str) -> list[Entry]:
         named = inc.get("version")
-        self.usage.versions_named.setdefault(system, set()).add(named)
-        provider = self.ctx.code_system(system, named, supplements=self.supplements.get(system, ()))
-        self._code_system_used(provider)
+        provider = self._provider(inc, system)
+        self._mark_unclosed(provider, inc)
         if inc.get("concept"):
             out = []
             for c in inc["concept"]:
@@ -215,18 +287,12 @@ class ComposeEvaluator:
                                      pinned=named is not None))
             return out
         if inc.get("filter"):
-            codes: list[str] | None = None
-            for j, f in enumerate(inc["filter"]):
-                value = f.get("value")
-                if value is None or value == "":
-                    raise InvalidValueSet("UNABLE_TO_HANDLE_SYSTEM_FILTER_WITH_NO_VALUE", system, f.get("property"),
-                                          f.get("op"), expression=f"{path}.filter[{j}]", tx_code="vs-invalid")
-                found = provider.filter(str(f.get("property", "")), str(f.get("op", "")), str(value))
-                if codes is None and len(inc["filter"]) == 1 and hasattr(found, "infos"):
-                    return [Entry(provider.url, provider.version, info.code, info, provider, source="filter",
-                                  pinned=named is not None) for info in found.infos()]
-                codes = list(found.codes()) if codes is None else [c for c in codes if c in found]
-            return self._entries(provider, codes, "filter", named is not None)
+            found = self._selection(provider, inc, path)
+            if isinstance(found, QuerySelection):  # listed with displays in two queries, whatever the size
+                self._check_size(found.count())
+                return [Entry(provider.url, provider.version, info.code, info, provider, source="filter",
+                              pinned=named is not None) for info in found.page()]
+            return self._entries(provider, found.codes(), "filter", named is not None)
         if provider.content == "supplement":
             return []
         return self._entries(provider, provider.all_codes().codes(), "system", named is not None)
@@ -256,8 +322,6 @@ class ComposeEvaluator:
             u.add(u.supplements, s)
         if provider.content == "fragment":
             u.add(u.fragments, ref)
-        if provider.url == "http://snomed.info/sct":
-            u.unclosed = True
         resource = provider.resource or {}
         if resource.get("status") == "draft":
             u.add(u.warnings, ("warning-draft", ref))

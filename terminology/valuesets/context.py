@@ -2,8 +2,11 @@
 
 FHIR R5 terminology-service.html §"Resources on the Request": resources given as ``tx-resource`` parameters
 are used for that request only and win over what the server knows. Resolution looks, in order, at the
-request's resources, at a pluggable :class:`ResourceSource` (the server's repository), and at the built-in
-providers (SNOMED CT editions of the store).
+request's resources, at the built-in code systems and value sets of a :class:`BuiltinSource` (the loaded
+SNOMED CT editions and their implicit value sets), and at a pluggable :class:`ResourceSource` (the server's
+repository and the FHIR core resources). Loaded terminology comes before stored resources, so a CodeSystem
+resource that only describes SNOMED CT (``content`` ``not-present``, say, from an NPM package) never hides the
+loaded editions.
 
 Version rules (FHIR R5 ``$expand`` / ``$validate-code`` parameters ``system-version``,
 ``check-system-version``, ``force-system-version``, ``default-valueset-version``, and canonical version
@@ -22,7 +25,7 @@ The rules that were applied are remembered (:attr:`ResolutionContext.applied`) s
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable, MutableMapping, Protocol, Sequence
+from typing import MutableMapping, Protocol, Sequence
 
 from ..errors import (MissingSupplement, UnknownCodeSystem, UnknownCodeSystemVersion, UnknownValueSet,
                       VersionCheckFailed)
@@ -39,6 +42,27 @@ class ResourceSource(Protocol):
     def find(self, resource_type: str, url: str, version: str | None = None, *,
              fhir_version: str = "5.0.0") -> list[dict]:
         """Every stored resource of the type with this canonical URL (and version, when given)."""
+        ...
+
+
+class BuiltinSource(Protocol):
+    """Code systems the server holds as loaded terminology rather than as resources, and the value sets they
+    define implicitly (``terminology.providers.SnomedSource`` fits)."""
+
+    def knows(self, url: str) -> bool:
+        """Whether ``url`` is a code system of this source."""
+        ...
+
+    def versions(self, url: str) -> list[str]:
+        """The loaded versions of ``url``."""
+        ...
+
+    def code_system(self, url: str, version: str | None) -> CodeSystemProvider | None:
+        """The provider of ``url`` in ``version`` (None: the default), or None when that is not loaded."""
+        ...
+
+    def value_set(self, url: str) -> dict | None:
+        """The definition of an implicit value set URL, or None; InvalidRequest for a malformed one."""
         ...
 
 
@@ -81,7 +105,7 @@ class ResolutionContext:
     """Finds the code systems and value sets one request refers to."""
 
     def __init__(self, *, resources: Sequence[dict] = (), repository: ResourceSource | None = None,
-                 builtin: Callable[[str, str | None], CodeSystemProvider | None] | None = None,
+                 builtin: BuiltinSource | None = None,
                  rules: VersionRules | None = None, fhir_version: str = "5.0.0",
                  shared: MutableMapping[tuple, CodeSystemProvider] | None = None) -> None:
         self.repository = repository
@@ -113,7 +137,12 @@ class ResolutionContext:
     # --- value sets ----------------------------------------------------------------------------------
 
     def value_set(self, url: str, version: str | None = None) -> dict:
-        """The ValueSet ``url`` (``url|version`` accepted) in ``version``, else the latest; UnknownValueSet."""
+        """The ValueSet ``url`` (``url|version`` accepted) in ``version``, else the latest; UnknownValueSet.
+        An implicit value set URL (whose ECL may hold ``|``) is its definition, unless the request sends a
+        ValueSet with that URL."""
+        implicit = self.implicit_value_set(url)
+        if implicit is not None:
+            return implicit
         if version is None:
             url, version = split_canonical(url)
         found = pick(self.candidates("ValueSet", url), version, lambda r: r.get("version"))
@@ -124,6 +153,9 @@ class ResolutionContext:
     def imported_value_set(self, reference: str) -> dict:
         """A value set named in ``compose.include.valueSet``: ``default-valueset-version`` applies when the
         reference has no version; an unknown pinned version is ``VS_EXP_IMPORT_UNK_PINNED``."""
+        implicit = self.implicit_value_set(reference)
+        if implicit is not None:
+            return implicit
         url, version = split_canonical(reference)
         if version is None and url in self.rules.value_set_defaults:
             version = self.rules.value_set_defaults[url]
@@ -133,6 +165,13 @@ class ResolutionContext:
             self._note("default-valueset-version", canonical(url, version))
             return found
         return self.value_set(url, version)
+
+    def implicit_value_set(self, url: str) -> dict | None:
+        """The definition of an implicit value set URL of the built-in source (None for other URLs, and when
+        the request sends a ValueSet with exactly this URL)."""
+        if self.builtin is None or ("ValueSet", url) in self._local:
+            return None
+        return self.builtin.value_set(url)
 
     # --- code systems --------------------------------------------------------------------------------
 
@@ -186,19 +225,32 @@ class ResolutionContext:
 
     def _find_code_system(self, url: str, version: str | None, supplements: Sequence[str],
                           purpose: Purpose) -> CodeSystemProvider:
-        resources = [r for r in self.candidates("CodeSystem", url) if r.get("content") != "supplement"]
-        if resources:
-            chosen = pick(resources, version, lambda r: r.get("version"))
-            if chosen is None:
-                raise self._unknown_version(url, version, [r.get("version") for r in resources], purpose)
-            return self._provider(chosen, [self.supplement(s, chosen) for s in supplements])
-        if self.builtin is not None:
-            provider = self.builtin(url, version)
+        local = [r for r in self._local.get(("CodeSystem", url), []) if r.get("content") != "supplement"]
+        builtin = self.builtin if self.builtin is not None and self.builtin.knows(url) and not local else None
+        if builtin is not None:
+            provider = builtin.code_system(url, version)
             if provider is not None:
                 for s in supplements:
                     self.supplement(s, None)
                 return provider
+        resources = [r for r in self.candidates("CodeSystem", url) if r.get("content") != "supplement"]
+        loaded = builtin.versions(url) if builtin is not None else []
+        if resources:
+            chosen = pick(resources, version, lambda r: r.get("version"))
+            if chosen is None:
+                raise self._unknown_version(url, version, [r.get("version") for r in resources] + loaded, purpose)
+            return self._provider(chosen, [self.supplement(s, chosen) for s in supplements])
+        if loaded:
+            raise self._unknown_version(url, version, loaded, purpose)
         raise UnknownCodeSystem(_UNKNOWN_SYSTEM_MESSAGE[purpose], url, tx_code="not-found")
+
+    def known_versions(self, url: str) -> list[str]:
+        """Every version of the code system ``url`` the request can use (resources and loaded terminology)."""
+        found = {r.get("version") for r in self.candidates("CodeSystem", url)
+                 if r.get("content") != "supplement" and r.get("version")}
+        if self.builtin is not None and self.builtin.knows(url):
+            found.update(self.builtin.versions(url))
+        return sorted(found)
 
     def _unknown_version(self, url: str, version: str | None, known: list, purpose: Purpose):
         return UnknownCodeSystemVersion(_UNKNOWN_VERSION_MESSAGE[purpose], url, version, join_versions(known),

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Callable, Iterable, Literal
 
 from ..languages import ranked
 from ..messages import format_message
@@ -130,9 +130,22 @@ class Candidate:
 class Displays:
     """The candidate displays of one concept (code system display, designations, value set displays)."""
 
-    items: list[Candidate] = field(default_factory=list)
+    _items: list[Candidate] = field(default_factory=list)
     base_lang: str | None = None
     """The language of texts that state none (a value set's own displays: the value set's language)."""
+    chosen: str | None = None
+    """The display the code system itself chose for the request's languages (SNOMED CT's language refsets),
+    which :meth:`preferred` returns as it is."""
+    _later: list[Callable[[], Iterable[tuple]]] = field(default_factory=list)
+    """Sources of candidates read only when a check needs them (a SNOMED CT concept's descriptions cost a
+    query that a ``$validate-code`` without ``display`` never needs)."""
+
+    @property
+    def items(self) -> list[Candidate]:
+        while self._later:
+            for value, language, use, status in self._later.pop(0)():
+                self.add(value, language, use=use, status=status)
+        return self._items
 
     def add(self, value: str | None, language: str | None, *, use: Coding | None = None,
             status: str = "active", display: bool = False) -> None:
@@ -140,14 +153,20 @@ class Displays:
             return
         if display:
             use = Coding(HL7_TERM_MAINT, "preferredForLanguage", "Preferred For Language")
-        self.items.append(Candidate(value.strip(), Lang(language) if language else None, use, status or "active"))
+        self._items.append(Candidate(value.strip(), Lang(language) if language else None, use, status or "active"))
+
+    def add_later(self, source: Callable[[], Iterable[tuple]]) -> None:
+        """Candidates ``(text, language, use, status)`` from ``source``, read on first need."""
+        self._later.append(source)
 
     def clear(self) -> None:
-        self.items.clear()
+        self._items.clear()
+        self._later.clear()
         self.base_lang = None
+        self.chosen = None
 
     def __bool__(self) -> bool:
-        return bool(self.items)
+        return bool(self._items or self._later or self.chosen)
 
     # --- language matching ---------------------------------------------------------------------------
 
@@ -189,7 +208,10 @@ class Displays:
         return _join_or([c.shown() for c in chosen])
 
     def preferred(self, langs: LanguageList | None) -> str | None:
-        """The display to return for ``langs`` (the first preferred designation of the best language)."""
+        """The display to return for ``langs``: the one the code system chose, else the first preferred
+        designation of the best language."""
+        if self.chosen is not None:
+            return self.chosen
         if not self.items:
             return None
         if langs is None or not langs.entries:

@@ -25,15 +25,16 @@ and the HL7 terminology ecosystem tests, which pin down what tx.fhir.org answers
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Sequence
 
 from ..errors import TooCostly
 from ..model import Designation, Expansion, ExpansionItem, ExpansionParameter, Property
-from ..providers.base import CONCEPT_PROPERTIES, canonical
+from ..providers.base import CONCEPT_PROPERTIES, QuerySelection, canonical
 from ..providers.resource import designation
 from ..requests import ExpandRequest
 from ..text import fold
 from . import languages
-from .compose import ComposeEvaluator, Entry, Usage, expansion_parameters
+from .compose import ComposeEvaluator, Entry, Plan, Usage, expansion_parameters
 from .context import ResolutionContext
 from .versions import split_canonical
 
@@ -56,42 +57,61 @@ ECHOED_COMPOSE_PARAMETERS = ("displayLanguage",)
 
 def expand_value_set(ctx: ResolutionContext, req: ExpandRequest, *, max_size: int,
                      default_language: str = "en") -> Expansion:
-    """Expand the value set of ``req`` (``value_set`` inline, else ``url`` resolved through ``ctx``)."""
+    """Expand the value set of ``req`` (``value_set`` inline, else ``url`` resolved through ``ctx``).
+
+    A definition the provider can answer as one query (:meth:`ComposeEvaluator.plan`: SNOMED CT filters and
+    whole-system includes) is counted, text-filtered (ranked: exact term, then prefix, then shorter terms)
+    and paged by the provider; any other is listed, then filtered and paged here.
+    """
     vs = req.value_set if req.value_set is not None else ctx.value_set(req.url or "", req.value_set_version)
     label = canonical(vs["url"], vs.get("version")) if vs.get("url") else "(inline value set)"
     limit = req.max_size if req.max_size is not None else max_size
     compose_params = expansion_parameters(vs)
     supplements = required_supplements(ctx, vs, req.use_supplements)
     evaluator = ComposeEvaluator(ctx, supplements=supplements, limit=max(limit, max_size) * 4, label=label)
-    entries = evaluator.value_set(vs)
-    if req.active_only:
-        entries = [e for e in entries if not e.info.inactive]
-    text_filter = bool(req.filter and req.filter.strip())
-    if not text_filter:
-        _check_cost(len(entries), req, limit, label)
     display_language = req.display_language or _text(compose_params.get("displayLanguage"))
     pref = languages.parse(display_language)
 
     def build(chosen: list[Entry]) -> list[tuple[ExpansionItem, list[tuple[str, str | None]]]]:
-        return [_item(e, req, pref, default_language, evaluator.usage) for e in chosen]
+        usage = evaluator.usage
+        versioned = {system: usage.shows_versions(system) for system in {e.system for e in chosen}}
+        return [_item(e, req, pref, default_language, versioned[e.system]) for e in chosen]
 
-    built = None
-    if text_filter:  # the text is matched against the displays and designations of the items
-        built = build(entries)
-        words = fold(req.filter or "").split()
-        keep = [i for i, (item, _) in enumerate(built) if _matches(words, item)]
-        entries, built = [entries[i] for i in keep], [built[i] for i in keep]
-        _check_cost(len(built), req, limit, label)
+    text = (req.filter or "").strip()
     paged = req.count is not None or bool(req.offset)
-    if paged:  # only the page's items are built: a page of 100 in 10,000 codes builds 100
-        start = req.offset or 0
-        end = start + req.count if req.count is not None else None
-        built = built[start:end] if built is not None else build(entries[start:end])
+    plan = evaluator.plan(vs)
+    if plan is not None:
+        total, infos = _page_of_plan(plan, req, text, limit, label)
+        p = plan.provider
+        if _plain(p, req):  # the common SNOMED CT case, kept cheap: 100,000 codes make 100,000 items
+            version = p.version if evaluator.usage.shows_versions(p.url) else None
+            built = [(_plain_item(info, p.url, version), []) for info in infos]
+        else:
+            built = build([Entry(p.url, p.version, info.code, info, p, None, "filter") for info in infos])
         top = [item for item, _ in built]
     else:
-        built = built if built is not None else build(entries)
-        items = [item for item, _ in built]
-        top = items if req.exclude_nested else _nest(entries, items, text_filter=text_filter)
+        entries = evaluator.value_set(vs)
+        if req.active_only:
+            entries = [e for e in entries if not e.info.inactive]
+        if not text:
+            _check_cost(len(entries), req, limit, label)
+        built = None
+        if text:  # the text is matched against the terms of each concept
+            built = build(entries)
+            test = _text_test(text)
+            keep = [i for i, (item, _) in enumerate(built) if test(entries[i], item)]
+            entries, built = [entries[i] for i in keep], [built[i] for i in keep]
+            _check_cost(len(built), req, limit, label)
+        total = len(entries)
+        if paged:  # only the page's items are built: a page of 100 in 10,000 codes builds 100
+            start = req.offset or 0
+            end = start + req.count if req.count is not None else None
+            built = built[start:end] if built is not None else build(entries[start:end])
+            top = [item for item, _ in built]
+        else:
+            built = built if built is not None else build(entries)
+            items = [item for item, _ in built]
+            top = items if req.exclude_nested else _nest(entries, items, text_filter=bool(text))
     used_props: dict[str, str | None] = {}
     for _, props in built:
         for code, uri in props:
@@ -101,10 +121,39 @@ def expand_value_set(ctx: ResolutionContext, req: ExpandRequest, *, max_size: in
     if usage.fragments:
         reason = f"This extension is based on a fragment of the code system {split_canonical(usage.fragments[0])[0]}"
     return Expansion(
-        url=vs.get("url"), total=len(entries), offset=(req.offset or 0) if paged else None, items=tuple(top),
+        url=vs.get("url"), total=total, offset=(req.offset or 0) if paged else None, items=tuple(top),
         parameters=tuple(_parameters(req, ctx, usage, display_language)),
         unclosed=usage.unclosed or bool(usage.fragments), name=vs.get("name"), title=vs.get("title"),
         value_set=_repeated(vs), property_defs=tuple(used_props.items()), unclosed_reason=reason)
+
+
+def _page_of_plan(plan: Plan, req: ExpandRequest, text: str, limit: int, label: str) -> tuple[int, Sequence]:
+    """(total, the page's concepts) of a planned value set: ``activeOnly`` and the text filter applied, one
+    count and one page query."""
+    members = plan.members
+    if req.active_only:
+        members = members.active()
+    if text:
+        members = members.matching(text)
+    total = members.count()
+    _check_cost(total, req, limit, label)
+    return total, members.page(req.offset or 0, req.count, rank_text=text or None)
+
+
+def _text_test(text: str):
+    """The ``filter`` test of one listed concept: by the provider's own text search where it has one (every
+    term of the concept), else every word must start a word of the display or a designation."""
+    words = fold(text).split()
+    matched: dict[tuple[str, str | None], QuerySelection | None] = {}
+
+    def test(e: Entry, item: ExpansionItem) -> bool:
+        key = (e.provider.url, e.provider.version)
+        if key not in matched:
+            whole = e.provider.all_codes()
+            matched[key] = whole.matching(text) if isinstance(whole, QuerySelection) else None
+        found = matched[key]
+        return e.code in found if found is not None else _matches(words, item)
+    return test
 
 
 def _check_cost(total: int, req: ExpandRequest, limit: int, label: str) -> None:
@@ -143,25 +192,43 @@ def required_supplements(ctx: ResolutionContext, vs: dict | None, requested: tup
 
 
 def _item(e: Entry, req: ExpandRequest, pref, default_language: str,
-          usage: Usage) -> tuple[ExpansionItem, list[tuple[str, str | None]]]:
-    """The ``contains`` entry for ``e`` and the (code, uri) of the properties it carries."""
+          versioned: bool) -> tuple[ExpansionItem, list[tuple[str, str | None]]]:
+    """The ``contains`` entry for ``e`` and the (code, uri) of the properties it carries. A provider that
+    chooses its displays (SNOMED CT) has already picked ``info.display`` for the request's languages."""
     info, vsc = e.info, e.vs_concept or {}
+    version = e.version if versioned else None
+    chooses = e.provider.chooses_display
+    if not vsc and _plain(e.provider, req) and not (info.status or info.annotations or info.extensions):
+        return _plain_item(info, e.system, version), []
     cs_language = e.provider.language or default_language
     default_display = vsc.get("display") or info.display
-    shown, used = languages.choose(info, default_display, cs_language, pref)
+    if chooses:
+        shown, used = (default_display if pref is None else info.display), None
+    else:
+        shown, used = languages.choose(info, default_display, cs_language, pref)
     extra = tuple(designation(d) for d in vsc.get("designation", []))
     designations: tuple[Designation, ...] = ()
     if req.include_designations or req.designations:
-        listed = languages.shown_designations(info, default_display, shown, used, cs_language, extra)
+        listed = list(info.designations) + list(extra) if chooses else \
+            languages.shown_designations(info, default_display, shown, used, cs_language, extra)
         designations = tuple(d for d in listed if _wanted_designation(d, req.designations))
     props, used_props = _properties(e, req)
     extensions = tuple(info.extensions) + tuple(x for x in vsc.get("extension", [])
                                                 if x.get("url") in VALUE_SET_CONCEPT_EXTENSIONS)
-    item = ExpansionItem(system=e.system, code=info.code, display=shown,
-                         version=e.version if usage.shows_versions(e.system) else None,
+    item = ExpansionItem(system=e.system, code=info.code, display=shown, version=version,
                          inactive=info.inactive, designations=designations, abstract=info.abstract,
                          properties=props, extensions=extensions)
     return item, used_props
+
+
+def _plain(provider, req: ExpandRequest) -> bool:
+    """Whether a concept of ``provider`` is shown with only its code, display and status: the provider chose
+    the display, and the request asks for no designations or properties."""
+    return provider.chooses_display and not (req.include_designations or req.designations or req.properties)
+
+
+def _plain_item(info, system: str, version: str | None) -> ExpansionItem:
+    return ExpansionItem(system, info.code, info.display, version, info.inactive, (), info.abstract)
 
 
 def _properties(e: Entry, req: ExpandRequest) -> tuple[tuple[Property, ...], list[tuple[str, str | None]]]:

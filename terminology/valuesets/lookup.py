@@ -1,18 +1,17 @@
-"""``CodeSystem/$lookup`` on code systems defined by resources (the request's or the repository's).
+"""``CodeSystem/$lookup``, whatever the code system (a resource, a FHIR core code system, SNOMED CT).
 
 Source: FHIR R5 OperationDefinition CodeSystem-lookup (http://hl7.org/fhir/OperationDefinition/CodeSystem-lookup):
 ``name``, ``version``, ``display``, ``definition``, ``abstract``, ``designation`` (with the R5 ``source`` part
-for designations taken from a supplement) and ``property`` (``property`` parameters select; ``*`` or none
-means all). Properties are the concept's own plus ``inactive``, ``parent`` and ``child`` (each code with its
-display as ``description``). ``useSupplement`` applies supplements; a missing one is an error
-(VALUESET_SUPPLEMENT_MISSING), as the HL7 terminology tests expect.
+for designations taken from a supplement) and ``property`` (``property`` parameters select; the code
+system's provider says which properties a concept has, see ``lookup_properties``). ``useSupplement``
+applies supplements; a missing one is an error (VALUESET_SUPPLEMENT_MISSING), as the HL7 terminology tests
+expect.
 """
 
 from __future__ import annotations
 
 from ..errors import UnknownCode
-from ..model import Designation, LookupResult, Property
-from ..providers.base import CodeSystemProvider
+from ..model import Designation, LookupResult
 from ..requests import LookupRequest
 from . import languages
 from .context import ResolutionContext
@@ -28,30 +27,16 @@ def lookup_code(ctx: ResolutionContext, req: LookupRequest, *, default_language:
         if cs.version:
             raise UnknownCode("Unknown_Code_in_Version", req.code, cs.url, cs.version, tx_code="invalid-code")
         raise UnknownCode("Unknown_Code_in", req.code, cs.url, tx_code="invalid-code")
-    cs_language = cs.language or default_language
-    pref = languages.parse(req.display_language)
-    shown, used = languages.choose(info, info.display, cs_language, pref)
-    designations = languages.shown_designations(info, info.display, shown, used, cs_language)
-    if info.display is not None and shown == info.display:
-        designations.insert(0, Designation(cs_language, languages.PREFERRED_FOR_LANGUAGE, info.display))
+    if cs.chooses_display:  # the display is already the one for the request's languages
+        shown, designations = info.display, list(info.designations)
+    else:
+        cs_language = cs.language or default_language
+        pref = languages.parse(req.display_language)
+        shown, used = languages.choose(info, info.display, cs_language, pref)
+        designations = languages.shown_designations(info, info.display, shown, used, cs_language)
+        if info.display is not None and shown == info.display:
+            designations.insert(0, Designation(cs_language, languages.PREFERRED_FOR_LANGUAGE, info.display))
     return LookupResult(system=cs.url, version=cs.version or "", name=cs.name or cs.title or cs.url,
                         code=info.code, display=shown or "", designations=tuple(designations),
-                        properties=tuple(_properties(cs, info, req.properties)), abstract=info.abstract,
+                        properties=tuple(cs.lookup_properties(info, req.properties)), abstract=info.abstract,
                         definition=info.definition, used_supplements=cs.supplements)
-
-
-def _properties(cs: CodeSystemProvider, info, wanted: tuple[str, ...]):
-    every = not wanted or "*" in wanted
-
-    def want(code: str) -> bool:
-        return every or code in wanted
-    if want("inactive") and not any(p.code == "inactive" for p in info.properties):
-        yield Property("inactive", "boolean", info.inactive)
-    for p in info.properties:
-        if want(p.code):
-            yield p
-    for code, related in (("parent", info.parents), ("child", info.children)):
-        if want(code):
-            for other in related:
-                found = cs.locate(other)
-                yield Property(code, "code", other, description=found.display if found else None)

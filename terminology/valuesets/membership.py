@@ -57,7 +57,12 @@ def concept_status(info: ConceptInfo) -> str:
 
 
 def list_displays(displays: Displays, cs: CodeSystemProvider, info: ConceptInfo) -> None:
-    """The concept's display (in the code system's language) and its designations (with supplements')."""
+    """The concept's display (in the code system's language) and its designations (with supplements'); for a
+    code system that chooses its displays, the chosen one and, when a check needs them, its candidates."""
+    if cs.chooses_display:
+        displays.chosen = displays.chosen or info.display
+        displays.add_later(lambda: cs.display_candidates(info))
+        return
     displays.add(info.display, getattr(cs, "language", None), display=True)
     for d in info.designations:
         status = next((e.get("valueCode") for e in d.extensions if e.get("url") == STANDARDS_STATUS), None)

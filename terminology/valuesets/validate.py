@@ -1,4 +1,5 @@
-"""``$validate-code`` on value sets and code systems defined by FHIR resources.
+"""``$validate-code``, whatever the code system or value set (resources, FHIR core, SNOMED CT and its
+implicit value sets).
 
 Sources: FHIR R5 OperationDefinitions ValueSet-validate-code and CodeSystem-validate-code
 (http://hl7.org/fhir/OperationDefinition/ValueSet-validate-code): a code, Coding or CodeableConcept is valid
@@ -69,6 +70,9 @@ def _value_set(run: Validation) -> dict:
     if req.value_set is not None:
         return req.value_set
     url = req.url or ""
+    implicit = run.ctx.implicit_value_set(url)
+    if implicit is not None:
+        return implicit
     url, version = split_canonical(url) if "|" in url else (url, req.version)
     version = version or run.rules.value_set_defaults.get(url)  # default-valueset-version
     try:

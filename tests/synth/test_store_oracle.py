@@ -14,7 +14,13 @@ import pytest
 from sqlalchemy import text
 
 from scripts.loading import load_rf2
-from terminology import LookupRequest, SubsumesRequest, TerminologyService, ValidateCodeRequest, snomed
+from terminology import Coding, LookupRequest, SubsumesRequest, TerminologyService, ValidateRequest, snomed
+
+
+def _valid(svc: TerminologyService, code, version: str | None = None):
+    """``CodeSystem/$validate-code`` of a SNOMED CT concept id (in ``version``)."""
+    return svc.validate(ValidateRequest(target="CodeSystem", mode="code", url=snomed.SYSTEM, version=version,
+                                        codings=(Coding(snomed.SYSTEM, str(code), None, version),)))
 
 
 def _truth_closure(path) -> set[tuple[int, int]]:
@@ -63,7 +69,7 @@ def test_edge_cases_of_the_merged_edition(ci, swedish_edition, new_db, backend):
     assert {p.code: p.value for p in found.properties}["moduleId"] == str(snomed.CORE_MODULE)
     # 2: inactivated in 20250501 and reactivated in V2: active in the snapshot.
     reactivated = str(cases["2_concept_inactivated_and_reactivated"]["concept"])
-    assert svc.validate_code(ValidateCodeRequest(system=snomed.SYSTEM, code=reactivated)).result is True
+    assert _valid(svc, reactivated).result is True
     # 8: the chain's middle concept (B) is inactive, but still a known code.
     chain = cases["8_association_chains"][0]
     middle = svc.lookup(LookupRequest(system=snomed.SYSTEM, code=str(chain["b"]), properties=("inactive",)))
@@ -93,11 +99,9 @@ def test_full_as_of_the_first_version_sees_that_version(ci, new_db):
         return {p.code: p.value for p in found.properties}["inactive"]
 
     assert inactive(reactivated, v1.version) is True
-    assert svc.validate_code(ValidateCodeRequest(system=snomed.SYSTEM, code=new_in_v2,
-                                                 version=v1.version)).result is False
+    assert _valid(svc, new_in_v2, v1.version).result is False
     v2 = load_rf2(db, [ci.package("intl", 20250701)])
-    assert svc.validate_code(ValidateCodeRequest(system=snomed.SYSTEM, code=new_in_v2,
-                                                 version=v2.version)).result is True
+    assert _valid(svc, new_in_v2, v2.version).result is True
     assert inactive(reactivated, v2.version) is False
     # The international snapshot's closure is the International truth.
     assert _store_closure(db, v2) == _truth_closure(ci.root / "truth" / "closure.tsv.gz")

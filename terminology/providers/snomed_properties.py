@@ -1,30 +1,37 @@
-"""``CodeSystem/$lookup`` for SNOMED CT.
+"""The concept properties of SNOMED CT, as ``$lookup`` and expansions (``property``) return them.
 
-Sources: FHIR R5 OperationDefinition CodeSystem-lookup; "Using SNOMED CT with FHIR" §1.2 (properties
-``inactive``, ``sufficientlyDefined``, ``moduleId``, ``normalForm``, ``normalFormTerse``, ``parent``,
-``child``, and every concept model attribute as a property named by its SCTID); the HL7 tx ecosystem
-SNOMED tests (``effectiveTime`` as a dateTime, ``module`` as an alias of ``moduleId``, a ``description``
-part with the display of each code value and a ``code-display`` part with the attribute's display).
-The version returned is the edition/version URI, as the FHIR page requires.
+Sources: "Using SNOMED CT with FHIR" §1.2 (snomed-fhir.md): ``inactive``, ``sufficientlyDefined``,
+``moduleId``, ``normalForm``, ``normalFormTerse``, ``parent``, ``child``, and every concept model attribute as
+a property named by its SCTID; the HL7 tx ecosystem SNOMED tests: ``effectiveTime`` as a dateTime, ``module``
+as an alias of ``moduleId``, a ``description`` part with the display of each code value and a
+``code-display`` part with the attribute's display.
 """
 
 from __future__ import annotations
 
-from . import snomed
-from .edition import Edition
-from .model import LookupResult, Property
-from .store import ConceptRow, RelationshipRow
+from typing import Iterator, Sequence
+
+from .. import snomed
+from ..edition import Edition
+from ..model import Property
+from ..store import ConceptRow, RelationshipRow
 
 DEFAULT_PROPERTIES = ("inactive", "sufficientlyDefined", "moduleId", "effectiveTime", "normalForm",
                       "normalFormTerse", "parent", "child", "attributes")
 """Returned when the request names no ``property``; ``attributes`` stands for every attribute property."""
 
-def lookup(ed: Edition, code: str, *, display_language: str | None, properties: tuple[str, ...]) -> LookupResult:
-    """The ``$lookup`` answer for one concept of ``ed``. Raises UnknownCode when it is not there."""
-    row = ed.concept(code)
-    refsets = ed.display_refsets(display_language)
+
+def wanted_properties(properties: Sequence[str]) -> set[str]:
+    """The property codes a request asks for: the default set for none or ``*``, plus any named."""
+    if not properties or "*" in properties:
+        return set(DEFAULT_PROPERTIES) | set(properties) - {"*"}
+    return set(properties)
+
+
+def concept_properties(ed: Edition, row: ConceptRow, wanted: set[str], refsets: Sequence[int]) -> Iterator[Property]:
+    """The properties in ``wanted`` of one concept, with the displays of code values in ``refsets``' language
+    (one query each for parents, children, attributes and the displays, and only those needed)."""
     store = ed.store
-    wanted = _wanted(properties)
     parents = store.parents(row.id) if wanted & {"parent", "normalForm", "normalFormTerse"} else []
     children = store.children(row.id) if "child" in wanted else []
     attributes = store.attributes(row.id) if wanted & {"attributes", "normalForm", "normalFormTerse"} or \
@@ -32,24 +39,6 @@ def lookup(ed: Edition, code: str, *, display_language: str | None, properties: 
     ids = {row.id, row.module_id, *parents, *children, *(a.type_id for a in attributes),
            *(a.destination_id for a in attributes if a.destination_id)}
     names = store.displays(sorted(ids), refsets)
-    display = names.get(row.id, code)
-    return LookupResult(
-        system=snomed.SYSTEM, version=ed.version.version,
-        name=f"{snomed.SYSTEM}|{ed.version.version}",
-        code=str(row.id), display=display,
-        designations=ed.designations(row.id),
-        properties=tuple(_properties(row, wanted, parents, children, attributes, names)),
-    )
-
-
-def _wanted(properties: tuple[str, ...]) -> set[str]:
-    if not properties or "*" in properties:
-        return set(DEFAULT_PROPERTIES) | set(properties) - {"*"}
-    return set(properties)
-
-
-def _properties(row: ConceptRow, wanted: set[str], parents: list[int], children: list[int],
-                attributes: list[RelationshipRow], names: dict[int, str]):
     if "inactive" in wanted:
         yield Property("inactive", "boolean", not row.active)
     if "sufficientlyDefined" in wanted:
