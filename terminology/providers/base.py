@@ -172,6 +172,9 @@ class CodeSystemProvider(Protocol):
     """Canonicals (``url|version``) of the supplements merged into this provider."""
     resource: dict | None
     """The CodeSystem resource behind the provider, when there is one (for metadata and warnings)."""
+    query_selections: bool
+    """True when :meth:`all_codes` and :meth:`filter` answer query selections, which the engine may
+    combine, count, text-filter and page without listing them."""
     chooses_display: bool
     """True when :attr:`ConceptInfo.display` is already the display for the request's languages (SNOMED CT
     picks it from its language refsets); the engine then shows it as it is instead of choosing among the

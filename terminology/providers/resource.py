@@ -87,6 +87,7 @@ class _Node:
 class ResourceCodeSystem:
     """:class:`~terminology.providers.base.CodeSystemProvider` over a CodeSystem resource (R5 JSON)."""
 
+    query_selections = False
     chooses_display = False
     """Displays are chosen among the concept's designations by the engine (:mod:`..valuesets.languages`)."""
 

@@ -164,6 +164,7 @@ class SnomedProvider:
     resource = None
     is_hierarchical = False
     """Expansions of SNOMED CT stay flat: a subtree can hold hundreds of thousands of concepts."""
+    query_selections = True
     chooses_display = True
 
     def __init__(self, edition: Edition, *, max_codes: int = 100_000, display_language: str | None = None,

@@ -170,11 +170,10 @@ class ComposeEvaluator:
                 if provider is not None and (found.url, found.version) != (provider.url, provider.version):
                     return None
                 provider = found
-                whole = found.all_codes()
-                if not isinstance(whole, QuerySelection):
+                if not found.query_selections:
                     return None
-                selection = whole.of_codes(str(c.get("code", "")) for c in cset["concept"]) if cset.get("concept") \
-                    else self._selection(found, cset, f"ValueSet.compose.{kind}[{i}]")
+                selection = found.all_codes().of_codes(str(c.get("code", "")) for c in cset["concept"]) \
+                    if cset.get("concept") else self._selection(found, cset, f"ValueSet.compose.{kind}[{i}]")
                 if kind == "include":
                     self._mark_unclosed(found, cset)
                     members = selection if members is None else members.union(selection)

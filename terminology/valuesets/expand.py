@@ -149,8 +149,7 @@ def _text_test(text: str):
     def test(e: Entry, item: ExpansionItem) -> bool:
         key = (e.provider.url, e.provider.version)
         if key not in matched:
-            whole = e.provider.all_codes()
-            matched[key] = whole.matching(text) if isinstance(whole, QuerySelection) else None
+            matched[key] = e.provider.all_codes().matching(text) if e.provider.query_selections else None
         found = matched[key]
         return e.code in found if found is not None else _matches(words, item)
     return test
