@@ -187,12 +187,14 @@ def import_capacity_command(settings: Settings, file: Path) -> None:
 @click.option("--match-types", default="exact,narrower", show_default=True)
 @click.option("--sort", type=click.Choice(["wait", "distance", "match"]), default="match", show_default=True)
 @click.option("--include-excluded", is_flag=True)
-@click.option("--count", default=20, show_default=True)
+@click.option("--count", default=20, show_default=True, help="Hits (and excluded candidates) per page.")
+@click.option("--offset", default=0, show_default=True, help="Where the page starts in both lists.")
 @click.option("--json", "as_json", is_flag=True, help="Print the JSON API's answer.")
 @click.pass_obj
 @domain_errors
 def search_command(settings: Settings, text, region, code, system, ecl, date, age, sex, asa, bmi, meeting_form,
-                   postal_code, distance, max_wait, match_types, sort, include_excluded, count, as_json) -> None:
+                   postal_code, distance, max_wait, match_types, sort, include_excluded, count, offset,
+                   as_json) -> None:
     """The care search: services the region has agreements for, with match, wait and eligibility.
 
     \b
@@ -204,13 +206,14 @@ def search_command(settings: Settings, text, region, code, system, ecl, date, ag
                                  sex=sex, asa=asa, bmi=bmi, meeting_form=meeting_form, postal_code=postal_code,
                                  distance_km=distance, max_wait_days=max_wait,
                                  match_types=tuple(match_types.split(",")), sort=sort,
-                                 include_excluded=include_excluded, count=count)
+                                 include_excluded=include_excluded, count=count, offset=offset)
     result = open_directory(settings).search(req, by=OPERATOR)
     if as_json:
         click.echo(json.dumps(search_json(result), ensure_ascii=False, indent=2))
         return
     click.echo(resolution_text(result.resolution))
-    click.echo(f"{result.total} träff(ar) för {result.region.name} per {result.date}")
+    click.echo(f"{result.total} träff(ar) för {result.region.name} per {result.date}"
+               + (f", {result.excluded_total} uteslutna" if include_excluded else ""))
     for h in result.hits + result.excluded:
         j = hit_json(h)
         place = j["place"] or {}

@@ -20,7 +20,7 @@ from .common import directory, page, user
 router = APIRouter()
 
 FORM_FIELDS = ("text", "code", "system", "age", "sex", "asa", "bmi", "meetingForm", "postalCode", "distance",
-               "maxWait", "capacityFrom", "capacityTo", "sort", "includeExcluded", "date", "region")
+               "maxWait", "capacityFrom", "capacityTo", "sort", "includeExcluded", "date", "region", "_offset", "_count")
 
 
 def _items(request: Request, who: t.Principal) -> list[tuple[str, str]]:
@@ -42,7 +42,7 @@ def _search(request: Request, who: t.Principal) -> tuple[dict | None, str | None
         result = directory(request).search(care_params.search_request(items), by=who)
     except t.InvalidRequest as exc:
         return None, exc.text
-    return render.search_json(result), None
+    return render.search_json(result, render.page_links(result, request.url.path, items)), None
 
 
 @router.get("/sok")

@@ -96,6 +96,8 @@ class CareSearchRequest:
     sort: str = "match"
     include_excluded: bool = False
     count: int = 50
+    offset: int = 0
+    """Where the page starts, in the hits and in the excluded candidates alike (one window over both lists)."""
 
 
 @dataclass(frozen=True)
@@ -242,6 +244,8 @@ def check_request(req: CareSearchRequest, today: str) -> CareSearchRequest:
         raise _bad("sort", req.sort, f"use {', '.join(SORTS)}")
     if not 0 <= req.count <= MAX_COUNT:
         raise _bad("_count", req.count, f"must be 0 to {MAX_COUNT}")
+    if req.offset < 0:
+        raise _bad("_offset", req.offset, "must be 0 or more")
     return replace(req, date=req.date or today, match_types=tuple(dict.fromkeys(req.match_types)))
 
 
@@ -419,11 +423,12 @@ class CareSearch:
             hits = sorted((x for x in candidates.values() if not x.reasons), key=_sort_key(req.sort))
             excluded = sorted((x for x in candidates.values() if x.reasons), key=_sort_key(req.sort)) \
                 if req.include_excluded else []
-            page = hits[:req.count] + excluded[:req.count]
-            full = self._records(conn, page)
-        displays = self.index.displays({k for x in page for k in x.match.path})
-        return (tuple(x.hit(full, displays) for x in hits[:req.count]), len(hits),
-                tuple(x.hit(full, displays) for x in excluded[:req.count]), len(excluded))
+            window = slice(req.offset, req.offset + req.count)
+            hits_page, excluded_page = hits[window], excluded[window]
+            full = self._records(conn, hits_page + excluded_page)
+        displays = self.index.displays({k for x in hits_page + excluded_page for k in x.match.path})
+        return (tuple(x.hit(full, displays) for x in hits_page), len(hits),
+                tuple(x.hit(full, displays) for x in excluded_page), len(excluded))
 
     def _records(self, conn, page: list["_Candidate"]) -> dict[str, dict[str, m.Stored]]:
         store = self.store
