@@ -265,12 +265,20 @@ def search_json(result: care.CareSearchResult, links: dict[str, str] | None = No
         "hits": [hit_json(h) for h in result.hits],
         "excludedTotal": result.excluded_total,
         "excluded": [hit_json(h) for h in result.excluded],
+        "origin": _origin(result.request),
+        "distanceKm": result.request.distance_km,
         "offset": result.request.offset,
         "count": result.request.count,
         "next": (links or {}).get("next"),
         "previous": (links or {}).get("previous"),
         "notes": list(result.notes),
     }
+
+
+def _origin(req: care.CareSearchRequest) -> dict | None:
+    """The point distances are measured from (``near``, or the kommun of ``postalCode``), None without one."""
+    point = req.near or (care.geo.postal_point(req.postal_code) if req.postal_code else None)
+    return {"lat": point[0], "lon": point[1]} if point else None
 
 
 def hit_json(hit: care.Hit) -> dict:

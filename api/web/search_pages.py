@@ -50,8 +50,10 @@ def search_page(request: Request):
     who = user(request)
     answer, error = _search(request, who)
     regions = [] if who.region else sorted(directory(request).store.regions(), key=lambda r: r.county or "")
+    settings = request.app.state.settings
     return page(request, "sok.html", q=request.query_params, answer=answer, error=error, regions=regions,
-                reason_text=care.REASON_TEXT, referrals=care.codes.REFERRALS, export=str(request.url.query))
+                reason_text=care.REASON_TEXT, referrals=care.codes.REFERRALS, export=str(request.url.query),
+                map_tiles=settings.map_tile_url, map_attribution=settings.map_tile_attribution)
 
 
 @router.get("/sok.csv")
