@@ -74,6 +74,22 @@ def terminology_capabilities(body):
     assert body["resourceType"] == "TerminologyCapabilities" and body["codeSystem"]
 
 
+def kva_by_identifier(body):
+    assert body["total"] == 1
+    kva = body["entry"][0]["resource"]
+    assert kva["url"] == "urn:oid:1.2.752.116.1.3.2.1.4" and kva["title"] and "concept" not in kva
+    assert any(tag["code"] == "SUBSETTED" for tag in kva["meta"]["tag"])
+
+
+def inera_summaries(body):
+    assert body["total"] == 2 and all("concept" not in e["resource"] and e["resource"]["publisher"] == "Inera AB"
+                                      for e in body["entry"])
+
+
+def count_only(body):
+    assert body["total"] == 1 and "entry" not in body
+
+
 def expand_tx_resource(body):
     assert {c["code"] for c in body["expansion"]["contains"]} >= {"609588000", "179344006"}
 
@@ -126,6 +142,9 @@ CHECKS = [
     ("display=Knäprotes", validate_display),
     ("mode=terminology", terminology_capabilities),
     ("tx-resource", expand_tx_resource),
+    ("identifier=urn:oid:1.2.752.116.1.3.2.1.4", kva_by_identifier),
+    ("publisher=inera", inera_summaries),
+    ("title:contains=vårdåtgärder", count_only),
     ("sourceCode=179344006", to_ngb49),
     ("code=609588000&targetsystem", to_ngb49),
     ("targetCode=NGB49", translated),
