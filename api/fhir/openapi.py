@@ -149,6 +149,10 @@ HEADERS = {
     "X-TOO-COSTLY-THRESHOLD": "Lowers the too-costly expansion limit for this request",
 }
 
+IF_MATCH = {"name": "If-Match", "in": "header", "required": False,
+            "description": 'W/"n": only if version n is current', "schema": {"type": "string"}}
+PAGING = (("_count", "Page size (default 50, at most 1,000)"), ("_offset", "Start of the page"))
+
 STATUS_TEXT = {
     200: "OK", 201: "Created", 204: "Deleted (also when there was nothing to delete)",
     400: "Bad request: a parameter is missing, unknown or has a bad value (OperationOutcome `invalid`)",
@@ -299,15 +303,13 @@ def _resource_route(op: dict, method: str, tail: str, kind: str, path_params: li
     presentation = [_presentation("_summary"), _presentation("_elements")]
     if tail == kind and method == "get":
         op["parameters"] = [_search_param(name, kinds) for name, kinds in t.SEARCH_PARAMETERS[kind].items()] + [
-            _query("_count"), {**_query("_offset"), "description": "Start of the page"}, *presentation]
+            *_paging(), *presentation]
         op["responses"] = _responses(200, "Bundle", (400, 401))
     elif tail == kind:
         op["requestBody"] = body
         op["responses"] = _responses(201, kind, (400, 401, 403, 413))
     elif method == "put":
-        op["parameters"] = path_params + [{"name": "If-Match", "in": "header", "required": False,
-                                           "description": 'W/"n": only if version n is current',
-                                           "schema": {"type": "string"}}]
+        op["parameters"] = path_params + [IF_MATCH]
         op["requestBody"] = body
         op["responses"] = {**_responses(200, kind, (400, 401, 403, 412, 413)),
                            "201": {"description": "Created with this id",
@@ -319,6 +321,10 @@ def _resource_route(op: dict, method: str, tail: str, kind: str, path_params: li
     else:
         op["parameters"] = path_params + ([] if "_history" in tail else presentation)
         op["responses"] = _responses(200, kind, (401, 404, 410))
+
+
+def _paging() -> list[dict]:
+    return [{**_query(name), "description": text} for name, text in PAGING]
 
 
 def _search_param(name: str, kind: str) -> dict:
@@ -343,15 +349,13 @@ def _care_route(op: dict, method: str, tail: str, path_params: list) -> None:
     elif tail == "{rtype}" and method == "get":
         listed = "; ".join(f"{k}: {', '.join(v)}" for k, v in care.SEARCH_PARAMETERS.items())
         op["description"] = op.get("description", "") + f"\n\nSearch parameters per type: {listed}; _count, _offset."
-        op["parameters"] = path_params + [_query("_count"), {**_query("_offset"), "description": "Start of the page"}]
+        op["parameters"] = path_params + _paging()
         op["responses"] = _responses(200, "Bundle", (400, 401, 403))
     elif tail == "{rtype}":
         op["requestBody"] = {"required": True, "content": {FHIR_JSON: {"schema": resource}}}
         op["responses"] = _responses(201, "Resource", (400, 401, 403, 413))
     elif method == "put":
-        op["parameters"] = path_params + [{"name": "If-Match", "in": "header", "required": False,
-                                           "description": 'W/"n": only if version n is current',
-                                           "schema": {"type": "string"}}]
+        op["parameters"] = path_params + [IF_MATCH]
         op["requestBody"] = {"required": True, "content": {FHIR_JSON: {"schema": resource}}}
         op["responses"] = _responses(200, "Resource", (400, 401, 403, 412, 413))
     else:
