@@ -69,7 +69,8 @@ PARAMETER_DOCS: dict[str, tuple[str, str]] = {
     "targetCodeableConcept": ("CodeableConcept", "R5 reverse: the target CodeableConcept"),
     "targetSystem": ("uri", "Translate into this system"), "targetsystem": ("uri", "R4 name of targetSystem"),
     "conceptMapVersion": ("string", "The concept map's business version"),
-    "sourceScope": ("uri", "R5: maps whose source scope is this"), "targetScope": ("uri", "R5: maps whose target scope is this"),
+    "sourceScope": ("uri", "R5: maps whose source scope is this"),
+    "targetScope": ("uri", "R5: maps whose target scope is this"),
     "source": ("uri", "R4 name of sourceScope"), "target": ("uri", "R4 name of targetScope"),
     "reverse": ("boolean", "R4: translate from target to source"),
     # $care-search (README "Care search")
@@ -81,7 +82,8 @@ PARAMETER_DOCS: dict[str, tuple[str, str]] = {
     "asa": ("integer", "ASA class 1-6"), "bmi": ("decimal", "BMI"),
     "meetingForm": ("code", "physical or virtual"), "county": ("string", "Län code of the place (05)"),
     "municipality": ("string", "Kommun code of the place (0580)"),
-    "near": ("string", "lat|lon (WGS84) to measure distance from"), "postalCode": ("string", "Postal code to measure distance from"),
+    "near": ("string", "lat|lon (WGS84) to measure distance from"),
+    "postalCode": ("string", "Postal code to measure distance from"),
     "distance": ("decimal", "Km from near or postalCode"),
     "maxWait": ("integer", "Days; only a fresh wait within it passes"),
     "capacityFrom": ("date", "Start of the capacity period"), "capacityTo": ("date", "End of the capacity period"),
@@ -209,7 +211,8 @@ def _responses(ok: int, answer: str | None, statuses: tuple[int, ...], media: st
 SCHEMAS = {
     "OperationOutcome": {
         "type": "object", "required": ["resourceType", "issue"], "description": "Every error answer",
-        "properties": {"resourceType": {"const": "OperationOutcome"}, "issue": {"type": "array", "minItems": 1, "items": {
+        "properties": {"resourceType": {"const": "OperationOutcome"}, "issue": {
+            "type": "array", "minItems": 1, "items": {
             "type": "object", "required": ["severity", "code"], "properties": {
                 "severity": {"enum": ["fatal", "error", "warning", "information"]},
                 "code": {"type": "string", "description": "invalid, not-found, login, forbidden, conflict, deleted, "
@@ -336,7 +339,8 @@ def _search_param(name: str, kind: str) -> dict:
 
 
 def _presentation(name: str) -> dict:
-    text = {"_summary": "true, text, data, count or false", "_elements": "top-level elements to return, comma-separated"}
+    text = {"_summary": "true, text, data, count or false",
+            "_elements": "top-level elements to return, comma-separated"}
     return {"name": name, "in": "query", "required": False, "description": text[name], "schema": {"type": "string"}}
 
 
@@ -344,7 +348,8 @@ def _care_route(op: dict, method: str, tail: str, path_params: list) -> None:
     """The care directory's FHIR REST: transaction, create, search, read, update."""
     resource = {"$ref": "#/components/schemas/Resource"}
     if tail == "" and method == "post":
-        op["requestBody"] = {"required": True, "content": {FHIR_JSON: {"schema": {"$ref": "#/components/schemas/Bundle"}}}}
+        bundle = {"$ref": "#/components/schemas/Bundle"}
+        op["requestBody"] = {"required": True, "content": {FHIR_JSON: {"schema": bundle}}}
         op["responses"] = _responses(200, "Bundle", (400, 401, 403, 404, 412, 413))
     elif tail == "{rtype}" and method == "get":
         listed = "; ".join(f"{k}: {', '.join(v)}" for k, v in care.SEARCH_PARAMETERS.items())

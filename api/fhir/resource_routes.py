@@ -127,7 +127,8 @@ def _search_doc(rtype: str) -> str:
     kinds = t.SEARCH_PARAMETERS[rtype]
     return ("FHIR search; parameters: " + ", ".join(f"`{name}` ({kind})" for name, kind in kinds.items())
             + ". Strings match a prefix ignoring case and accents (`:exact`, `:contains`); tokens `[system]|[code]`; "
-              "dates take the prefixes eq, ne, gt, lt, ge, le, sa, eb, ap. `_count`, `_offset`, `_summary`, `_elements`.")
+              "dates take the prefixes eq, ne, gt, lt, ge, le, sa, eb, ap. "
+              "`_count`, `_offset`, `_summary`, `_elements`.")
 
 
 def _searchset(request: Request, rtype: str, total: int, found: list[dict], offset: int, count: int,

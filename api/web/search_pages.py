@@ -20,7 +20,8 @@ from .common import directory, page, user
 router = APIRouter()
 
 FORM_FIELDS = ("text", "code", "system", "age", "sex", "asa", "bmi", "meetingForm", "postalCode", "distance",
-               "maxWait", "capacityFrom", "capacityTo", "sort", "includeExcluded", "date", "region", "_offset", "_count")
+               "maxWait", "capacityFrom", "capacityTo", "sort", "includeExcluded", "date", "region", "_offset",
+               "_count")
 
 
 def _items(request: Request, who: t.Principal) -> list[tuple[str, str]]:

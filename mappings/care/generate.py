@@ -18,7 +18,8 @@ days; waiting times are fresh (reported within 42 days), stale (older) or missin
 the coming weeks. A unit is named after the town it is in.
 
 So that the questions a vårdlots asks first have answers in every region on the day the directory is made
-(issue 16), each region has, for every specialty, a unit with a position in its own län, and two *anchor*
+(issue 16), each region has, for every specialty, a unit with a position within 100 km of its biggest town
+(not its own hospital), and two *anchor*
 agreements that are valid around ``today``, with units that offer the specialty's headline services
 (:attr:`Specialty.headline`: kataraktoperation, primär total höftledsplastik, total knäledsplastik, koloskopi,
 ...) without a validity end, with a fresh waiting time of at most 85 days, and, for MR knä, free capacity in
@@ -91,7 +92,8 @@ SPECIALTIES = (
         kva("KEC00")), (20, 150), ("90470006",)),
     Specialty("gyn", "1311", "Gynekologimottagning", (
         sct("99900051000052108", "Operation för framfall"), sct("13910004", "Främre och bakre kolporrafi"),
-        sct("236886002", "Hysterektomi"), sct("265056007", "Vaginal hysterektomi"), kva("LEF00")), (30, 200), ("99900051000052108",)),
+        sct("236886002", "Hysterektomi"), sct("265056007", "Vaginal hysterektomi"), kva("LEF00")), (30, 200),
+        ("99900051000052108",)),
     Specialty("mri", "1706", "Röntgen", (sct("241641004", "MR knä"), kva("AN042")), (5, 60), ("241641004",)),
     Specialty("npf", "1020", "NPF-center", (
         sct("99900061000052106", "Neuropsykiatrisk utredning"), sct("99900071000052102", "Utredning av ADHD")),
