@@ -17,6 +17,7 @@ import mappings
 import terminology as t
 
 from . import care, errors, web
+from .fhir import openapi
 from .fhir.capabilities import SOFTWARE_VERSION
 from .fhir.mapping_routes import mapping_router
 from .fhir.resource_routes import resource_router
@@ -62,6 +63,7 @@ def create_app(settings: Settings, *, service: t.TerminologyService | None = Non
     app.include_router(resource_router("4.0"), prefix="/fhir", include_in_schema=False, dependencies=READ_GUARD)
     care.install(app)
     web.install(app)
+    openapi.install(app)
 
     @app.get("/", include_in_schema=False)
     def root() -> RedirectResponse:

@@ -91,6 +91,13 @@ class Settings(BaseSettings):
     session_max_age_minutes: int = Field(default=480, ge=1, le=7 * 24 * 60,
                                          description="How long a web login lasts (minutes) before the user must log "
                                                      "in again.")
+    map_tile_url: str | None = Field(
+        default=None,
+        description="Map tiles under the Sök page's map, as a Leaflet URL template "
+                    "(https://tiles.example/{z}/{x}/{y}.png). Default none: the map draws Sweden's län from a file "
+                    "the server ships, and the browser fetches nothing from elsewhere.")
+    map_tile_attribution: str = Field(
+        default="", description="The attribution text the tile server's terms ask for, shown on the map.")
 
     @field_validator("log_level")
     @classmethod

@@ -20,6 +20,7 @@ from api.settings import Settings
 from mappings import care
 from mappings.care.generate import SIZES, generate, to_bundle
 from mappings.care.imports import import_capacity, import_waits, load_bundle
+from mappings.care.model import resource_type
 
 from .clierrors import domain_errors
 
@@ -40,12 +41,35 @@ def open_directory(settings: Settings) -> care.CareDirectory:
     return directory
 
 
+GENERATED_KEY = "generated"
+"""``care_meta`` key: JSON of what the generator stored last (size, seed, the day it was made for)."""
+
+
 def load_generated(directory: care.CareDirectory, size: str, *, seed: int = 7, today: dt.date | None = None) -> dict:
-    """Generate a directory and store it (records in one transaction, then the example ConceptMaps)."""
+    """Generate a directory and store it (records in one transaction, then the example ConceptMaps), noting
+    what was made for which day."""
+    today = today or dt.date.today()
     generated = generate(size, seed=seed, today=today)
     directory.write_records(generated.records, by=GENERATOR)
     load_concept_maps(directory.db, generated.concept_maps)
+    directory.store.set_meta(GENERATED_KEY, json.dumps({"size": size, "seed": seed, "today": today.isoformat()}))
     return generated.counts()
+
+
+def redate_generated(directory: care.CareDirectory, today: dt.date) -> tuple[str, int, int] | None:
+    """Make the stored demo directory again for ``today``: the generator's records with dates relative to
+    ``today`` replace those nobody else has changed since (a record someone changed through the web pages,
+    the API, a file or the command line keeps their version). ``(the day it was made for, records
+    re-dated, records kept)``, or None when it is already today's, or not a generated demo directory."""
+    made = json.loads(directory.store.meta(GENERATED_KEY) or "{}")
+    if made.get("size") != "demo" or made.get("today") == today.isoformat():
+        return None
+    touched = directory.store.changed_through_other_channels(GENERATOR.channel)
+    records = generate("demo", seed=made["seed"], today=today).records
+    fresh = [r for r in records if (resource_type(r), r.id) not in touched]
+    directory.write_records(fresh, by=GENERATOR)
+    directory.store.set_meta(GENERATED_KEY, json.dumps({**made, "today": today.isoformat()}))
+    return made["today"], len(fresh), len(records) - len(fresh)
 
 
 def load_concept_maps(db: t.Database, maps) -> None:
@@ -54,13 +78,26 @@ def load_concept_maps(db: t.Database, maps) -> None:
     t.ResourceRepository(db).load(maps, **({"by": operator} if operator is not None else {}))
 
 
-def ensure_demo_directory(settings: Settings) -> None:
-    """``vardterm demo``: the demo-size directory, generated once into an empty care directory."""
+def ensure_demo_directory(settings: Settings, *, today: dt.date | None = None) -> None:
+    """``vardterm demo``: the demo-size directory, generated into an empty care directory, and made again for
+    today when the demo starts on a later day (its dates are relative to the day it is made, so the README's
+    searches find current agreements, fresh waits and capacity ahead on any day; issue 16)."""
     directory = open_directory(settings)
+    today = today or dt.date.today()
     if directory.store.count("HealthcareService") == 0:
-        counts = load_generated(directory, "demo")
+        counts = load_generated(directory, "demo", today=today)
         click.echo(f"Generated the demo care directory: {counts['HealthcareService']} services, "
                    f"{counts['Contract']} agreements")
+    else:
+        started = time.perf_counter()
+        moved = redate_generated(directory, today)
+        if directory.store.meta(GENERATED_KEY) is None:
+            click.echo("The care directory was not made by this version's generator, so its dates stay as they "
+                       "are; 'vardterm care generate --replace' makes the demo directory again for today")
+        elif moved is not None:
+            click.echo(f"Moved the demo care directory from {moved[0]} to {today.isoformat()} "
+                       f"({moved[1]:,} records in {time.perf_counter() - started:.1f} s"
+                       + (f"; {moved[2]:,} changed since are kept as they are)" if moved[2] else ")"))
     add_demo_users(directory.db)
     directory.db.dispose()
 
@@ -187,12 +224,14 @@ def import_capacity_command(settings: Settings, file: Path) -> None:
 @click.option("--match-types", default="exact,narrower", show_default=True)
 @click.option("--sort", type=click.Choice(["wait", "distance", "match"]), default="match", show_default=True)
 @click.option("--include-excluded", is_flag=True)
-@click.option("--count", default=20, show_default=True)
+@click.option("--count", default=20, show_default=True, help="Hits (and excluded candidates) per page.")
+@click.option("--offset", default=0, show_default=True, help="Where the page starts in both lists.")
 @click.option("--json", "as_json", is_flag=True, help="Print the JSON API's answer.")
 @click.pass_obj
 @domain_errors
 def search_command(settings: Settings, text, region, code, system, ecl, date, age, sex, asa, bmi, meeting_form,
-                   postal_code, distance, max_wait, match_types, sort, include_excluded, count, as_json) -> None:
+                   postal_code, distance, max_wait, match_types, sort, include_excluded, count, offset,
+                   as_json) -> None:
     """The care search: services the region has agreements for, with match, wait and eligibility.
 
     \b
@@ -204,13 +243,14 @@ def search_command(settings: Settings, text, region, code, system, ecl, date, ag
                                  sex=sex, asa=asa, bmi=bmi, meeting_form=meeting_form, postal_code=postal_code,
                                  distance_km=distance, max_wait_days=max_wait,
                                  match_types=tuple(match_types.split(",")), sort=sort,
-                                 include_excluded=include_excluded, count=count)
+                                 include_excluded=include_excluded, count=count, offset=offset)
     result = open_directory(settings).search(req, by=OPERATOR)
     if as_json:
         click.echo(json.dumps(search_json(result), ensure_ascii=False, indent=2))
         return
     click.echo(resolution_text(result.resolution))
-    click.echo(f"{result.total} träff(ar) för {result.region.name} per {result.date}")
+    click.echo(f"{result.total} träff(ar) för {result.region.name} per {result.date}"
+               + (f", {result.excluded_total} uteslutna" if include_excluded else ""))
     for h in result.hits + result.excluded:
         j = hit_json(h)
         place = j["place"] or {}

@@ -382,6 +382,8 @@ def demo(settings: Settings, host: str | None, port: int | None, workers: int | 
     The demo data is the project's hand-made SNOMED CT fixture (real concept ids, our own English and
     Swedish labels), merged as an International release plus a Swedish extension, and excerpts of KVÅ,
     ICD-10-SE and the HSA code lists with example ConceptMaps. It is loaded once; later runs reuse the database.
+    The generated care directory's dates are relative to the day it is made: a run on a later day makes it
+    again for that day, keeping the records users changed.
     """
     from .loading import load_rf2
 

@@ -14,6 +14,7 @@ from .model import (CodeSystemVersion, Coding, Designation, Expansion, Expansion
                     LookupResult, Property, SubsumesOutcome, ValidateResult)
 from .refset_maps import RefsetMapEntry
 from .repository import RESOURCE_TYPES, ResourceRepository, Saved
+from .resource_search import PARAMETERS as SEARCH_PARAMETERS
 from .requests import ExpandRequest, LookupRequest, SubsumesRequest, ValidateRequest
 from .service import TerminologyService
 from .store import Database, default_sqlite_url
@@ -22,7 +23,7 @@ __all__ = [
     "CircularReference", "InvalidValueSet", "MissingSupplement", "VersionCheckFailed",
     "RefsetMapEntry",
     "CodeSystemVersion", "Coding", "Database", "Designation", "ExpandRequest", "Expansion", "ExpansionItem",
-    "ExpansionParameter", "RESOURCE_TYPES", "ResourceRepository", "Saved", "InvalidCode", "InvalidEcl", "InvalidRequest", "Issue", "LoadError", "LookupRequest",
+    "ExpansionParameter", "RESOURCE_TYPES", "ResourceRepository", "Saved", "SEARCH_PARAMETERS", "InvalidCode", "InvalidEcl", "InvalidRequest", "Issue", "LoadError", "LookupRequest",
     "LookupResult", "MESSAGES", "NotFound", "Property", "ResourceGone", "StoreError", "SubsumesOutcome", "SubsumesRequest",
     "TerminologyError", "TerminologyService", "TooCostly", "UnknownCode", "UnknownCodeSystem",
     "UnknownCodeSystemVersion", "UnknownResource", "UnknownValueSet", "Unsupported", "ValidateRequest",

@@ -20,6 +20,7 @@ from typing import Iterable
 
 from .access import TERMINOLOGY_EDITORS, Principal, require
 from .errors import InvalidRequest, ResourceGone, UnknownResource, VersionConflict
+from .resource_search import parse as parse_search
 from .store.database import Database
 from .store.resources import ResourceStore, StoredResource
 
@@ -103,9 +104,13 @@ class ResourceRepository:
         if current is not None and not current.deleted:
             self.store.write(rtype, id_, None)
 
-    def search(self, resource_type: str, **criteria) -> tuple[int, list[dict]]:
-        """``GET [type]?url=&version=&name=&title=&status=&_id=``; see :meth:`ResourceStore.search`."""
-        return self.store.search(_check_type({"resourceType": resource_type}), **criteria)
+    def search(self, resource_type: str, items: Iterable[tuple[str, str]] = (), *, offset: int = 0,
+               count: int | None = None) -> tuple[int, list[dict]]:
+        """``GET [type]?...``: ``(total, page)`` of the current resources matching the FHIR search parameters
+        ``items`` (``(name[:modifier], value)``; :mod:`terminology.resource_search` lists them and their
+        rules); InvalidRequest on an unknown parameter or a bad value."""
+        rtype = _check_type({"resourceType": resource_type})
+        return self.store.search(rtype, parse_search(rtype, list(items)), offset=offset, count=count)
 
     # --- bulk ------------------------------------------------------------------------------------
 

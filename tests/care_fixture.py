@@ -153,7 +153,8 @@ def resources() -> list[dict]:
              ("u-uro", "Urologen Jönköping", "prov-uro", "0680", 57.7826, 14.1618, "1332"),
              ("u-npf", "NPF Stockholm", "prov-npf", "0180", 59.3293, 18.0686, "1020"),
              ("u-gyn", "Gynekologen Linköping", "prov-gyn", "0580", 58.4108, 15.6214, "1311"),
-             ("u-mri", "MR Linköping", "prov-mri", "0580", 58.4108, 15.6214, "1706")]
+             ("u-mri", "MR Linköping", "prov-mri", "0580", 58.4108, 15.6214, "1706"),
+             ("u-gastro", "Gastroskopi Linköping", "prov-endo", "0580", 58.4108, 15.6214, "1130")]
     for i, (uid, name, pid, muni, lat, lon, code) in enumerate(units):
         out.append(unit(uid, name, pid, nine[pid], f"U{i:03d}", code))
         out.append(place(f"p-{uid}", uid, muni, lat, lon))
@@ -189,6 +190,11 @@ def resources() -> list[dict]:
         service("s-mri-later", "u-mri", "241641004", "MR knä, ledigt senare"),
         service("s-mri-touch", "u-mri", "241641004", "MR knä, ledigt från sista dagen"),
         service("s-expired-service", "u-ortho", "609588000", "Knäprotes (upphörd tjänst)", valid=("2020-01-01", "2024-12-31")),
+        # Gastroskopi: routes of other regions only, or of the own region beside another region's.
+        service("s-gastro-06-ended", "u-gastro", "76009000", "Gastroskopi (Jönköpings gamla avtal)"),
+        service("s-gastro-01-secret", "u-gastro", "76009000", "Gastroskopi (Stockholms sekretessavtal)"),
+        service("s-gastro-06-future", "u-gastro", "76009000", "Gastroskopi (Jönköpings kommande avtal)"),
+        service("s-gastro-05-ended", "u-gastro", "76009000", "Gastroskopi (eget gammalt avtal, Jönköpings gäller)"),
     ]
     out += services
     out += [
@@ -217,6 +223,17 @@ def resources() -> list[dict]:
         agreement("ct-gyn", "region-05", ["oa-gyn"], "2024-01-01", "2026-12-31"),
         commission("oa-mri", "region-05", "prov-mri", ["s-mri-soon", "s-mri-later", "s-mri-touch"]),
         agreement("ct-mri", "region-05", ["oa-mri"], "2024-01-01", "2026-12-31"),
+        commission("oa-gastro-06-ended", "region-06", "prov-endo", ["s-gastro-06-ended"], "2022-01-01", "2024-12-31"),
+        agreement("ct-gastro-06-ended", "region-06", ["oa-gastro-06-ended"], "2022-01-01", "2024-12-31"),
+        commission("oa-gastro-01-secret", "region-01", "prov-endo", ["s-gastro-01-secret"]),
+        agreement("ct-gastro-01-secret", "region-01", ["oa-gastro-01-secret"], "2020-01-01", "2024-06-30",
+                  confidential=True),
+        commission("oa-gastro-06-future", "region-06", "prov-endo", ["s-gastro-06-future"], "2026-01-01"),
+        agreement("ct-gastro-06-future", "region-06", ["oa-gastro-06-future"], "2026-01-01", None),
+        commission("oa-gastro-05-ended", "region-05", "prov-endo", ["s-gastro-05-ended"]),
+        agreement("ct-gastro-05-ended", "region-05", ["oa-gastro-05-ended"], "2023-01-01", "2025-06-30"),
+        commission("oa-gastro-06-now", "region-06", "prov-endo", ["s-gastro-05-ended"]),
+        agreement("ct-gastro-06-now", "region-06", ["oa-gastro-06-now"], "2025-01-01", None),
     ]
     out += [
         wait("w-cat", "u-eye", 30, "2025-09-20", service_id="s-cat"),

@@ -14,7 +14,7 @@ from mappings import care
 
 NAMES = ("text", "code", "system", "ecl", "region", "date", "age", "sex", "asa", "bmi", "meetingForm", "county",
          "municipality", "near", "postalCode", "distance", "maxWait", "capacityFrom", "capacityTo", "matchTypes",
-         "sort", "includeExcluded", "_count")
+         "sort", "includeExcluded", "_count", "_offset")
 
 
 class _Values:
@@ -83,4 +83,5 @@ def search_request(items: Iterable[tuple[str, object]]) -> care.CareSearchReques
         max_wait_days=p.number("maxWait", int), capacity_from=p.text("capacityFrom"),
         capacity_to=p.text("capacityTo"), match_types=match_types or ("exact", "narrower"),
         sort=p.text("sort") or "match", include_excluded=p.boolean("includeExcluded"),
-        count=p.number("_count", int) if p.text("_count") is not None else 50)
+        count=p.number("_count", int) if p.text("_count") is not None else 50,
+        offset=p.number("_offset", int) or 0)

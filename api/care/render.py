@@ -12,6 +12,9 @@ each excluded service (mode ``include``) with an explanation whose ``status`` is
 
 from __future__ import annotations
 
+from typing import Iterable
+from urllib.parse import urlencode
+
 from mappings import care
 
 SYSTEM_NAMES = {care.codes.SNOMED: "SNOMED CT", care.codes.KVA: "KVÅ", care.codes.ICD10SE: "ICD-10-SE"}
@@ -72,7 +75,29 @@ def _resolution_parameters(r: care.Resolution, result: care.CareSearchResult) ->
         params.append({"name": "terminologyVersion", "valueString": result.terminology_version})
     params.append({"name": "text", "valueString": resolution_text(r)})
     params += [{"name": "note", "valueString": n} for n in result.notes]
+    params += [{"name": "total", "valueInteger": result.total},
+               {"name": "excludedTotal", "valueInteger": result.excluded_total},
+               {"name": "offset", "valueInteger": result.request.offset},
+               {"name": "count", "valueInteger": result.request.count}]
     return {"resourceType": "Parameters", "id": "care-search-resolution", "parameter": params}
+
+
+def page_links(result: care.CareSearchResult, url: str, items: Iterable[tuple[str, object]]) -> dict[str, str]:
+    """``self``, ``next`` and ``previous`` of one page of a care search: ``_offset`` and ``_count`` are one
+    window over the hits and the excluded candidates, so ``next`` (while either list has more) pages both
+    (R5 http.html "Paging"); ``url`` is the operation's URL, ``items`` the request's parameters."""
+    kept = [(n, str(v).lower() if isinstance(v, bool) else v) for n, v in items if n not in ("_offset", "_count")]
+    offset, count = result.request.offset, result.request.count
+
+    def at(start: int) -> str:
+        return f"{url}?{urlencode(kept + [('_offset', start), ('_count', count)])}"
+
+    links = {"self": at(offset)}
+    if count and offset + count < max(result.total, result.excluded_total):
+        links["next"] = at(offset + count)
+    if offset > 0:
+        links["previous"] = at(max(0, offset - count))
+    return links
 
 
 def _ref(rtype: str, stored_or_record) -> dict:
@@ -159,8 +184,10 @@ def _explanation(hit: care.Hit) -> dict:
     return {"resourceType": "Parameters", "id": f"explanation-{s.id}", "parameter": params}
 
 
-def search_bundle(result: care.CareSearchResult, base: str) -> dict:
-    """The searchset Bundle (R5) of a care search; ``base`` is the FHIR base URL for ``fullUrl``s."""
+def search_bundle(result: care.CareSearchResult, base: str, links: dict[str, str] | None = None) -> dict:
+    """The searchset Bundle (R5) of a care search; ``base`` is the FHIR base URL for ``fullUrl``s, ``links``
+    the paging links (:func:`page_links`). ``total`` counts the hits; the ``care-search-resolution``
+    Parameters count the excluded candidates (``excludedTotal``)."""
     entries: list[dict] = []
     seen: set[str] = set()
 
@@ -185,7 +212,11 @@ def search_bundle(result: care.CareSearchResult, base: str) -> dict:
     for hit in result.excluded:
         add(care.render_resource(hit.service), "include")
         add(_explanation(hit), "include")
-    return {"resourceType": "Bundle", "type": "searchset", "total": result.total, "entry": entries}
+    bundle: dict = {"resourceType": "Bundle", "type": "searchset", "total": result.total}
+    if links:
+        bundle["link"] = [{"relation": relation, "url": url} for relation, url in links.items()]
+    bundle["entry"] = entries
+    return bundle
 
 
 def _add_related(hit: care.Hit, add) -> None:
@@ -218,8 +249,9 @@ def _plain_candidate(c: care.Candidate) -> dict:
             "how": c.how, "hasServices": c.has_services}
 
 
-def search_json(result: care.CareSearchResult) -> dict:
-    """The plain JSON answer of the web API (same content as the Bundle, flat and Swedish-labelled)."""
+def search_json(result: care.CareSearchResult, links: dict[str, str] | None = None) -> dict:
+    """The plain JSON answer of the web API (same content as the Bundle, flat and Swedish-labelled); ``next`` and
+    ``previous`` are the URLs of the neighbouring pages (:func:`page_links`), None at the ends."""
     r = result.resolution
     return {
         "region": {"id": result.region.id, "name": result.region.name, "county": result.region.county},
@@ -233,8 +265,20 @@ def search_json(result: care.CareSearchResult) -> dict:
         "hits": [hit_json(h) for h in result.hits],
         "excludedTotal": result.excluded_total,
         "excluded": [hit_json(h) for h in result.excluded],
+        "origin": _origin(result.request),
+        "distanceKm": result.request.distance_km,
+        "offset": result.request.offset,
+        "count": result.request.count,
+        "next": (links or {}).get("next"),
+        "previous": (links or {}).get("previous"),
         "notes": list(result.notes),
     }
+
+
+def _origin(req: care.CareSearchRequest) -> dict | None:
+    """The point distances are measured from (``near``, or the kommun of ``postalCode``), None without one."""
+    point = req.near or (care.geo.postal_point(req.postal_code) if req.postal_code else None)
+    return {"lat": point[0], "lon": point[1]} if point else None
 
 
 def hit_json(hit: care.Hit) -> dict:

@@ -105,8 +105,10 @@ def care_router(fhir_version: str) -> APIRouter:
                     directory: care.CareDirectory = Depends(_directory)) -> Response:
         """Care services the region has agreements for, explained (issue 7 parameter contract)."""
         by = principal(request)
-        result = directory.search(care_params.search_request(search_items(p.items, by)), by=by)
-        return fhir_response(render.search_bundle(result, base_url(request)), fhir_version)
+        items = search_items(p.items, by)
+        result = directory.search(care_params.search_request(items), by=by)
+        links = render.page_links(result, base_url(request) + "/HealthcareService/$care-search", items)
+        return fhir_response(render.search_bundle(result, base_url(request), links), fhir_version)
 
     for method in ("GET", "POST"):
         router.add_api_route("/HealthcareService/$care-search", care_search, methods=[method],
@@ -181,12 +183,16 @@ def json_router() -> APIRouter:
     """The plain JSON API for the web pages."""
     router = APIRouter()
 
+    def answer(request: Request, directory: care.CareDirectory, items: list) -> Response:
+        by = principal(request)
+        items = search_items(items, by)
+        result = directory.search(care_params.search_request(items), by=by)
+        url = str(request.base_url).rstrip("/") + request.url.path
+        return _json(render.search_json(result, render.page_links(result, url, items)))
+
     def search_get(request: Request, directory: care.CareDirectory = Depends(_directory)) -> Response:
         """The care search; the parameters of HealthcareService/$care-search in the query."""
-        by = principal(request)
-        result = directory.search(care_params.search_request(search_items(request.query_params.multi_items(), by)),
-                                  by=by)
-        return _json(render.search_json(result))
+        return answer(request, directory, request.query_params.multi_items())
 
     async def search_post(request: Request, directory: care.CareDirectory = Depends(_directory)) -> Response:
         """The care search; the parameters as a JSON object (lists for repeated ones)."""
@@ -198,9 +204,7 @@ def json_router() -> APIRouter:
             raise t.InvalidRequest("REQUEST_NOT_PARSEABLE", "the body must be a JSON object")
         items = [(k, x) for k, v in body.items() for x in (v if isinstance(v, list) else [v])]
         items = [(k, str(x).lower() if isinstance(x, bool) else x) for k, x in items]
-        by = principal(request)
-        result = directory.search(care_params.search_request(search_items(items, by)), by=by)
-        return _json(render.search_json(result))
+        return answer(request, directory, items)
 
     def history(request: Request, directory: care.CareDirectory = Depends(_directory), resource: str | None = None,
                 limit: int = 50) -> Response:

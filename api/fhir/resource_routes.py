@@ -8,9 +8,11 @@ Interactions and their answers:
 * ``GET [type]/[id]`` read: 200, 404 unknown, 410 deleted; ``GET [type]/[id]/_history/[vid]`` vread;
 * ``GET [type]/[id]/_history``: a ``history`` Bundle;
 * ``DELETE [type]/[id]``: 204, also when there was nothing to delete;
-* ``GET [type]?url=&version=&name=&title=&status=&_id=&_count=&_offset=``: a ``searchset`` Bundle with
-  ``total`` and ``next`` / ``previous`` links. Unknown search parameters are refused (400), not ignored,
-  so a typo cannot return everything.
+* ``GET [type]?...``: a ``searchset`` Bundle with ``total`` and ``next`` / ``previous`` links; the search
+  parameters (``identifier``, ``publisher``, ``date``, ``description``, ``jurisdiction``, ``system``, ``url``,
+  ``version``, ``name``, ``title``, ``status``, ``_id``) and their rules are in
+  :mod:`terminology.resource_search`; unknown ones are refused (400), not ignored, so a typo cannot return
+  everything. ``_count``, ``_offset``; ``_summary`` and ``_elements`` (:mod:`.summary`) on search and read.
 
 The routes are added after the operation routes, so ``/CodeSystem/$lookup`` is never read as an id.
 """
@@ -29,11 +31,7 @@ from .convert import FHIR_VERSIONS
 from .render import fhir_response
 from .resource_io import to_r5
 from .search import paging
-
-SEARCH_PARAMETERS = {"url": "url", "version": "version", "name": "name", "title": "title", "status": "status",
-                     "_id": "id_"}
-"""FHIR search parameter -> repository criterion."""
-
+from .summary import apply as apply_summary, presentation
 
 def resource_router(fhir_version: str) -> APIRouter:
     """CRUD and search routes answering in FHIR ``fhir_version`` (``4.0`` or ``5.0``)."""
@@ -68,7 +66,9 @@ def resource_router(fhir_version: str) -> APIRouter:
 
             def read(id: str, request: Request) -> Response:
                 resource = repo(request).read(rtype, id)
-                return fhir_response(resource, fhir_version, headers=_etag(resource))
+                summary, elements = presentation(request)
+                return fhir_response(apply_summary(resource, summary, elements), fhir_version,
+                                     headers=_etag(resource))
 
             def vread(id: str, vid: str, request: Request) -> Response:
                 resource = repo(request).read(rtype, id, vid)
@@ -89,16 +89,19 @@ def resource_router(fhir_version: str) -> APIRouter:
                 return Response(status_code=204)
 
             def search(request: Request) -> Response:
-                criteria, offset, count = _criteria(request)
-                total, found = repo(request).search(rtype, offset=offset, count=count, **criteria)
-                return fhir_response(_searchset(request, rtype, total, found, offset, count), fhir_version)
+                items, offset, count = paging(request)
+                summary, elements = presentation(request)
+                total, found = repo(request).search(rtype, items,
+                                                    offset=offset, count=0 if summary == "count" else count)
+                found = [apply_summary(r, summary, elements) for r in found]
+                return fhir_response(_searchset(request, rtype, total, found, offset, count, summary), fhir_version)
 
             tag = f"{rtype} (FHIR R{fhir_version[0]})"
             v = f"r{fhir_version[0]}"
             router.add_api_route(f"/{rtype}", create, methods=["POST"], status_code=201, tags=[tag],
                                  summary=f"Create a {rtype}", operation_id=f"create_{rtype}_{v}")
             router.add_api_route(f"/{rtype}", search, methods=["GET"], tags=[tag],
-                                 summary=f"Search {rtype} by url, version, name, title, status, _id",
+                                 summary=f"Search {rtype}", description=_search_doc(rtype),
                                  operation_id=f"search_{rtype}_{v}")
             router.add_api_route(f"/{rtype}/{{id}}", read, methods=["GET"], tags=[tag],
                                  summary=f"Read a {rtype}", operation_id=f"read_{rtype}_{v}")
@@ -120,19 +123,16 @@ def _etag(resource: dict) -> dict:
     return {"ETag": f'W/"{meta.get("versionId")}"', "Last-Modified": meta.get("lastUpdated", "")}
 
 
-def _criteria(request: Request) -> tuple[dict, int, int]:
-    items, offset, count = paging(request)
-    criteria: dict = {}
-    for name, value in items:
-        if name not in SEARCH_PARAMETERS:
-            raise t.InvalidRequest("OP_INVALID_PARAM", name, value,
-                                   f"not a supported search parameter (use {', '.join(SEARCH_PARAMETERS)}, "
-                                   "_count, _offset)")
-        criteria[SEARCH_PARAMETERS[name]] = value
-    return criteria, offset, count
+def _search_doc(rtype: str) -> str:
+    kinds = t.SEARCH_PARAMETERS[rtype]
+    return ("FHIR search; parameters: " + ", ".join(f"`{name}` ({kind})" for name, kind in kinds.items())
+            + ". Strings match a prefix ignoring case and accents (`:exact`, `:contains`); tokens `[system]|[code]`; "
+              "dates take the prefixes eq, ne, gt, lt, ge, le, sa, eb, ap. "
+              "`_count`, `_offset`, `_summary`, `_elements`.")
 
 
-def _searchset(request: Request, rtype: str, total: int, found: list[dict], offset: int, count: int) -> dict:
+def _searchset(request: Request, rtype: str, total: int, found: list[dict], offset: int, count: int,
+               summary: str | None = None) -> dict:
     base = f"{request.base_url}".rstrip("/") + request.url.path
     kept = [(k, v) for k, v in request.query_params.multi_items() if k not in ("_offset", "_count")]
 
@@ -145,6 +145,8 @@ def _searchset(request: Request, rtype: str, total: int, found: list[dict], offs
     if offset > 0:
         links.append(link("previous", max(0, offset - count)))
     root = base.rsplit("/", 1)[0]
-    return {"resourceType": "Bundle", "type": "searchset", "total": total, "link": links,
-            "entry": [{"fullUrl": f"{root}/{rtype}/{r['id']}", "resource": r, "search": {"mode": "match"}}
-                      for r in found]}
+    bundle = {"resourceType": "Bundle", "type": "searchset", "total": total, "link": links}
+    if summary != "count":
+        bundle["entry"] = [{"fullUrl": f"{root}/{rtype}/{r['id']}", "resource": r, "search": {"mode": "match"}}
+                           for r in found]
+    return bundle

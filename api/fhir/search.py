@@ -1,7 +1,8 @@
 """FHIR search paging parameters, shared by every search endpoint (R5 search.html: ``_count``, ``_offset``).
 
-``_count`` defaults to 50 and is capped at 1,000; ``_format``, ``_pretty``, ``_summary`` and ``_total`` are
-accepted and ignored; every other parameter is returned for the endpoint to interpret.
+``_count`` defaults to 50 and is capped at 1,000; ``_format``, ``_pretty``, ``_summary``, ``_elements`` and
+``_total`` are left out (the endpoints that honour ``_summary`` and ``_elements`` read them with
+:func:`api.fhir.summary.presentation`); every other parameter is returned for the endpoint to interpret.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import terminology as t
 
 DEFAULT_COUNT = 50
 MAX_COUNT = 1000
-IGNORED = ("_format", "_pretty", "_summary", "_total")
+IGNORED = ("_format", "_pretty", "_summary", "_elements", "_total")
 
 
 def paging(request: Request) -> tuple[list[tuple[str, str]], int, int]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import secrets
 
 from fastapi import FastAPI
+from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
 from . import agreement_pages, auth_pages, errors, search_pages, upload_pages
@@ -23,6 +24,13 @@ def install(app: FastAPI) -> None:
     settings = app.state.settings
     app.state.session_secret = settings.session_secret or secrets.token_urlsafe(32)
     app.mount("/app/static", StaticFiles(directory=STATIC), name="web-static")
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon() -> FileResponse:
+        """The icon browsers ask for at the root (the pages also name ``/app/static/favicon.svg``)."""
+        return FileResponse(STATIC / "favicon.ico", media_type="image/x-icon",
+                            headers={"Cache-Control": "public, max-age=86400"})
+
     for module in (auth_pages, search_pages, agreement_pages, upload_pages):
         app.include_router(module.router, prefix="/app", include_in_schema=False)
     errors.install(app)

@@ -8,6 +8,7 @@ from urllib.parse import quote
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
 
 import terminology as t
 from mappings import care
@@ -21,6 +22,11 @@ STATIC = HERE / "static"
 ROLE_TEXT = {"vardlots": "Vårdlots", "avtalsadmin": "Avtalsadministratör", "informatiker": "Informatiker",
              "admin": "Administratör"}
 CHANNEL_TEXT = {"web": "webb", "api": "API", "file": "fil", "cli": "kommandorad", "generator": "generator"}
+
+DATE_ATTRS = Markup('type="text" inputmode="numeric" pattern="\\d{4}-\\d{2}-\\d{2}" placeholder="ÅÅÅÅ-MM-DD" '
+                    'maxlength="10" autocomplete="off" title="Datum som ÅÅÅÅ-MM-DD, t.ex. 2026-01-31"')
+"""Attributes of every date field: Swedish date format (ÅÅÅÅ-MM-DD) whatever the browser's language (a
+``type="date"`` field shows the browser's own format, e.g. 01/31/2026 in an English browser)."""
 
 templates = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(["html"]),
                         trim_blocks=True, lstrip_blocks=True)
@@ -65,7 +71,8 @@ def page(request: Request, template: str, status: int = 200, **context) -> HTMLR
     who = getattr(request.state, "principal", None)
     response = HTMLResponse(templates.get_template(template).render(
         request=request, who=who if who is not None and who.authenticated else None, csrf=s.csrf,
-        csrf_field=session.CSRF_FIELD, role_text=ROLE_TEXT, channel_text=CHANNEL_TEXT, writer=writer, **context),
+        csrf_field=session.CSRF_FIELD, role_text=ROLE_TEXT, channel_text=CHANNEL_TEXT, writer=writer,
+        date_attrs=DATE_ATTRS, **context),
         status_code=status)
     session.store(request, response)
     return response

@@ -20,7 +20,8 @@ from .common import directory, page, user
 router = APIRouter()
 
 FORM_FIELDS = ("text", "code", "system", "age", "sex", "asa", "bmi", "meetingForm", "postalCode", "distance",
-               "maxWait", "capacityFrom", "capacityTo", "sort", "includeExcluded", "date", "region")
+               "maxWait", "capacityFrom", "capacityTo", "sort", "includeExcluded", "date", "region", "_offset",
+               "_count")
 
 
 def _items(request: Request, who: t.Principal) -> list[tuple[str, str]]:
@@ -42,7 +43,7 @@ def _search(request: Request, who: t.Principal) -> tuple[dict | None, str | None
         result = directory(request).search(care_params.search_request(items), by=who)
     except t.InvalidRequest as exc:
         return None, exc.text
-    return render.search_json(result), None
+    return render.search_json(result, render.page_links(result, request.url.path, items)), None
 
 
 @router.get("/sok")
@@ -50,8 +51,10 @@ def search_page(request: Request):
     who = user(request)
     answer, error = _search(request, who)
     regions = [] if who.region else sorted(directory(request).store.regions(), key=lambda r: r.county or "")
+    settings = request.app.state.settings
     return page(request, "sok.html", q=request.query_params, answer=answer, error=error, regions=regions,
-                reason_text=care.REASON_TEXT, referrals=care.codes.REFERRALS, export=str(request.url.query))
+                reason_text=care.REASON_TEXT, referrals=care.codes.REFERRALS, export=str(request.url.query),
+                map_tiles=settings.map_tile_url, map_attribution=settings.map_tile_attribution)
 
 
 @router.get("/sok.csv")

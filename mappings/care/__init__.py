@@ -9,6 +9,7 @@ from . import agreements, codes, geo
 from .concepts import Candidate, Concept
 from .directory import CareDirectory, Written
 from .fhir import render as render_resource
+from .rest import SEARCH_PARAMETERS
 from .model import (RESOURCE_TYPES, Agreement, Capacity, CareService, Commission, Eligibility, Event, Location,
                     Organization, Stored, WaitingTime)
 from .search import (MATCH_TEXT, MATCH_TYPES, REASON_TEXT, REASONS, CareSearchRequest, CareSearchResult, Hit, Match,
@@ -17,6 +18,6 @@ from .search import (MATCH_TEXT, MATCH_TYPES, REASON_TEXT, REASONS, CareSearchRe
 __all__ = [
     "Agreement", "Candidate", "Capacity", "CareDirectory", "CareSearchRequest", "CareSearchResult", "CareService",
     "Commission", "Concept", "Eligibility", "Event", "Hit", "Location", "MATCH_TEXT", "MATCH_TYPES", "Match",
-    "Organization", "Place", "REASONS", "REASON_TEXT", "RESOURCE_TYPES", "Resolution", "Stored", "Verdict", "Wait",
+    "Organization", "Place", "REASONS", "REASON_TEXT", "RESOURCE_TYPES", "Resolution", "SEARCH_PARAMETERS", "Stored", "Verdict", "Wait",
     "WaitingTime", "Written", "agreements", "codes", "geo", "render_resource",
 ]

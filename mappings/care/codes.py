@@ -6,8 +6,9 @@ Identifier formats checked on every write:
   ``16`` century prefix accepted), the last digit a Luhn (mod 10) check digit over the first nine, as
   Bolagsverket and Skatteverket define it. Stored as ``NNNNNN-NNNN``.
 * **HSA-id** (``urn:oid:1.2.752.29.4.19``; the older ``urn:oid:1.2.752.129.2.1.4.1`` is accepted and
-  stored under the first): ``SE`` + the ten-digit orgnr of the issuing organisation + ``-`` + a suffix of 1
-  to 31 letters or digits (Inera's HSA-id format); the embedded orgnr must pass the Luhn check too.
+  stored under the first): ``SE`` + the ten-digit orgnr of the issuing organisation + ``-`` + a suffix of
+  letters or digits, the whole id at most 31 characters, so the suffix has 1 to 18 (Inera's HSA-id format);
+  the embedded orgnr must pass the Luhn check too.
 
 Code systems the care directory speaks (URIs as in ``../shared/data/se-codes/README.md``): SNOMED CT, KVÅ,
 ICD-10-SE, HSA verksamhetskod and vård- och omsorgsform. Codes of the project's own small vocabularies
@@ -72,7 +73,8 @@ REFERRALS = {"none": "Ingen remiss krävs", "region": "Remiss från regionen kr�
 
 _DIGITS = re.compile(r"\d+")
 _ORGNR = re.compile(r"(?:16)?(\d{6})-?(\d{4})")
-_HSA = re.compile(r"SE(\d{10})-([A-Za-z0-9]{1,31})")
+HSA_ID_MAX_LENGTH = 31
+_HSA = re.compile(r"SE(\d{10})-([A-Za-z0-9]+)")
 
 
 def luhn_ok(digits: str) -> bool:
@@ -113,7 +115,10 @@ def hsa_problem(value: str) -> str | None:
     """Why ``value`` is not an HSA-id, or None."""
     m = _HSA.fullmatch(value.strip())
     if not m:
-        return f"'{value}' is not an HSA-id (SE + ten-digit organisationsnummer + '-' + 1-31 letters or digits)"
+        return f"'{value}' is not an HSA-id (SE + ten-digit organisationsnummer + '-' + letters or digits)"
+    if len(value.strip()) > HSA_ID_MAX_LENGTH:
+        return (f"'{value}' is not an HSA-id: it has {len(value.strip())} characters, an HSA-id has at most "
+                f"{HSA_ID_MAX_LENGTH} characters")
     if not luhn_ok(m.group(1)):
         return f"'{value}' is not an HSA-id: the organisationsnummer in it has a wrong check digit"
     return None

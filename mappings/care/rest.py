@@ -120,6 +120,9 @@ SEARCH: dict[str, dict[str, Callable[[str, str], list[Filter]]]] = {
                     "date": _inside_period},
 }
 
+SEARCH_PARAMETERS = {rtype: ("_id", *table) for rtype, table in SEARCH.items()}
+"""Resource type -> the names of its search parameters (the API documents them)."""
+
 
 def search_filters(resource_type: str, params: list[Param]) -> list[Filter]:
     """The store filters of FHIR search parameters (``_count``, ``_offset`` and formatting ones excluded)."""

@@ -7,8 +7,9 @@ the services of those types, keep those an own-region agreement *and* its commis
 date (inclusive dates, open ends open), judge only the patient facts given, filter by meeting form, place,
 distance (haversine), waiting time (the latest report on or before the date; fresh when at most 42 days
 old) and capacity (periods overlapping, touching counts), explain every hit, and list the excluded
-candidates with every reason in the rules' order when asked. Confidential agreements of other regions are
-never shown: such a candidate appears only as excluded, without the agreement.
+candidates with every reason in the rules' order when asked. Other regions' agreements are never shown: a
+candidate only they cover appears only as excluded (``other-region``, plus ``confidential`` when they all are),
+without the agreement, and the validity reasons are about the searching region's own routes only.
 """
 
 from __future__ import annotations
@@ -95,6 +96,8 @@ class CareSearchRequest:
     sort: str = "match"
     include_excluded: bool = False
     count: int = 50
+    offset: int = 0
+    """Where the page starts, in the hits and in the excluded candidates alike (one window over both lists)."""
 
 
 @dataclass(frozen=True)
@@ -159,7 +162,8 @@ class Hit:
     commission: m.Stored | None = None
     agreement: m.Stored | None = None
     agreement_withheld: bool = False
-    """True when the covering agreement is another region's confidential one (nothing of it is shown)."""
+    """True when only other regions have agreements covering the service: the hit says that one exists
+    (``other-region``, and ``confidential`` when they all are), nothing more."""
     eligibility: tuple[Verdict, ...] = ()
     wait: Wait = field(default_factory=lambda: Wait("missing"))
     capacity: tuple[m.Capacity, ...] = ()
@@ -240,6 +244,8 @@ def check_request(req: CareSearchRequest, today: str) -> CareSearchRequest:
         raise _bad("sort", req.sort, f"use {', '.join(SORTS)}")
     if not 0 <= req.count <= MAX_COUNT:
         raise _bad("_count", req.count, f"must be 0 to {MAX_COUNT}")
+    if req.offset < 0:
+        raise _bad("_offset", req.offset, "must be 0 or more")
     return replace(req, date=req.date or today, match_types=tuple(dict.fromkeys(req.match_types)))
 
 
@@ -417,11 +423,12 @@ class CareSearch:
             hits = sorted((x for x in candidates.values() if not x.reasons), key=_sort_key(req.sort))
             excluded = sorted((x for x in candidates.values() if x.reasons), key=_sort_key(req.sort)) \
                 if req.include_excluded else []
-            page = hits[:req.count] + excluded[:req.count]
-            full = self._records(conn, page)
-        displays = self.index.displays({k for x in page for k in x.match.path})
-        return (tuple(x.hit(full, displays) for x in hits[:req.count]), len(hits),
-                tuple(x.hit(full, displays) for x in excluded[:req.count]), len(excluded))
+            window = slice(req.offset, req.offset + req.count)
+            hits_page, excluded_page = hits[window], excluded[window]
+            full = self._records(conn, hits_page + excluded_page)
+        displays = self.index.displays({k for x in hits_page + excluded_page for k in x.match.path})
+        return (tuple(x.hit(full, displays) for x in hits_page), len(hits),
+                tuple(x.hit(full, displays) for x in excluded_page), len(excluded))
 
     def _records(self, conn, page: list["_Candidate"]) -> dict[str, dict[str, m.Stored]]:
         store = self.store
@@ -454,10 +461,7 @@ class _Candidate:
         r = self.row
         routes = [targets[k] for k in self.keys]
         self.match = routes[0] if len(routes) == 1 else min(routes, key=_match_rank)
-        (self.commission, self.agreement), reasons = _best_pair(self.pairs, region, req.date)
-        confidential, agreement_region = (self.pairs[(self.commission, self.agreement)][5],
-                                          self.pairs[(self.commission, self.agreement)][4])
-        self.withheld = bool(confidential) and agreement_region != region.id
+        (self.commission, self.agreement), reasons, self.withheld = _best_pair(self.pairs, region, req.date)
         reasons += _validity(r[4], r[5], req.date, "service", bool(r[6]))
         self.verdicts = _eligibility(m.Eligibility(age_min=r[7], age_max=r[8], sex=r[9], asa_max=r[10], bmi_max=r[11]),
                                      req)
@@ -504,29 +508,33 @@ class _Candidate:
 
 
 def _best_pair(pairs: dict[tuple[str, str], tuple], region: m.Organization, date: str
-               ) -> tuple[tuple[str, str], list[str]]:
-    """The (commission, agreement) that comes closest to making the service reachable, and what it lacks.
+               ) -> tuple[tuple[str, str], list[str], bool]:
+    """The (commission, agreement) that comes closest to making the service reachable, what it lacks, and
+    whether it is another region's (then nothing of it may be shown).
 
-    A pair's columns: commission region, valid_from, valid_to, active; agreement region, confidential,
-    status, valid_from, valid_to."""
+    care-search.md "Scope": only the searching region's own routes count. A service that only other regions
+    have agreements for is ``other-region`` (plus ``confidential`` when every one of those is confidential),
+    and nothing more is said about them; the validity reasons judge the own routes only. A pair's columns:
+    commission region, valid_from, valid_to, active; agreement region, confidential, status, valid_from,
+    valid_to."""
     best = None
-    for (cid, aid), (c_region, c_from, c_to, c_active, a_region, confidential, status, a_from, a_to) in pairs.items():
-        reasons = []
+    for (cid, aid), (c_region, c_from, c_to, c_active, a_region, _, status, a_from, a_to) in pairs.items():
         if a_region != region.id or c_region != region.id:
-            reasons.append("other-region")
-            if confidential and a_region != region.id:
-                reasons.append("confidential")
+            continue
+        reasons = []
         if status in CONTRACT_ENDED:
             reasons.append("agreement-expired")
         elif status not in CONTRACT_IN_FORCE:
             reasons.append("agreement-not-started")
         reasons += _validity(a_from, a_to, date, "agreement", True)
         reasons += _validity(c_from, c_to, date, "commission", bool(c_active))
-        key = ("other-region" in reasons, len(set(reasons)), a_to or "9999", aid, cid)
+        key = (len(set(reasons)), a_to or "9999", aid, cid)
         if best is None or key < best[0]:
             best = (key, (cid, aid), reasons)
-    assert best is not None
-    return best[1], best[2]
+    if best is not None:
+        return best[1], best[2], False
+    confidential = all(v[5] for v in pairs.values())
+    return min(pairs), ["other-region"] + (["confidential"] if confidential else []), True
 
 
 class _Route:

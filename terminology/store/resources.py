@@ -4,6 +4,12 @@ FHIR REST semantics (R5 http.html): every create, update and delete of a logical
 next ``versionId``; the newest row is ``current``; a delete is a row with ``deleted = 1`` so that ``vread``
 of older versions keeps working and a read of the id answers 410 Gone. Writes bump the catalog generation
 so every API worker re-reads its caches (ARCHITECTURE.md "Scale").
+
+Search (:mod:`terminology.resource_search`): ``_id``, ``url``, ``version`` and ``status`` are columns of the
+resource table; the other parameters' values are rows of ``fhir_resource_search``, written with each
+version. A database made before that table existed gets it, and every current resource indexed, the first
+time a process reads or writes resources (one transaction, guarded by a ``build_info`` row, so concurrent
+workers index once).
 """
 
 from __future__ import annotations
@@ -12,13 +18,18 @@ from dataclasses import dataclass
 from typing import Iterable
 
 import orjson
-from sqlalchemy import and_, func, insert, select, update
+from sqlalchemy import and_, delete, exists, func, insert, inspect, not_, or_, select, update
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
+from .. import resource_search as rs
 from ..bounded import Bounded
 from . import schema
 from .database import Database, _now
 
 T = schema.fhir_resource
+P = schema.fhir_resource_search
+INDEX_MARK = "resource_search_index"
+"""``build_info`` key present once every stored resource has its search index rows."""
 PARSED_CACHE_SIZE = 64
 """Parsed resources kept per process (the big ones are code systems of tens of thousands of concepts)."""
 
@@ -44,6 +55,37 @@ class ResourceStore:
     def __init__(self, db: Database) -> None:
         self.db = db
         self._parsed: Bounded = Bounded(PARSED_CACHE_SIZE)
+        self._indexed = False
+
+    def _ensure_index(self) -> None:
+        """Create the search index table when missing and index the resources stored before it (once)."""
+        if self._indexed:
+            return
+        try:
+            P.create(self.db.engine, checkfirst=True)
+        except DBAPIError:
+            if not inspect(self.db.engine).has_table(P.name):  # else another worker created it meanwhile
+                raise
+        info = schema.build_info
+        with self.db.engine.connect() as conn:
+            done = conn.execute(select(info.c.value).where(info.c.key == INDEX_MARK)).scalar() is not None
+        if not done:
+            try:
+                with self.db.engine.begin() as conn:
+                    conn.execute(insert(info).values(key=INDEX_MARK, value="1"))
+                    conn.execute(delete(P))
+                    rows = conn.execute(select(T.c.key, T.c.content).where(T.c.current == 1, T.c.deleted == 0))
+                    _insert_index(conn, [(key, orjson.loads(content)) for key, content in rows])
+            except IntegrityError:
+                pass  # another process indexed them meanwhile
+        self._indexed = True
+
+    def forget_index(self) -> None:
+        """Drop the search index and its mark, as a database from before the index was (for tests)."""
+        with self.db.engine.begin() as conn:
+            P.drop(conn, checkfirst=True)
+            conn.execute(delete(schema.build_info).where(schema.build_info.c.key == INDEX_MARK))
+        self._indexed = False
 
     def read(self, resource_type: str, id_: str, version_id: int | None = None) -> StoredResource | None:
         """The current row of a logical id (possibly a delete marker), or one version of it."""
@@ -66,6 +108,7 @@ class ResourceStore:
 
     def write_many(self, items: Iterable[tuple[str, str, dict | None]]) -> list[StoredResource]:
         """Several writes in one transaction: all of them land, or none."""
+        self._ensure_index()
         out = []
         now = _now()
         with self.db.engine.begin() as conn:
@@ -79,37 +122,37 @@ class ResourceStore:
                     content = {**content, "id": id_,
                                "meta": {**content.get("meta", {}), "versionId": str(version_id), "lastUpdated": now}}
                     body = orjson.dumps(content).decode()
-                conn.execute(insert(T).values(
+                done = conn.execute(insert(T).values(
                     resource_type=resource_type, id=id_, version_id=version_id, current=1,
                     deleted=0 if content is not None else 1,
                     url=(content or {}).get("url"), version=(content or {}).get("version"),
                     name=(content or {}).get("name"), title=(content or {}).get("title"),
                     status=(content or {}).get("status"), last_updated=now, content=body or "null"))
+                if content is not None:
+                    _insert_index(conn, [(done.inserted_primary_key[0], content)])
                 out.append(StoredResource(resource_type, id_, version_id, now, content is None, content))
             Database._bump(conn)
         return out
 
-    def search(self, resource_type: str, *, id_: str | None = None, url: str | None = None,
-               version: str | None = None, name: str | None = None, title: str | None = None,
-               status: str | None = None, offset: int = 0, count: int | None = None) -> tuple[int, list[dict]]:
-        """Current, not deleted resources matching every given criterion; ``(total, page)``.
-
-        ``url``, ``version``, ``status`` and ``_id`` match exactly; ``name`` and ``title`` match a
-        case-insensitive prefix (FHIR search ``string`` semantics).
-        """
+    def search(self, resource_type: str, criteria: list[rs.Criterion], *, offset: int = 0,
+               count: int | None = None) -> tuple[int, list[dict]]:
+        """Current, not deleted resources matching every criterion (any of its values); ``(total, page)``, in
+        url, version, id order. The matching rules are :mod:`terminology.resource_search`'s."""
+        self._ensure_index()
         cond = [T.c.resource_type == resource_type, T.c.current == 1, T.c.deleted == 0]
-        for column, value in ((T.c.id, id_), (T.c.url, url), (T.c.version, version), (T.c.status, status)):
-            if value is not None:
-                cond.append(column == value)
-        for column, value in ((T.c.name, name), (T.c.title, title)):
-            if value is not None:
-                cond.append(func.lower(column).like(_prefix(value), escape="\\"))
+        for c in criteria:
+            if c.name in rs.COLUMN_PARAMETERS:
+                column = T.c[rs.COLUMN_PARAMETERS[c.name]]
+                cond.append(or_(*(column == v for v in c.values)))
+            else:
+                cond.append(exists(select(P.c.resource_key).where(
+                    P.c.resource_key == T.c.key, P.c.name == c.name, or_(*(_matches(c, v) for v in c.values)))))
         with self.db.engine.connect() as conn:
             total = conn.execute(select(func.count()).select_from(T).where(*cond)).scalar()
             q = select(T.c.content).where(*cond).order_by(T.c.url, T.c.version, T.c.id).offset(offset)
             if count is not None:
                 q = q.limit(count)
-            return total, [orjson.loads(c) for (c,) in conn.execute(q)]
+            return total, [orjson.loads(c) for (c,) in conn.execute(q)] if count != 0 else []
 
     def by_url(self, resource_type: str, url: str) -> list[dict]:
         """Every current version (business version) of a canonical URL (shared dicts, see :meth:`_shared`)."""
@@ -139,5 +182,35 @@ class ResourceStore:
         return out
 
 
-def _prefix(value: str) -> str:
-    return value.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+def _insert_index(conn, resources: list[tuple[int, dict]]) -> None:
+    rows = [{"resource_key": key, **vars(r)} for key, resource in resources for r in rs.index_rows(resource)]
+    if rows:
+        conn.execute(insert(P), rows)
+
+
+def _like(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _matches(c: rs.Criterion, value):
+    """The condition on a search index row for one value of a criterion (resource_search's rules)."""
+    if c.type == rs.STRING:
+        if c.modifier == "exact":
+            return P.c.value == value
+        pattern = ("%" if c.modifier == "contains" else "") + _like(value) + "%"
+        return P.c.folded.like(pattern, escape="\\")
+    if c.type == rs.TOKEN:
+        system, code = value
+        parts = [] if code is None else [P.c.value == code]
+        if system == "":
+            parts.append(P.c.system.is_(None))
+        elif system is not None:
+            parts.append(P.c.system == system)
+        return and_(*parts)
+    prefix, low, high = value
+    contained = and_(P.c.low >= low, P.c.high <= high)
+    return {
+        "eq": contained, "ne": not_(contained), "gt": P.c.high > high, "lt": P.c.low < low,
+        "ge": or_(P.c.high > high, contained), "le": or_(P.c.low < low, contained), "sa": P.c.low >= high,
+        "eb": P.c.high <= low, "ap": and_(P.c.low < high, P.c.high > low),
+    }[prefix]

@@ -65,6 +65,19 @@ fhir_resource = Table(
 )
 """FHIR conformance resources kept with their versions (FHIR REST: create, update, read, vread, delete)."""
 
+fhir_resource_search = Table(
+    "fhir_resource_search", catalog,
+    Column("resource_key", Integer, nullable=False, doc="fhir_resource.key of the version the value is of"),
+    Column("name", String(32), nullable=False, doc="the search parameter (terminology.resource_search.INDEXED)"),
+    Column("value", Text, doc="string: as written; token: the code or identifier value"),
+    Column("folded", Text, doc="string: folded (lower case, no accents) for prefix matching"),
+    Column("system", Text, doc="token: the system"),
+    Column("low", String(32), doc="date: start of the range the value covers (UTC ISO)"),
+    Column("high", String(32), doc="date: end of that range, exclusive"),
+)
+"""The values of each resource version for the search parameters that are not columns of ``fhir_resource``
+(added beside it; a database from before it is indexed when first used, see ``ResourceStore``)."""
+
 user_account = Table(
     "user_account", catalog,
     Column("username", String(64), primary_key=True),
@@ -90,6 +103,9 @@ api_key = Table(
 Index("ix_fhir_resource_id", fhir_resource.c.resource_type, fhir_resource.c.id, fhir_resource.c.version_id,
       unique=True)
 Index("ix_fhir_resource_url", fhir_resource.c.resource_type, fhir_resource.c.url, fhir_resource.c.current)
+Index("ix_fhir_resource_search_key", fhir_resource_search.c.resource_key, fhir_resource_search.c.name)
+Index("ix_fhir_resource_search_value", fhir_resource_search.c.name, fhir_resource_search.c.value)
+Index("ix_fhir_resource_search_folded", fhir_resource_search.c.name, fhir_resource_search.c.folded)
 
 # --- one SNOMED CT version (its own file or schema) ------------------------------------------------
 

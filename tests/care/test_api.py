@@ -185,3 +185,53 @@ def test_transaction_bundle_over_http(client, base):
     assert [e["response"]["status"] for e in body["entry"]] == ["201 Created", "201 Created"]
     place = client.get(f"{base}/Location/tx-place-{base[-2:]}").json()
     assert place["managingOrganization"]["reference"] == body["entry"][0]["response"]["location"].split("/_history")[0]
+
+
+def _resolution(bundle: dict) -> dict:
+    found = next(e["resource"] for e in bundle["entry"] if e["resource"]["id"] == "care-search-resolution")
+    return {p["name"]: p for p in found["parameter"]}
+
+
+def _listed(bundle: dict) -> tuple[list[str], list[str]]:
+    """(hit ids, excluded ids) of one page of a $care-search Bundle."""
+    hits = [e["resource"]["id"] for e in bundle["entry"] if e["search"]["mode"] == "match"]
+    excluded = [e["resource"]["id"].removeprefix("explanation-") for e in bundle["entry"]
+                if e["resource"]["resourceType"] == "Parameters" and any(
+                    p["name"] == "status" and p.get("valueCode") == "excluded" for p in e["resource"]["parameter"])]
+    return hits, excluded
+
+
+@pytest.mark.parametrize("base", ["/fhir/r4", "/fhir/r5"])
+def test_care_search_bundle_reports_both_totals_and_pages_both_lists(client, base):
+    """Bundle.total counts the hits, the resolution Parameters the excluded; the next link pages both lists
+    (issue 16), until each is read to its end."""
+    params = {"text": "kataraktoperation", "region": "05", "date": DATE, "includeExcluded": "true", "_count": "1"}
+    bundle = valid(client.get(f"{base}/HealthcareService/$care-search", params=params).json(), base)
+    resolution = _resolution(bundle)
+    total, excluded_total = bundle["total"], resolution["excludedTotal"]["valueInteger"]
+    assert total == 3 and excluded_total >= 3
+    hits, excluded = [], []
+    for _ in range(10):
+        page_hits, page_excluded = _listed(bundle)
+        assert len(page_hits) <= 1 and len(page_excluded) <= 1
+        hits += page_hits
+        excluded += page_excluded
+        following = [x["url"] for x in bundle.get("link", []) if x["relation"] == "next"]
+        if not following:
+            break
+        assert "_offset=" in following[0]
+        bundle = valid(client.get(following[0].replace("http://testserver", "")).json(), base)
+    assert len(hits) == len(set(hits)) == total
+    assert len(excluded) == len(set(excluded)) == excluded_total
+
+
+def test_care_search_json_pages_hits_and_excluded(client):
+    params = {"text": "kataraktoperation", "region": "05", "date": DATE, "includeExcluded": "true", "_count": "2"}
+    first = client.get("/api/care/search", params=params).json()
+    second = client.get("/api/care/search", params={**params, "_offset": "2"}).json()
+    assert first["total"] == second["total"] == 3 and first["excludedTotal"] == second["excludedTotal"] >= 3
+    assert first["offset"] == 0 and second["offset"] == 2 and first["count"] == 2
+    assert len(first["hits"]) == 2 and len(second["hits"]) == 1
+    ids = [h["service"]["id"] for h in first["excluded"] + second["excluded"]]
+    assert len(ids) == len(set(ids)) == min(4, first["excludedTotal"])
+    assert "_offset=2" in first["next"]

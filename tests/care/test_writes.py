@@ -38,6 +38,9 @@ def _service(id_, code, system=c.SNOMED, unit="u-ortho"):
     (_service("w-provided-by-provider", "73761001", unit="prov-ortho"), "providedBy", "must be a unit"),
     ({**f.unit("w-bad-hsa", "Enhet", "prov-eye", "559000001", "X1"),
       "identifier": [{"system": c.HSA_SYSTEM, "value": "SE123-1"}]}, "identifier[0].value", "not an HSA-id"),
+    ({**f.unit("w-long-hsa", "Enhet", "prov-eye", "559000001", "X1"),
+      "identifier": [{"system": c.HSA_SYSTEM, "value": f"SE{f.orgnr('559000001').replace('-', '')}-{'A' * 19}"}]},
+     "identifier[0].value", "at most 31 characters"),
     ({**f.provider("w-bad-orgnr", "Fel AB", "559000001"),
       "identifier": [{"system": c.ORGNR_SYSTEM, "value": "559000-0012"}]}, "identifier[0].value", "check digit"),
     (f.agreement("w-backwards", "region-05", ["oa-eye"], "2025-05-01", "2025-01-01"), "applies", "before it starts"),
@@ -49,6 +52,13 @@ def test_bad_records_are_refused_naming_the_element(directory, resource, express
     assert text in err.value.text, err.value.text
     assert err.value.expression.endswith(expression), err.value.expression
     assert directory.store.get(resource["resourceType"], resource["id"]) is None
+
+
+def test_hsa_ids_are_at_most_31_characters():
+    """Inera's format: SE + the ten-digit orgnr + '-' + a suffix, the whole id at most 31 characters."""
+    head = f"SE{f.orgnr('559000001').replace('-', '')}-"
+    assert c.hsa_problem(head + "A" * 18) is None and len(head + "A" * 18) == 31
+    assert "at most 31 characters" in c.hsa_problem(head + "A" * 19)
 
 
 def test_a_transaction_with_one_bad_entry_stores_nothing(directory):

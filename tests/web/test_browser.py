@@ -100,12 +100,97 @@ def test_vardlots_searches_with_autocomplete_and_reads_a_result(server, browser)
     assert not heading.startswith("0 ")
     first = page.locator(".hits .hit").first
     assert "Träff" in first.inner_text() and "Väntetid" in first.inner_text()
-    page.evaluate("document.getElementById('results-h').scrollIntoView()")
-    _shot(page, "sok")
     page.locator(".hits .hit a").first.click()
     page.wait_for_load_state()
     assert "Öppettider" in page.content() and "HSA-id" in page.content()
     assert page.goto(f"{base}/app/avtal/ny").status == 403  # a vårdlots reads only
+    page.close()
+
+
+def test_the_demo_headline_search_finds_hits(server, browser):
+    """Issue 16: knäprotes as the demo's vårdlots (region 05) finds agreements on whatever day the demo runs."""
+    base, _ = server
+    page = _login(browser, base, "lots")
+    page.fill("#text", "knäprotes")
+    page.click("button:has-text('Sök')")
+    page.wait_for_selector(".results")
+    assert page.locator(".hits:not(.excluded) .hit").count() > 0, page.inner_text("#results-h")
+    page.close()
+
+
+def _marker_numbers(page) -> list[int]:
+    labels = page.locator(".hit-marker").all_inner_texts()
+    return sorted(int(n) for label in labels for n in label.replace("+", ",").split(",") if n.strip())
+
+
+def test_sok_shows_the_hits_on_a_map_linked_both_ways_with_list(server, browser):
+    """Issue 16: the hits beside the list on a Leaflet map over Sweden's län, with the search origin and the
+    distance circle; clicking a marker selects and scrolls to its row, a row's "Visa på kartan" its marker."""
+    base, _ = server
+    page = _login(browser, base, "lots")
+    requests = []
+    page.on("request", lambda r: requests.append(r.url))
+    page.goto(f"{base}/app/sok?text=koloskopi&meetingForm=physical&postalCode=58224&distance=100&sort=distance")
+    page.wait_for_selector(".hit-marker")
+    page.wait_for_function("document.querySelectorAll('#map .leaflet-overlay-pane path').length > 21")
+    rows = page.locator(".hits:not(.excluded) .hit[data-lat]")
+    assert rows.count() > 0
+    placed = sorted(int(x) for x in rows.evaluate_all("rows => rows.map(r => r.dataset.n)"))
+    assert _marker_numbers(page) == placed
+    assert page.locator("#map .search-origin").count() == 1 and page.locator("#map .search-distance").count() == 1
+    assert page.locator("#map .leaflet-overlay-pane path").count() == 21 + 2  # the län, the origin, the circle
+    assert all(u.startswith(base) for u in requests), [u for u in requests if not u.startswith(base)]
+    page.evaluate("document.getElementById('results-h').scrollIntoView()")
+    _shot(page, "sok")
+
+    marker = page.locator(".hit-marker").last
+    first_row = marker.get_attribute("data-hits").split()[0]
+    marker.click()
+    page.wait_for_selector(f"#{first_row}.selected")
+    assert page.locator(f"#{first_row}").is_visible()
+    page.wait_for_function(f"() => {{ const r = document.getElementById('{first_row}').getBoundingClientRect();"
+                           f" return r.top >= 0 && r.top < window.innerHeight; }}")
+    assert "selected" in marker.get_attribute("class")
+
+    other = rows.first
+    other.locator(".show-on-map").click()
+    assert "selected" in (other.get_attribute("class") or "")
+    selected = page.locator(".hit-marker.selected")
+    assert selected.count() == 1 and other.get_attribute("id") in selected.get_attribute("data-hits").split()
+    page.emulate_media(media="print")
+    page.evaluate("window.scrollTo(0, 0)")
+    page.wait_for_timeout(300)
+    _shot(page, "sok-utskrift")
+    page.close()
+
+
+def test_page_details_dates_checkboxes_favicon_no_inline_script(server, browser):
+    """Issue 16: date fields in Swedish format (ÅÅÅÅ-MM-DD whatever the browser's language), a checkbox on
+    the line of its text, a favicon, and no inline script (so a CSP without 'unsafe-inline' holds)."""
+    base, _ = server
+    page = _login(browser, base, "avtal")
+    for path in ("/app/sok", "/app/avtal/ny"):
+        page.goto(f"{base}{path}")
+        html = page.content()
+        assert "javascript:" not in html and page.locator("script:not([src])").count() == 0, path
+        assert page.locator("[onclick], [onload], [onchange], [onsubmit]").count() == 0, path
+        dates = page.locator("input[placeholder='ÅÅÅÅ-MM-DD']")
+        assert dates.count() >= 2 and page.locator("input[type=date]").count() == 0, path
+        for box in page.locator("label:has(input[type=checkbox])").all():
+            aligned = box.evaluate("""label => {
+                const check = label.querySelector('input').getBoundingClientRect();
+                const range = document.createRange(); range.selectNodeContents(label);
+                const text = [...range.getClientRects()].filter(r => r.left >= check.right - 1);
+                return text.length > 0 && text.every(r => r.top < check.bottom && r.bottom > check.top);
+            }""")
+            assert aligned, f"{path}: {box.inner_text()}"
+    page.goto(f"{base}/app/avtal/ny")
+    page.fill("input[name=valid_from]", "2026-01-31")
+    assert page.input_value("input[name=valid_from]") == "2026-01-31"
+    icon = page.request.get(f"{base}/favicon.ico")
+    assert icon.status == 200 and icon.headers["content-type"] == "image/x-icon" and icon.body()[:4] == b"\0\0\1\0"
+    linked = page.locator("link[rel=icon][type='image/svg+xml']").get_attribute("href")
+    assert page.request.get(f"{base}{linked}").status == 200
     page.close()
 
 

@@ -92,6 +92,25 @@ class CareStore:
             value = conn.execute(select(s.care_meta.c.value).where(s.care_meta.c.key == "generation")).scalar()
         return int(value or 0)
 
+    def meta(self, key: str) -> str | None:
+        """A value kept in ``care_meta`` (e.g. what the generator made and for which day), None when unset."""
+        with self.engine.connect() as conn:
+            return conn.execute(select(s.care_meta.c.value).where(s.care_meta.c.key == key)).scalar()
+
+    def set_meta(self, key: str, value: str) -> None:
+        m_ = s.care_meta
+        with self.engine.begin() as conn:
+            if conn.execute(update(m_).where(m_.c.key == key).values(value=value)).rowcount == 0:
+                conn.execute(insert(m_).values(key=key, value=value))
+
+    def changed_through_other_channels(self, channel: str) -> set[tuple[str, str]]:
+        """(resource type, id) of every record some write through another channel than ``channel`` touched."""
+        e = s.event
+        q = select(e.c.resource_type, e.c.resource_id).where(e.c.channel != channel, e.c.resource_type != "*") \
+            .distinct()
+        with self.engine.connect() as conn:
+            return {(r[0], r[1]) for r in conn.execute(q)}
+
     def count(self, resource_type: str) -> int:
         table = s.MAIN_TABLES[resource_type]
         with self.engine.connect() as conn:
