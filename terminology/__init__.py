@@ -4,7 +4,7 @@
 private (STYLE.md principle 1).
 """
 
-from . import snomed
+from . import snomed, spreadsheet
 from .errors import (CircularReference, InvalidCode, InvalidEcl, InvalidRequest, InvalidValueSet, LoadError,
                      MissingSupplement, NotFound, ResourceGone, StoreError, TerminologyError, TooCostly, UnknownCode,
                      UnknownCodeSystem, UnknownCodeSystemVersion, UnknownResource, UnknownValueSet, Unsupported,
@@ -27,7 +27,7 @@ __all__ = [
     "TerminologyError", "TerminologyService", "TooCostly", "UnknownCode", "UnknownCodeSystem",
     "UnknownCodeSystemVersion", "UnknownResource", "UnknownValueSet", "Unsupported", "ValidateCodeRequest",
     "ValidateRequest",
-    "ValidateResult", "VersionConflict", "default_sqlite_url", "format_message", "snomed",
+    "ValidateResult", "VersionConflict", "default_sqlite_url", "format_message", "snomed", "spreadsheet",
 ]
 
 from .access import ANONYMOUS, COMMAND_LINE, ROLES, TERMINOLOGY_EDITORS, Principal, require, require_region  # noqa: E402
