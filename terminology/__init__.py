@@ -6,7 +6,7 @@ private (STYLE.md principle 1).
 
 from . import snomed, spreadsheet
 from .errors import (CircularReference, InvalidCode, InvalidEcl, InvalidRequest, InvalidValueSet, LoadError,
-                     MissingSupplement, NotFound, ResourceGone, StoreError, TerminologyError, TooCostly, UnknownCode,
+                     MissingSupplement, NotEditable, NotFound, ResourceGone, StoreError, TerminologyError, TooCostly, UnknownCode,
                      UnknownCodeSystem, UnknownCodeSystemVersion, UnknownResource, UnknownValueSet, Unsupported,
                      VersionCheckFailed, VersionConflict)
 from .messages import MESSAGES, format_message
@@ -23,7 +23,7 @@ __all__ = [
     "RefsetMapEntry",
     "CodeSystemVersion", "Coding", "Database", "Designation", "ExpandRequest", "Expansion", "ExpansionItem",
     "ExpansionParameter", "RESOURCE_TYPES", "ResourceRepository", "Saved", "InvalidCode", "InvalidEcl", "InvalidRequest", "Issue", "LoadError", "LookupRequest",
-    "LookupResult", "MESSAGES", "NotFound", "Property", "ResourceGone", "StoreError", "SubsumesOutcome", "SubsumesRequest",
+    "LookupResult", "MESSAGES", "NotEditable", "NotFound", "Property", "ResourceGone", "StoreError", "SubsumesOutcome", "SubsumesRequest",
     "TerminologyError", "TerminologyService", "TooCostly", "UnknownCode", "UnknownCodeSystem",
     "UnknownCodeSystemVersion", "UnknownResource", "UnknownValueSet", "Unsupported", "ValidateCodeRequest",
     "ValidateRequest",
@@ -38,3 +38,9 @@ from .ecl import EclLimits, EclResult  # noqa: E402
 __all__ += ["ANONYMOUS", "Accounts", "COMMAND_LINE", "Forbidden", "Principal", "ROLES", "TERMINOLOGY_EDITORS",
             "Unauthenticated", "require", "require_region"]
 __all__ += ["EclLimits", "EclResult"]
+
+from . import authoring, lifecycle  # noqa: E402
+from .authoring import Authoring  # noqa: E402
+from .store.authoring import Listed, PublishedPackage, ResourceEvent  # noqa: E402
+
+__all__ += ["Authoring", "Listed", "PublishedPackage", "ResourceEvent", "authoring", "lifecycle"]

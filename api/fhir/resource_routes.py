@@ -10,13 +10,15 @@ Interactions and their answers:
 * ``DELETE [type]/[id]``: 204, also when there was nothing to delete;
 * ``GET [type]?url=&version=&name=&title=&status=&_id=&_count=&_offset=``: a ``searchset`` Bundle with
   ``total`` and ``next`` / ``previous`` links. Unknown search parameters are refused (400), not ignored,
-  so a typo cannot return everything.
+  so a typo cannot return everything. ``ValueSet?code=system|code`` finds the active value sets that contain
+  the code (:mod:`.authoring_routes`).
 
 The routes are added after the operation routes, so ``/CodeSystem/$lookup`` is never read as an id.
 """
 
 from __future__ import annotations
 
+import copy
 from urllib.parse import urlencode
 
 import orjson
@@ -25,7 +27,8 @@ from fastapi import APIRouter, Header, Request, Response
 import terminology as t
 
 from ..auth import principal
-from .convert import FHIR_VERSIONS
+from .authoring_routes import containing
+from .convert import FHIR_VERSIONS, to_r4
 from .render import fhir_response
 from .resource_io import to_r5
 from .search import paging
@@ -89,8 +92,15 @@ def resource_router(fhir_version: str) -> APIRouter:
                 return Response(status_code=204)
 
             def search(request: Request) -> Response:
-                criteria, offset, count = _criteria(request)
-                total, found = repo(request).search(rtype, offset=offset, count=count, **criteria)
+                criteria, offset, count = _criteria(request, rtype)
+                code = criteria.pop("code", None)
+                if code is not None:
+                    found = [r for r in containing(request, code, fhir_version) if _matches(r, criteria)]
+                    total, found = len(found), found[offset:offset + count]
+                else:
+                    total, found = repo(request).search(rtype, offset=offset, count=count, **criteria)
+                if fhir_version == "4.0":
+                    found = [to_r4(copy.deepcopy(r)) for r in found]
                 return fhir_response(_searchset(request, rtype, total, found, offset, count), fhir_version)
 
             tag = f"{rtype} (FHIR R{fhir_version[0]})"
@@ -98,7 +108,9 @@ def resource_router(fhir_version: str) -> APIRouter:
             router.add_api_route(f"/{rtype}", create, methods=["POST"], status_code=201, tags=[tag],
                                  summary=f"Create a {rtype}", operation_id=f"create_{rtype}_{v}")
             router.add_api_route(f"/{rtype}", search, methods=["GET"], tags=[tag],
-                                 summary=f"Search {rtype} by url, version, name, title, status, _id",
+                                 summary=f"Search {rtype} by url, version, name, title, status, _id"
+                                         + (", code (system|code: the value sets that contain it)"
+                                            if rtype == "ValueSet" else ""),
                                  operation_id=f"search_{rtype}_{v}")
             router.add_api_route(f"/{rtype}/{{id}}", read, methods=["GET"], tags=[tag],
                                  summary=f"Read a {rtype}", operation_id=f"read_{rtype}_{v}")
@@ -120,16 +132,30 @@ def _etag(resource: dict) -> dict:
     return {"ETag": f'W/"{meta.get("versionId")}"', "Last-Modified": meta.get("lastUpdated", "")}
 
 
-def _criteria(request: Request) -> tuple[dict, int, int]:
+def _criteria(request: Request, rtype: str) -> tuple[dict, int, int]:
     items, offset, count = paging(request)
+    known = {**SEARCH_PARAMETERS, **({"code": "code"} if rtype == "ValueSet" else {})}
     criteria: dict = {}
     for name, value in items:
-        if name not in SEARCH_PARAMETERS:
+        if name not in known:
             raise t.InvalidRequest("OP_INVALID_PARAM", name, value,
-                                   f"not a supported search parameter (use {', '.join(SEARCH_PARAMETERS)}, "
+                                   f"not a supported search parameter (use {', '.join(known)}, "
                                    "_count, _offset)")
-        criteria[SEARCH_PARAMETERS[name]] = value
+        criteria[known[name]] = value
     return criteria, offset, count
+
+
+def _matches(resource: dict, criteria: dict) -> bool:
+    """The repository's search rules on one resource: exact ``url`` / ``version`` / ``status`` / ``_id``,
+    case-insensitive prefix of ``name`` / ``title``."""
+    for key, value in criteria.items():
+        have = resource.get("id" if key == "id_" else key) or ""
+        if key in ("name", "title"):
+            if not have.lower().startswith(value.lower()):
+                return False
+        elif have != value:
+            return False
+    return True
 
 
 def _searchset(request: Request, rtype: str, total: int, found: list[dict], offset: int, count: int) -> dict:
