@@ -58,6 +58,14 @@ def _db(settings: Settings) -> Database:
     return db
 
 
+def _terminology_changed(settings: Settings) -> None:
+    """After a load or removal: the membership index of the active value sets follows the terminology."""
+    from .loading import refresh_memberships
+
+    refresh_memberships(_db(settings), default_edition=settings.default_snomed_edition,
+                        max_expansion=settings.max_expansion_size)
+
+
 @main.command()
 @click.pass_obj
 @domain_errors
@@ -102,6 +110,7 @@ def load_rf2_command(settings: Settings, sources: tuple[Path, ...], release_type
     s = version.stats
     progress.done(f"Loaded {version.version}: {s['active_concepts']:,} active concepts of {s['concepts']:,}, "
                   f"{s['descriptions']:,} descriptions, {s['closure_pairs']:,} closure pairs")
+    _terminology_changed(settings)
 
 
 @load.command("fhir")
@@ -123,6 +132,7 @@ def load_fhir_command(settings: Settings, sources: tuple[Path, ...], fhir_versio
     saved = load_fhir(_db(settings), sources, fhir_version=fhir_version)
     created = sum(1 for s in saved if s.created)
     click.echo(f"Loaded {len(saved)} resource(s): {created} new, {len(saved) - created} updated")
+    _terminology_changed(settings)
 
 
 # --- national code systems and concept maps (scripts/national.py) ---------------------------------------
@@ -133,8 +143,9 @@ def _content_option(fn):
                                                 "reported as invalid.")(fn)
 
 
-def _report_loaded(loaded) -> None:
+def _report_loaded(settings: Settings, loaded) -> None:
     what = "mappings" if (loaded.saved.resource or {}).get("resourceType") == "ConceptMap" else "concepts"
+    _terminology_changed(settings)
     state = "new" if loaded.saved.created else f"replaced, versionId {loaded.saved.version_id}"
     click.echo(f"Loaded {loaded.label}: {loaded.concepts:,} {what} in {loaded.seconds:.2f} s ({state})")
 
@@ -154,7 +165,7 @@ def load_kva_command(settings: Settings, sources: tuple[Path, ...], version: str
     """
     from .national import load_kva
 
-    _report_loaded(load_kva(_db(settings), list(sources), version=version, content=content))
+    _report_loaded(settings, load_kva(_db(settings), list(sources), version=version, content=content))
 
 
 @load.command("icd10se")
@@ -172,7 +183,7 @@ def load_icd10se_command(settings: Settings, sources: tuple[Path, ...], version:
     """
     from .national import load_icd10se
 
-    _report_loaded(load_icd10se(_db(settings), list(sources), version=version, content=content))
+    _report_loaded(settings, load_icd10se(_db(settings), list(sources), version=version, content=content))
 
 
 @load.command("claml")
@@ -197,7 +208,7 @@ def load_claml_command(settings: Settings, source: Path, system: str | None, ver
 
     from .national import load_claml
 
-    _report_loaded(load_claml(_db(settings), source, system=system, version=version, content=content,
+    _report_loaded(settings, load_claml(_db(settings), source, system=system, version=version, content=content,
                               grouping_kinds=grouping_kinds or DEFAULT_GROUPING_KINDS))
 
 
@@ -225,7 +236,7 @@ def load_csv_command(settings: Settings, source: Path, preset: str | None, mappi
     """
     from .national import load_csv
 
-    _report_loaded(load_csv(_db(settings), source, preset=preset, mapping=mapping, system=system,
+    _report_loaded(settings, load_csv(_db(settings), source, preset=preset, mapping=mapping, system=system,
                             version=version, name=name, title=title, content=content))
 
 
@@ -250,8 +261,8 @@ def load_skos_command(settings: Settings, source: Path, system: str | None, vers
     """
     from .national import load_skos
 
-    _report_loaded(load_skos(_db(settings), source, system=system, version=version, fmt=fmt, scheme=scheme,
-                             language=language, content=content))
+    _report_loaded(settings, load_skos(_db(settings), source, system=system, version=version, fmt=fmt,
+                                       scheme=scheme, language=language, content=content))
 
 
 @load.command("conceptmap-csv")
@@ -280,9 +291,9 @@ def load_conceptmap_csv_command(settings: Settings, source: Path, url: str, vers
     """
     from .national import load_conceptmap_csv
 
-    _report_loaded(load_conceptmap_csv(_db(settings), source, url=url, version=version, source=source_system,
-                                       target=target_system, name=name, title=title, source_scope=source_scope,
-                                       target_scope=target_scope))
+    _report_loaded(settings, load_conceptmap_csv(_db(settings), source, url=url, version=version,
+                                                 source=source_system, target=target_system, name=name,
+                                                 title=title, source_scope=source_scope, target_scope=target_scope))
 
 
 @main.command()
@@ -313,6 +324,7 @@ def remove(settings: Settings, version: str) -> None:
         raise click.ClickException(f"no loaded version {version}; see 'vardterm versions'")
     for v in matches:
         db.remove(v.key)
+    _terminology_changed(settings)
     click.echo(f"Removed {version}")
 
 
