@@ -16,7 +16,7 @@ from fastapi.responses import RedirectResponse
 import mappings
 import terminology as t
 
-from . import care, errors, web
+from . import care, errors, feed, web
 from .fhir.authoring_routes import authoring_router
 from .fhir.capabilities import SOFTWARE_VERSION
 from .fhir.mapping_routes import mapping_router
@@ -67,6 +67,7 @@ def create_app(settings: Settings, *, service: t.TerminologyService | None = Non
     app.include_router(resource_router("5.0"), prefix="/fhir/r5", dependencies=READ_GUARD)
     app.include_router(resource_router("4.0"), prefix="/fhir", include_in_schema=False, dependencies=READ_GUARD)
     care.install(app)
+    feed.install(app)
     web.install(app)
 
     @app.get("/", include_in_schema=False)

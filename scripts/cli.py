@@ -656,6 +656,46 @@ def ecl_command(settings: Settings, expression: str, version: str | None, db_url
         click.echo(f"{item.code}|{item.display or ''}")
 
 
+@main.group()
+def package() -> None:
+    """FHIR NPM packages of the stored code systems, value sets and concept maps (publish and export)."""
+
+
+@package.command("export")
+@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="The package file to write (.tgz).")
+@click.option("--status", type=click.Choice(["active", "draft", "retired", "all"]), default="active",
+              show_default=True, help="Which resources go in: those with this status, or all.")
+@click.option("--name", help="Package name, two or more lowercase parts (default se.region.kodverk).")
+@click.option("--version", "version", help="Semantic version (default: the last published one when nothing "
+                                           "changed, else its next patch version; 1.0.0 for a new name).")
+@click.option("--title", help="Title of the package.")
+@click.option("--fhir-version", type=click.Choice(["4.0.1", "5.0.0"]), default="4.0.1", show_default=True,
+              help="FHIR version the resources are written in.")
+@click.pass_obj
+@domain_errors
+def package_export(settings: Settings, out: Path, status: str, name: str | None, version: str | None,
+                   title: str | None, fhir_version: str) -> None:
+    """Write a FHIR NPM package (package.json, .index.json, one file per resource) and publish it: the
+    server's Atom feed (/feed) lists it. 'vardterm load fhir FILE.tgz' and other FHIR tools load it.
+
+    \b
+        vardterm package export --out kodverk.tgz
+        vardterm package export --out kodverk.tgz --status all --name se.region.kodverk --version 2.0.0
+    """
+    from api.fhir.package import export
+    from terminology import Authoring, TerminologyService
+
+    from .care_cli import OPERATOR
+
+    service = TerminologyService(_db(settings), default_edition=settings.default_snomed_edition, refresh_seconds=0)
+    built = export(Authoring(service), by=OPERATOR, name=name, version=version,
+                   status=None if status == "all" else status, title=title, fhir_version=fhir_version)
+    out.write_bytes(built.content)
+    click.echo(f"Wrote {out}: {built.name} {built.version}, {built.resources} resource(s), FHIR {built.fhir_version}"
+               f" (published: listed in /feed)")
+
+
 main.add_command(care_cli.care_group)
 
 
