@@ -383,6 +383,18 @@ def _demo_national(db: Database, settings: Settings) -> Settings:
     return settings.model_copy(update={"snomed_map_targets": {**DEMO_MAP_TARGETS, **settings.snomed_map_targets}})
 
 
+def _demo_codelists(db: Database, settings: Settings) -> None:
+    """The demo's value sets and local code system (draft and active versions), and the membership index."""
+    from terminology import TerminologyService
+
+    from .demo_codelists import ensure_demo_codelists
+
+    service = TerminologyService(db, default_edition=settings.default_snomed_edition, refresh_seconds=0)
+    if ensure_demo_codelists(db, service):
+        click.echo("Stored the demo code lists: value sets and a local code system in draft and active versions")
+    _terminology_changed(settings)
+
+
 @main.command()
 @_serve_options
 @click.option("--no-serve", is_flag=True, help="Only prepare the database, do not start the server.")
@@ -393,7 +405,8 @@ def demo(settings: Settings, host: str | None, port: int | None, workers: int | 
 
     The demo data is the project's hand-made SNOMED CT fixture (real concept ids, our own English and
     Swedish labels), merged as an International release plus a Swedish extension, and excerpts of KVÅ,
-    ICD-10-SE and the HSA code lists with example ConceptMaps. It is loaded once; later runs reuse the database.
+    ICD-10-SE and the HSA code lists with example ConceptMaps, demo value sets and a local code system in draft
+    and active versions. It is loaded once; later runs reuse the database.
     """
     from .loading import load_rf2
 
@@ -406,6 +419,7 @@ def demo(settings: Settings, host: str | None, port: int | None, workers: int | 
     for v in db.versions():
         click.echo(f"Loaded: {v.version} ({v.title})")
     settings = _demo_national(db, settings)
+    _demo_codelists(db, settings)
     if not no_serve:
         _run_server(settings, host, port, workers)
 
