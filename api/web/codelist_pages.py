@@ -53,7 +53,7 @@ def codelist_page(request: Request, template: str, status: int = 200, **context)
 
 def listing(request: Request, slug: str, q: str = "", status: str = "", sida: int = 1):
     """The list of one resource type, filtered by text and status, 50 a page."""
-    who = user(request)
+    user(request)
     rtype = kind_of(slug)
     if status and status not in STATUS_TEXT:
         raise t.InvalidRequest.plain(f"Okänd status '{status}'")

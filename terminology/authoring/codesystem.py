@@ -215,7 +215,7 @@ def _with_concepts(cs: dict, flat: list[tuple[dict, str | None]]) -> dict:
     """``cs`` with its concepts nested again under their parents (order kept)."""
     by_code = {c["code"]: c for c, _ in flat}
     roots = []
-    for c, parent in flat:
+    for c, _ in flat:
         c.pop("concept", None)
     for c, parent in flat:
         if parent and parent in by_code:
