@@ -420,6 +420,8 @@ def demo(settings: Settings, host: str | None, port: int | None, workers: int | 
         click.echo(f"Loaded: {v.version} ({v.title})")
     settings = _demo_national(db, settings)
     _demo_codelists(db, settings)
+    if not settings.rf2_namespace:  # the demo exports refsets in the Swedish namespace of its fixture
+        settings = settings.model_copy(update={"rf2_namespace": "1000052"})
     if not no_serve:
         _run_server(settings, host, port, workers)
 

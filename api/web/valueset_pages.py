@@ -202,3 +202,80 @@ def code_picker(request: Request, q: str = "", system: str = ""):
     except t.TerminologyError:
         return JSONResponse([])
     return JSONResponse([{"system": i.system, "code": i.code, "display": i.display or ""} for i in e.items])
+
+
+SUBSET_FIELDS = ("url", "version", "name", "title", "edition", "refset")
+MAX_BYTES = 20 * 1024 * 1024
+
+
+@router.get("/vardemangder/urval")
+def subset_form(request: Request):
+    t.require(user(request), *t.TERMINOLOGY_EDITORS, action="importera urval")
+    return _subset_page(request, {"version": "1.0.0"}, None)
+
+
+def _subset_page(request: Request, values: dict, preview, *, status: int = 200, error: str | None = None,
+                 payload: str = "", filename: str = ""):
+    editions = [v.version for v in authoring(request).service.versions()]
+    return codelist_page(request, "urval.html", status=status, v=values, preview=preview, error=error,
+                         editions=editions, payload=payload, filename=filename, rtype="ValueSet",
+                         base=request.app.state.settings.canonical_base)
+
+
+@router.post("/vardemangder/urval")
+async def subset_import(request: Request):
+    """Check a subset file against an edition and show every member's state (inactive ones with their
+    replacements); confirmed, store it as a draft version of the value set."""
+    import base64
+    import binascii
+
+    who = user(request)
+    form = await check_csrf(request)
+    t.require(who, *t.TERMINOLOGY_EDITORS, action="importera urval")
+    values = {k: str(form.get(k, "")).strip() for k in SUBSET_FIELDS}
+    values["replace"] = bool(form.get("replace"))
+    if form.get("payload"):
+        try:
+            data, name = base64.b64decode(str(form["payload"]), validate=True), str(form.get("filename", "urval.txt"))
+        except binascii.Error:
+            raise t.InvalidRequest.plain("Filen kom inte tillbaka oskadd; ladda upp den igen") from None
+    else:
+        file = form.get("file")
+        if file is None or not hasattr(file, "read") or not file.filename:
+            return _subset_page(request, values, None, status=400, error="Välj en fil att ladda upp")
+        data, name = await file.read(MAX_BYTES + 1), file.filename
+        if len(data) > MAX_BYTES:
+            return _subset_page(request, values, None, status=400, error="Filen är större än 20 MB")
+    a = authoring(request)
+    if not values["url"] and (values["name"] or values["title"]):
+        slug = values["name"] or "".join(ch for ch in values["title"].title() if ch.isalnum())
+        values["url"] = f"{request.app.state.settings.canonical_base.rstrip('/')}/ValueSet/{slug}"
+    payload = base64.b64encode(data).decode()
+    try:
+        preview = a.check_subset(data, name, edition=values["edition"] or None, refset=values["refset"] or None)
+        if form.get("confirm") == "1":
+            if not values["url"]:
+                raise t.InvalidRequest.plain("Ange värdemängdens URL, namn eller titel")
+            saved = a.import_subset(data, name, url=values["url"], version=values["version"], name=values["name"],
+                                    title=values["title"], edition=values["edition"] or None,
+                                    refset=values["refset"] or None, replace_inactive=values["replace"],
+                                    by=t.Principal(who.subject, who.roles, who.region, "file"))
+            return RedirectResponse(resource_url(saved.resource, "?sparat=1"), status_code=303)
+    except t.TerminologyError as exc:
+        return _subset_page(request, values, None, status=400, error=exc.text, payload=payload, filename=name)
+    return _subset_page(request, values, preview, status=200 if preview.ok else 400, payload=payload,
+                        filename=name)
+
+
+@router.get("/vardemangder/{rid}/rf2.zip")
+def refset_export(request: Request, rid: str):
+    """The value set as an RF2 simple refset: Snapshot and Delta against the previous version, in a zip."""
+    from fastapi.responses import Response
+
+    user(request)
+    a = authoring(request)
+    settings = request.app.state.settings
+    name, content = a.refset_export(a.read("ValueSet", rid), namespace=settings.rf2_namespace,
+                                    module_id=settings.rf2_module_id)
+    return Response(content, media_type="application/zip",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})

@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-from .. import lifecycle
+from .. import lifecycle, snomed
 from ..access import TERMINOLOGY_EDITORS, Principal, require
 from ..errors import InvalidRequest, NotEditable, TerminologyError, TooCostly, UnknownResource
 from ..model import Expansion
@@ -21,6 +21,7 @@ from ..repository import RESOURCE_TYPES, ResourceRepository, Saved
 from ..requests import ExpandRequest
 from ..store.authoring import AuthoringStore, Listed, PublishedPackage, ResourceEvent
 from ..store.database import _now
+from . import rf2_refset, subsets
 from .compare import Comparison, Member, compare, summary
 from .membership import Membership
 
@@ -175,6 +176,58 @@ class Authoring:
         if not system or not code:
             raise InvalidRequest.plain("Ange kodsystem och kod (code=system|code)", expression="code")
         return self.membership.containing(system, code)
+
+    # --- SNOMED CT subsets ----------------------------------------------------------------------
+
+    def check_subset(self, data: bytes, file: str, *, edition: str | None = None,
+                     refset: str | None = None) -> subsets.SubsetPreview:
+        """Read an RF2 simple refset (Snapshot, Delta, Full or a zip of them) or a list of concept ids and check
+        every member in the edition ``edition`` (None: the default); nothing is stored."""
+        return subsets.check(self.service.edition(edition or None), data, file, refset=refset)
+
+    def import_subset(self, data: bytes, file: str, *, url: str, version: str, name: str = "", title: str = "",
+                      edition: str | None = None, refset: str | None = None, replace_inactive: bool = False,
+                      by: Principal) -> Saved:
+        """Store a subset as a new draft version of the value set ``url`` (a Delta applies to its latest
+        version); the members that are inactive or unknown are named in the history."""
+        require(by, *TERMINOLOGY_EDITORS, action="import a subset")
+        preview = self.check_subset(data, file, edition=edition, refset=refset)
+        if not preview.ok:
+            raise InvalidRequest.plain(f"{file}: " + ("; ".join(preview.problems) or "inga medlemmar"))
+        previous = self.versions({"resourceType": "ValueSet", "url": url}) if url else []
+        latest = previous[0] if previous else None
+        if preview.kind == "delta" and latest is None:
+            raise InvalidRequest.plain("En Delta-fil ändrar en befintlig värdemängd: ange URL:en till en som finns")
+        before = [c for part in ((latest or {}).get("compose") or {}).get("include", [])
+                  if part.get("system") == snomed.SYSTEM for c in part.get("concept", [])]
+        concepts = subsets.members_after(preview, before, replace_inactive=replace_inactive)
+        resource = subsets.value_set(preview, concepts, url=url, version=version, name=name, title=title,
+                                     base=latest)
+        self._version_free(resource, None)
+        saved = self.repository.create(resource, by=by, what=subsets.report(preview, replace_inactive=replace_inactive))
+        self.membership.refresh()
+        return saved
+
+    def refset_export(self, resource: dict, *, namespace: str | None, module_id: str | None) -> tuple[str, bytes]:
+        """``(file name, zip)`` of an RF2 simple refset of a SNOMED CT value set: the Snapshot of this version
+        and the Delta against the version before it (by version order, released versions and this one)."""
+        ns = rf2_refset.namespace_of_setting(namespace)
+        chain = [v for v in reversed(self.versions(resource))
+                 if v.get("status") in ("active", "retired") or v.get("id") == resource.get("id")]
+        chain = chain[:[v.get("id") for v in chain].index(resource.get("id")) + 1]
+        versions = []
+        for v in chain:
+            members = self.members(v)
+            others = {m.system for m in members} - {snomed.SYSTEM}
+            if others:
+                raise InvalidRequest.plain(f"Version {v.get('version')} innehåller koder från andra kodsystem än "
+                                           f"SNOMED CT ({', '.join(sorted(others))}); bara SNOMED CT blir en refset")
+            versions.append(rf2_refset.RefsetVersion(v.get("version") or "", rf2_refset.rf2_date(v),
+                                                     frozenset(m.code for m in members)))
+        refset_id = rf2_refset.refset_id_for(resource, ns)
+        snapshot, delta = rf2_refset.snapshot_and_delta(versions, refset_id=refset_id,
+                                                        module_id=rf2_refset.module_for(ns, module_id))
+        return rf2_refset.package(resource.get("name") or "Refset", ns, versions[-1].date, snapshot, delta)
 
     # --- packages --------------------------------------------------------------------------------
 
