@@ -122,11 +122,11 @@ def parse_picked(lines: str) -> tuple[Picked, ...]:
         line = line.strip()
         if not line:
             continue
-        parts = [p.strip() for p in line.split("|")]
+        parts = [p.strip() for p in line.split("|", 2)]
         if len(parts) == 1:
             out.append(Picked(snomed.SYSTEM, parts[0]))
         else:
-            out.append(Picked(parts[0] or snomed.SYSTEM, parts[1], "|".join(parts[2:])))
+            out.append(Picked(parts[0] or snomed.SYSTEM, parts[1], parts[2] if len(parts) > 2 else ""))
     return tuple(out)
 
 
