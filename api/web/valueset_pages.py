@@ -96,6 +96,9 @@ def _resource(request: Request, form, base: dict | None) -> tuple[dict, dict, C.
             compose = C.to_compose(definition)
         if definition.ecl and not form.get("use_json"):
             authoring(request).service.evaluate_ecl(definition.ecl, version=definition.ecl_version or None, count=0)
+    except t.InvalidEcl as exc:
+        where = f" vid tecken {exc.position}" if exc.position else ""
+        raise _Invalid(values, definition, f"ECL-uttrycket har ett syntaxfel{where}: {exc.text}") from None
     except t.InvalidRequest as exc:
         raise _Invalid(values, definition, exc.text) from None
     resource = {k: v for k, v in (base or {}).items() if k not in ("meta", "compose", *META_FIELDS)}
