@@ -513,12 +513,14 @@ def synth_kodtextfil(out: Path, shape: str, codes: int, seed: int) -> None:
               help="Folder for the JSON results.")
 @click.option("--no-load", is_flag=True,
               help="Reuse the databases a previous run loaded in --workdir (no load figures).")
-@click.option("--suite", type=click.Choice(["terminology", "care", "national", "resources"]),
+@click.option("--suite", type=click.Choice(["terminology", "care", "national", "resources", "codelists"]),
               default="terminology", show_default=True,
               help="care: the care search on care-50k over a 25,000-concept synthetic release (no "
                    "International-size load). national: load times of the national code systems (excerpts "
                    "and 40,000-code generated files) and $translate over HTTP. resources: $validate-code, "
-                   "$lookup and $expand on a stored 10,000-concept CodeSystem over HTTP.")
+                   "$lookup and $expand on a stored 10,000-concept CodeSystem over HTTP. codelists: the ECL "
+                   "preview of the value set editor and ValueSet?code= with 1,000 stored value sets, on the "
+                   "--scale edition (SQLite).")
 @domain_errors
 def bench(scale: str, backends: tuple[str, ...], pg_admin_url: str, requests: int, concurrency: int,
           workdir: Path, out: Path, no_load: bool, suite: str) -> None:
@@ -529,6 +531,7 @@ def bench(scale: str, backends: tuple[str, ...], pg_admin_url: str, requests: in
         vardterm bench --suite care --backend sqlite
         vardterm bench --suite national
         vardterm bench --suite resources
+        vardterm bench --suite codelists --scale intl --backend sqlite --no-load
     """
     from .bench import BenchOptions, run
 
@@ -537,6 +540,10 @@ def bench(scale: str, backends: tuple[str, ...], pg_admin_url: str, requests: in
         from .care_bench import run_care
         return run_care(backends=backends or ("sqlite",), pg_admin_url=pg_admin_url, workdir=workdir, out=out,
                         requests=min(requests, 300), load=not no_load)
+    if suite == "codelists":
+        from .codelist_bench import run_codelists
+        return run_codelists(BenchOptions(scale=_scale(scale), backends=("sqlite",), workdir=workdir, out=out,
+                                          load=not no_load), requests=min(requests, 500))
     if suite == "resources":
         from .resource_bench import run_resources
         return run_resources(workdir=workdir, out=out, requests=min(requests, 1000))

@@ -18,7 +18,6 @@ The routes are added after the operation routes, so ``/CodeSystem/$lookup`` is n
 
 from __future__ import annotations
 
-import copy
 from urllib.parse import urlencode
 
 import orjson
@@ -99,8 +98,8 @@ def resource_router(fhir_version: str) -> APIRouter:
                     total, found = len(found), found[offset:offset + count]
                 else:
                     total, found = repo(request).search(rtype, offset=offset, count=count, **criteria)
-                if fhir_version == "4.0":
-                    found = [to_r4(copy.deepcopy(r)) for r in found]
+                if fhir_version == "4.0":  # the dicts are parsed for this request, so converted in place
+                    found = [to_r4(r) for r in found]
                 return fhir_response(_searchset(request, rtype, total, found, offset, count), fhir_version)
 
             tag = f"{rtype} (FHIR R{fhir_version[0]})"
