@@ -64,6 +64,7 @@ def run_codelists(opts: BenchOptions, *, requests: int = 500) -> list[Figure]:
     try:
         with httpx.Client(base_url=root, timeout=120, headers={"Authorization": f"ApiKey {key}"}) as client:
             figures += _ecl_preview(client, db)
+        with httpx.Client(base_url=root, timeout=120) as client:  # a terminology read: open, as by default
             figures += _containing(client, sample, stored)
     finally:
         proc.terminate()

@@ -121,8 +121,7 @@ class ResourceRepository:
 
     # --- bulk ------------------------------------------------------------------------------------
 
-    def load(self, resources: Iterable[dict], *, by: Principal, action: str = "load",
-             what: str | None = None) -> list[Saved]:
+    def load(self, resources: Iterable[dict], *, by: Principal) -> list[Saved]:
         """Store many resources in one transaction, replacing those with the same URL and version.
 
         A resource keeps its own id when that id is free or already holds the same URL and version;
@@ -150,7 +149,7 @@ class ResourceRepository:
             taken.add((rtype, id_))
             writes.append((rtype, id_, _without_meta(resource)))
             created.append(not same)
-        changes = [_change(by, action, what) for _ in writes]
+        changes = [_change(by, "load", None) for _ in writes]
         return [_saved(s, c) for s, c in zip(self.store.write_many(writes, changes=changes), created)]
 
     # --- canonical resolution --------------------------------------------------------------------

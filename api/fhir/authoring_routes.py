@@ -33,6 +33,21 @@ RELEASE_PARAMETERS = ("id", "version", "versionBehavior", "releaseLabel", "requi
 server does not do (a value set names its code system versions or takes the latest at expansion)."""
 
 
+def _query(name: str, text: str, enum: tuple[str, ...] = ()) -> dict:
+    schema = {"type": "string", **({"enum": list(enum)} if enum else {})}
+    return {"name": name, "in": "query", "required": False, "schema": schema, "description": text}
+
+
+DOCUMENTED = {
+    "$draft": [_query("version", "Version of the new draft (default: the next minor, 1.0.0 -> 1.1.0)")],
+    "$release": [_query("version", "Version to release as (see versionBehavior)"),
+                 _query("versionBehavior", "default: version applies when the draft has none; check: it must "
+                                           "equal the draft's; force: it replaces it", ("default", "check", "force")),
+                 _query("releaseLabel", "A label for the release (artifact-releaseLabel extension)")],
+}
+"""The parameters of each operation for OpenAPI (they may also come as a Parameters body or a form)."""
+
+
 def authoring_router(fhir_version: str) -> APIRouter:
     router = APIRouter()
     v = f"r{fhir_version[0]}"
@@ -62,13 +77,14 @@ def authoring_router(fhir_version: str) -> APIRouter:
                                     ("$release", release, f"Release a draft {rtype} as active (CRMI $release)")):
                 name = op.lstrip("$")
                 router.add_api_route(f"/{rtype}/{op}", fn, methods=["POST"], tags=[tag], summary=summary,
-                                     operation_id=f"{name}_{rtype}_{v}",
+                                     operation_id=f"{name}_{rtype}_{v}", openapi_extra={"parameters": DOCUMENTED[op]},
                                      responses={201 if op == "$draft" else 200: {"description": "a Bundle"},
                                                 403: {"description": "role missing, or release by the last editor"},
                                                 404: {"description": "no such resource"},
                                                 422: {"description": "the life cycle forbids it (OperationOutcome)"}})
                 router.add_api_route(f"/{rtype}/{{id}}/{op}", fn, methods=["POST"], tags=[tag], summary=summary,
-                                     operation_id=f"{name}_{rtype}_instance_{v}")
+                                     operation_id=f"{name}_{rtype}_instance_{v}",
+                                     openapi_extra={"parameters": DOCUMENTED[op]})
         make(rtype)
     return router
 

@@ -72,14 +72,11 @@ class Membership:
 
     def containing(self, system: str, code: str) -> list[dict]:
         """The current, active stored value sets that contain ``system|code`` (R5 resource dicts, by URL and
-        version)."""
+        version, parsed for this call: the caller may change them)."""
         if self._verified is None or self.service.db.generation() != self._verified:
             self.refresh()
-        keys = set(self.store.containing(system, code))
-        for r in self._too_large:
-            if r.key not in keys and self._validates(r, system, code):
-                keys.add(r.key)
-        return [orjson.loads(c) for c in self.store.contents(sorted(keys))]
+        also = [r.key for r in self._too_large if self._validates(r, system, code)]
+        return [orjson.loads(c) for c in self.store.containing(system, code, also=also)]
 
     def state(self, key: int) -> IndexedValueSet | None:
         return next((r for r in self.store.active_value_sets() if r.key == key), None)

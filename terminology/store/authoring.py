@@ -177,14 +177,15 @@ class AuthoringStore:
                     conn.execute(delete(IDX).where(IDX.c.resource_key.in_(chunk)))
         return len(gone)
 
-    def containing(self, system: str, code: str) -> list[int]:
-        """Row keys of the current, active value sets whose indexed members hold ``system|code``."""
-        q = (select(MEM.c.resource_key).distinct()
-             .select_from(MEM.join(R, R.c.key == MEM.c.resource_key))
-             .where(MEM.c.code == code, MEM.c.system == system, R.c.current == 1, R.c.deleted == 0,
-                    R.c.status == "active"))
+    def containing(self, system: str, code: str, *, also: Sequence[int] = ()) -> list[bytes | str]:
+        """The stored JSON of the current, active value sets whose indexed members hold ``system|code`` (and of
+        the rows ``also``), by URL and version, in one query."""
+        members = select(MEM.c.resource_key).where(MEM.c.code == code, MEM.c.system == system)
+        keys = R.c.key.in_(members) if not also else or_(R.c.key.in_(members), R.c.key.in_(list(also)))
+        q = (select(R.c.content).where(keys, R.c.current == 1, R.c.deleted == 0, R.c.status == "active")
+             .order_by(R.c.url, R.c.version, R.c.key))
         with self.db.engine.connect() as conn:
-            return [k for (k,) in conn.execute(q)]
+            return [c for (c,) in conn.execute(q)]
 
     def contents(self, keys: Sequence[int]) -> list[bytes | str]:
         """The stored JSON of resource rows, in key order."""
