@@ -11,6 +11,7 @@ comparison of versions, the membership index (:mod:`.membership`) and the publis
 from __future__ import annotations
 
 import hashlib
+import logging
 from dataclasses import dataclass
 
 from .. import lifecycle, snomed
@@ -24,6 +25,8 @@ from ..store.database import _now
 from . import rf2_refset, subsets
 from .compare import Comparison, Member, compare, summary
 from .membership import Membership
+
+log = logging.getLogger(__name__)
 
 DISPLAY_LANGUAGE = "sv"
 """Displays on the pages: Swedish, falling back to the server's default language (English)."""
@@ -122,7 +125,7 @@ class Authoring:
         """A new resource (a draft, unless it is an import of something released)."""
         self._version_free(resource, None)
         saved = self.repository.create(resource, by=by, what=what)
-        self.membership.refresh()
+        self._reindex()
         return saved
 
     def save(self, resource_type: str, id_: str, resource: dict, *, by: Principal, what: str | None = None,
@@ -133,7 +136,7 @@ class Authoring:
         self._version_free(resource, id_)
         saved = self.repository.update(resource_type, id_, {**resource, "id": id_}, by=by, if_match=if_match,
                                        what=what if what is not None else summary(current, resource))
-        self.membership.refresh()
+        self._reindex()
         return saved
 
     def draft(self, resource_type: str, id_: str, *, version: str | None = None, by: Principal) -> Saved:
@@ -160,7 +163,7 @@ class Authoring:
         self._version_free(out, id_)
         saved = self.repository.update(resource_type, id_, out, by=by, action="release",
                                        what=f"släppt som version {out['version']} (active)")
-        self.membership.refresh()
+        self._reindex()
         return saved
 
     def retire(self, resource_type: str, id_: str, *, by: Principal) -> Saved:
@@ -168,7 +171,7 @@ class Authoring:
         require(by, *TERMINOLOGY_EDITORS, action=f"retire a {resource_type}")
         out = lifecycle.retired(self.read(resource_type, id_))
         saved = self.repository.update(resource_type, id_, out, by=by, action="retire", what="avvecklad (retired)")
-        self.membership.refresh()
+        self._reindex()
         return saved
 
     def containing(self, system: str, code: str) -> list[dict]:
@@ -205,7 +208,7 @@ class Authoring:
                                      base=latest)
         self._version_free(resource, None)
         saved = self.repository.create(resource, by=by, what=subsets.report(preview, replace_inactive=replace_inactive))
-        self.membership.refresh()
+        self._reindex()
         return saved
 
     def refset_export(self, resource: dict, *, namespace: str | None, module_id: str | None) -> tuple[str, bytes]:
@@ -267,6 +270,14 @@ class Authoring:
         return out
 
     # --- private ---------------------------------------------------------------------------------
+
+    def _reindex(self) -> None:
+        """Bring the membership index up to date after a write. The write has happened: a failure here is
+        logged, not raised (the next "which value sets contain" question checks the index again)."""
+        try:
+            self.membership.refresh()
+        except Exception:  # noqa: BLE001 - the stored write must not look failed
+            log.exception("the value set membership index could not be refreshed after a write")
 
     def _version_free(self, resource: dict, id_: str | None) -> None:
         """A canonical URL and version name one resource (a draft may not take a released version's number)."""
