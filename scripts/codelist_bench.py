@@ -155,16 +155,24 @@ def _ecl_preview(client: httpx.Client, db: t.Database) -> list[Figure]:
 
 
 def _containing(client: httpx.Client, sample: list[str], stored: int) -> list[Figure]:
+    """``ValueSet?code=``, and ``$lookup`` of the same codes as the baseline of this run (benchmarks.md: ratios
+    against a baseline measured in the same run, since the machine is shared)."""
     for code in sample[:20]:
         client.get("/fhir/r4/ValueSet", params={"code": f"{SCT}|{code}"})
-    times, hits = [], []
+        client.get("/fhir/r4/CodeSystem/$lookup", params={"system": SCT, "code": code})
+    times, hits, lookups = [], [], []
     for code in sample:
         ms, bundle = _timed(client, "/fhir/r4/ValueSet", {"code": f"{SCT}|{code}"})
         times.append(ms)
         hits.append(bundle["total"])
-    return [Figure("valueset_code_search_http_p50", round(statistics.median(times), 2), "ms", "<= 20 ms",
+        lookups.append(_timed(client, "/fhir/r4/CodeSystem/$lookup", {"system": SCT, "code": code})[0])
+    search, base = statistics.median(times), statistics.median(lookups)
+    return [Figure("valueset_code_search_http_p50", round(search, 2), "ms", "<= 20 ms",
                    f"{stored} active value sets; {len(times)} codes, median {statistics.median(hits):g} value sets "
-                   f"found (max {max(hits)}); p95 {_p(times, 0.95):.2f} ms")]
+                   f"found (max {max(hits)}); p95 {_p(times, 0.95):.2f} ms"),
+            Figure("lookup_http_p50_same_run", round(base, 2), "ms", "",
+                   f"baseline: $lookup of the same codes, alternating with the searches; search/lookup "
+                   f"{search / base:.1f}x")]
 
 
 def _write(figures: list[Figure], opts: BenchOptions) -> None:

@@ -7,7 +7,6 @@ FHIR JSON. Only a draft is edited; the rules are :mod:`terminology.authoring.cod
 from __future__ import annotations
 
 import base64
-import binascii
 import json
 
 from fastapi import APIRouter, Request
@@ -16,7 +15,7 @@ from fastapi.responses import RedirectResponse, Response
 import terminology as t
 
 from .codelist_pages import authoring, codelist_page, resource_url
-from .common import check_csrf, user
+from .common import check_csrf, uploaded, user
 
 router = APIRouter()
 
@@ -180,18 +179,7 @@ async def import_file(request: Request, rid: str):
     who = user(request)
     form = await check_csrf(request)
     resource = _draft(request, who, rid)
-    if form.get("payload"):
-        try:
-            data, name = base64.b64decode(str(form["payload"]), validate=True), str(form.get("filename", "fil.csv"))
-        except binascii.Error:
-            raise t.InvalidRequest.plain("Filen kom inte tillbaka oskadd; ladda upp den igen") from None
-    else:
-        file = form.get("file")
-        if file is None or not hasattr(file, "read") or not file.filename:
-            raise t.InvalidRequest.plain("Välj en fil att ladda upp")
-        data, name = await file.read(MAX_BYTES + 1), file.filename
-        if len(data) > MAX_BYTES:
-            raise t.InvalidRequest.plain("Filen är större än 5 MB; dela upp den")
+    data, name = await uploaded(form, max_bytes=MAX_BYTES)
     preview = CS.preview_table(data, name)
     if form.get("confirm") == "1":
         changed = CS.with_table(resource, preview)

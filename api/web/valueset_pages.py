@@ -12,6 +12,8 @@ concepts are a text area, the preview is what the saved page shows.
 
 from __future__ import annotations
 
+import base64
+
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, RedirectResponse
 
@@ -19,7 +21,7 @@ import terminology as t
 from mappings import care
 
 from .codelist_pages import authoring, codelist_page, resource_url
-from .common import check_csrf, directory, user
+from .common import check_csrf, directory, uploaded, user
 
 router = APIRouter()
 
@@ -229,26 +231,15 @@ def _subset_page(request: Request, values: dict, preview, *, status: int = 200, 
 async def subset_import(request: Request):
     """Check a subset file against an edition and show every member's state (inactive ones with their
     replacements); confirmed, store it as a draft version of the value set."""
-    import base64
-    import binascii
-
     who = user(request)
     form = await check_csrf(request)
     t.require(who, *t.TERMINOLOGY_EDITORS, action="importera urval")
     values = {k: str(form.get(k, "")).strip() for k in SUBSET_FIELDS}
     values["replace"] = bool(form.get("replace"))
-    if form.get("payload"):
-        try:
-            data, name = base64.b64decode(str(form["payload"]), validate=True), str(form.get("filename", "urval.txt"))
-        except binascii.Error:
-            raise t.InvalidRequest.plain("Filen kom inte tillbaka oskadd; ladda upp den igen") from None
-    else:
-        file = form.get("file")
-        if file is None or not hasattr(file, "read") or not file.filename:
-            return _subset_page(request, values, None, status=400, error="Välj en fil att ladda upp")
-        data, name = await file.read(MAX_BYTES + 1), file.filename
-        if len(data) > MAX_BYTES:
-            return _subset_page(request, values, None, status=400, error="Filen är större än 20 MB")
+    try:
+        data, name = await uploaded(form, max_bytes=MAX_BYTES, default_name="urval.txt")
+    except t.InvalidRequest as exc:
+        return _subset_page(request, values, None, status=400, error=exc.text)
     a = authoring(request)
     if not values["url"] and (values["name"] or values["title"]):
         slug = values["name"] or "".join(ch for ch in values["title"].title() if ch.isalnum())

@@ -1,6 +1,6 @@
 // The value set editor: a live ECL preview as you type (count, first 50 members, or the syntax error marked at
-// its position) and the concept picker that adds "system|code|display" lines to the picked list. A small file,
-// no inline script (the pages run under a Content-Security-Policy without 'unsafe-inline'); without it the form
+// its position) and the concept picker (the app's combobox, app.js) that adds "system|code|display" lines to the
+// picked list. A small file, no inline script (the pages run under a Content-Security-Policy without 'unsafe-inline'); without it the form
 // still works and the saved page shows the expansion.
 (function () {
   function el(tag, cls, text) {
@@ -48,48 +48,14 @@
   function picker(input) {
     var target = document.getElementById(input.dataset.codePicker);
     var system = document.getElementById("pick-system");
-    var list = document.getElementById(input.id + "-suggest");
-    var timer = null, items = [], active = -1;
-    input.setAttribute("role", "combobox"); input.setAttribute("aria-autocomplete", "list");
-    input.setAttribute("aria-controls", list.id); input.setAttribute("aria-expanded", "false");
-    function close() { list.hidden = true; input.setAttribute("aria-expanded", "false"); active = -1; }
-    function pick(c) {
-      var line = c.system + "|" + c.code + "|" + (c.display || "");
-      var have = target.value.split("\n").some(function (l) { return l.split("|").slice(0, 2).join("|") === c.system + "|" + c.code; });
-      if (!have) target.value = (target.value.trim() ? target.value.replace(/\s+$/, "") + "\n" : "") + line;
-      input.value = ""; close(); input.focus();
-    }
-    function show(found) {
-      items = found; list.innerHTML = ""; active = -1;
-      found.forEach(function (c, i) {
-        var li = el("li", null, (c.display || "") + " · " + c.code);
-        li.id = input.id + "-opt-" + i; li.setAttribute("role", "option");
-        li.addEventListener("mousedown", function (e) { e.preventDefault(); pick(c); });
-        list.appendChild(li);
+    window.vardtermCombobox(input, document.getElementById(input.id + "-suggest"),
+      function (q) { return "/app/api/koder?q=" + encodeURIComponent(q) + "&system=" + encodeURIComponent(system.value); },
+      function (c) { return (c.display || "") + " · " + c.code; },
+      function (c) {
+        var have = target.value.split("\n").some(function (l) { return l.split("|").slice(0, 2).join("|") === c.system + "|" + c.code; });
+        if (!have) target.value = (target.value.trim() ? target.value.replace(/\s+$/, "") + "\n" : "") + c.system + "|" + c.code + "|" + (c.display || "");
+        input.value = ""; input.focus();
       });
-      list.hidden = found.length === 0; input.setAttribute("aria-expanded", String(found.length > 0));
-    }
-    input.addEventListener("input", function () {
-      clearTimeout(timer);
-      var q = input.value.trim();
-      if (q.length < 2) { close(); return; }
-      timer = setTimeout(function () {
-        fetch("/app/api/koder?q=" + encodeURIComponent(q) + "&system=" + encodeURIComponent(system.value), {credentials: "same-origin"})
-          .then(function (r) { return r.ok ? r.json() : []; }).then(show).catch(close);
-      }, 150);
-    });
-    input.addEventListener("keydown", function (e) {
-      if (list.hidden) return;
-      var opts = list.querySelectorAll("li");
-      if (e.key === "ArrowDown" || e.key === "ArrowUp") {
-        e.preventDefault();
-        active = (active + (e.key === "ArrowDown" ? 1 : -1) + opts.length) % opts.length;
-        opts.forEach(function (o, i) { o.setAttribute("aria-selected", String(i === active)); });
-        input.setAttribute("aria-activedescendant", opts[active].id);
-      } else if (e.key === "Enter" && active >= 0) { e.preventDefault(); pick(items[active]); }
-      else if (e.key === "Escape") { close(); }
-    });
-    input.addEventListener("blur", function () { setTimeout(close, 150); });
   }
 
   document.addEventListener("DOMContentLoaded", function () {
