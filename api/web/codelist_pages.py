@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
+from starlette.convertors import Convertor, register_url_convertor
 
 import terminology as t
 
@@ -17,6 +18,21 @@ from .common import check_csrf, page, user
 router = APIRouter()
 
 KINDS = {"kodverk": "CodeSystem", "vardemangder": "ValueSet", "mappningar": "ConceptMap"}
+
+
+class _Kind(Convertor):
+    """A path segment naming one of the three lists, so ``/app/sok`` and ``/app/avtal/...`` keep their routes."""
+
+    regex = "|".join(KINDS)
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("codelist", _Kind())
 SLUGS = {v: k for k, v in KINDS.items()}
 NAMES = {"CodeSystem": ("Kodverk", "kodverket", "Nytt kodverk"), "ValueSet": ("Värdemängder", "värdemängden",
                                                                               "Ny värdemängd"),
@@ -51,6 +67,7 @@ def codelist_page(request: Request, template: str, status: int = 200, **context)
                 field_names=t.authoring.FIELD_NAMES, **context)
 
 
+@router.get("/{slug:codelist}")
 def listing(request: Request, slug: str, q: str = "", status: str = "", sida: int = 1):
     """The list of one resource type, filtered by text and status, 50 a page."""
     user(request)
@@ -64,6 +81,7 @@ def listing(request: Request, slug: str, q: str = "", status: str = "", sida: in
                          wanted=status, sida=sida, pages=max(1, -(-total // PAGE_SIZE)))
 
 
+@router.get("/{slug:codelist}/{rid}")
 def resource_page(request: Request, slug: str, rid: str, filter: str = "", sida: int = 1):
     """One version: metadata, definition, versions, the expansion of a value set, the review of a draft."""
     who = user(request)
@@ -94,6 +112,7 @@ def _expansion(a: t.Authoring, resource: dict, text: str, sida: int) -> dict:
             "pages": max(1, -(-(e.total or 0) // PAGE_SIZE))}
 
 
+@router.get("/{slug:codelist}/{rid}/historik")
 def history_page(request: Request, slug: str, rid: str):
     """Who changed which version of the resource's URL, when, through which channel and what."""
     user(request)
@@ -104,6 +123,7 @@ def history_page(request: Request, slug: str, rid: str):
     return codelist_page(request, "kod_historik.html", resource=resource, slug=slug, events=events)
 
 
+@router.get("/{slug:codelist}/{rid}/jamfor")
 def compare_page(request: Request, slug: str, rid: str, med: str = ""):
     """Two versions side by side: metadata, definition lines and (value sets) members added and removed."""
     user(request)
@@ -120,6 +140,7 @@ def compare_page(request: Request, slug: str, rid: str, med: str = ""):
                          other=other, diff=a.compare(before, after))
 
 
+@router.post("/{slug:codelist}/{rid}/utkast")
 async def new_draft(request: Request, slug: str, rid: str):
     """CRMI $draft from the page: a new draft version, then its page."""
     who = user(request)
@@ -129,6 +150,7 @@ async def new_draft(request: Request, slug: str, rid: str):
     return RedirectResponse(resource_url(saved.resource, "?sparat=utkast"), status_code=303)
 
 
+@router.post("/{slug:codelist}/{rid}/slapp")
 async def release(request: Request, slug: str, rid: str):
     """CRMI $release from the page (a second person; the version as the draft says)."""
     who = user(request)
@@ -138,40 +160,10 @@ async def release(request: Request, slug: str, rid: str):
     return RedirectResponse(resource_url(saved.resource, "?sparat=slappt"), status_code=303)
 
 
+@router.post("/{slug:codelist}/{rid}/avveckla")
 async def retire(request: Request, slug: str, rid: str):
     who = user(request)
     await check_csrf(request)
     saved = authoring(request).retire(kind_of(slug), rid, by=who)
     return RedirectResponse(resource_url(saved.resource, "?sparat=avvecklad"), status_code=303)
 
-
-def _register() -> None:
-    """The routes of each list under its own path (``/app/kodverk/...``, never a catch-all ``/app/{slug}``)."""
-    routes = (("", listing, "GET"), ("/{rid}", resource_page, "GET"), ("/{rid}/historik", history_page, "GET"),
-              ("/{rid}/jamfor", compare_page, "GET"), ("/{rid}/utkast", new_draft, "POST"),
-              ("/{rid}/slapp", release, "POST"), ("/{rid}/avveckla", retire, "POST"))
-    for slug in KINDS:
-        for suffix, fn, method in routes:
-            router.add_api_route(f"/{slug}{suffix}", _bound(fn, slug), methods=[method])
-
-
-def _bound(fn, slug: str):
-    """``fn`` with its ``slug`` argument fixed (FastAPI reads the remaining parameters from the signature)."""
-    import functools
-    import inspect
-
-    sig = inspect.signature(fn)
-    params = [p for name, p in sig.parameters.items() if name != "slug"]
-    if inspect.iscoroutinefunction(fn):
-        async def call(**kwargs):
-            return await fn(slug=slug, **kwargs)
-    else:
-        def call(**kwargs):
-            return fn(slug=slug, **kwargs)
-    functools.update_wrapper(call, fn)
-    del call.__wrapped__
-    call.__signature__ = sig.replace(parameters=params)
-    return call
-
-
-_register()
