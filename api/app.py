@@ -16,8 +16,9 @@ from fastapi.responses import RedirectResponse
 import mappings
 import terminology as t
 
-from . import care, errors, web
+from . import care, errors, feed, web
 from .fhir import openapi
+from .fhir.authoring_routes import authoring_router
 from .fhir.capabilities import SOFTWARE_VERSION
 from .fhir.mapping_routes import mapping_router
 from .fhir.resource_routes import resource_router
@@ -51,6 +52,7 @@ def create_app(settings: Settings, *, service: t.TerminologyService | None = Non
     app.include_router(fhir_router("5.0"), prefix="/fhir/r5", tags=["FHIR R5"], dependencies=READ_GUARD)
     app.include_router(fhir_router("4.0"), prefix="/fhir", include_in_schema=False, dependencies=READ_GUARD)
     app.state.repository = service.repository
+    app.state.authoring = t.Authoring(service, review_required=settings.release_needs_review)
     app.state.accounts = t.Accounts(service.db)
     app.state.translator = mappings.Translator(app.state.repository, service,
                                                map_targets=settings.snomed_map_targets)
@@ -58,10 +60,15 @@ def create_app(settings: Settings, *, service: t.TerminologyService | None = Non
     app.include_router(mapping_router("4.0"), prefix="/fhir/r4", dependencies=READ_GUARD)
     app.include_router(mapping_router("5.0"), prefix="/fhir/r5", dependencies=READ_GUARD)
     app.include_router(mapping_router("4.0"), prefix="/fhir", include_in_schema=False, dependencies=READ_GUARD)
+    # $draft / $release before the REST routes too (``/ValueSet/$draft`` is not an id).
+    app.include_router(authoring_router("4.0"), prefix="/fhir/r4", dependencies=READ_GUARD)
+    app.include_router(authoring_router("5.0"), prefix="/fhir/r5", dependencies=READ_GUARD)
+    app.include_router(authoring_router("4.0"), prefix="/fhir", include_in_schema=False, dependencies=READ_GUARD)
     app.include_router(resource_router("4.0"), prefix="/fhir/r4", dependencies=READ_GUARD)
     app.include_router(resource_router("5.0"), prefix="/fhir/r5", dependencies=READ_GUARD)
     app.include_router(resource_router("4.0"), prefix="/fhir", include_in_schema=False, dependencies=READ_GUARD)
     care.install(app)
+    feed.install(app)
     web.install(app)
     openapi.install(app)
 

@@ -29,6 +29,7 @@ ERROR_TABLE: tuple[tuple[type[t.TerminologyError], int, str], ...] = (
     (t.InvalidValueSet, 400, "invalid"),
     (t.VersionCheckFailed, 400, "exception"),
     (t.VersionConflict, 412, "conflict"),
+    (t.NotEditable, 422, "business-rule"),
     (t.InvalidRequest, 400, "invalid"),
     (t.UnknownCode, 404, "not-found"),
     (t.UnknownCodeSystem, 404, "not-found"),

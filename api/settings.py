@@ -99,6 +99,25 @@ class Settings(BaseSettings):
     map_tile_attribution: str = Field(
         default="", description="The attribution text the tile server's terms ask for, shown on the map.")
 
+    release_needs_review: bool = Field(
+        default=True,
+        description="Whether releasing a draft code system, value set or concept map ($release, the Släpp button) "
+                    "needs a second person: an informatiker or admin other than the one who last changed it. Turn "
+                    "it off only where one person maintains the code lists.")
+    rf2_namespace: str | None = Field(
+        default=None,
+        description="SNOMED CT namespace identifier (7 digits, e.g. 1000052) of the organisation that exports "
+                    "value sets as RF2 simple reference sets; the refset and member ids are made in it. Without it "
+                    "the RF2 export is refused.")
+    rf2_module_id: str | None = Field(
+        default=None,
+        description="SCTID of the module the exported RF2 refset rows belong to (default: a module id made in "
+                    "VARDTERM_RF2_NAMESPACE).")
+    canonical_base: str = Field(
+        default="https://vardterm.example/fhir",
+        description="Base of the canonical URLs the web pages suggest for new code systems, value sets and maps "
+                    "(<base>/ValueSet/<name>); use the organisation's own address.")
+
     @field_validator("log_level")
     @classmethod
     def _level(cls, v: str) -> str:

@@ -103,7 +103,7 @@ def ensure_demo_directory(settings: Settings, *, today: dt.date | None = None) -
 
 
 DEMO_USERS = (("lots", ("vardlots",), "05"), ("avtal", ("avtalsadmin",), "05"), ("avtal01", ("avtalsadmin",), "01"),
-              ("admin", ("admin",), None))
+              ("admin", ("admin",), None), ("info", ("informatiker",), "05"), ("info2", ("informatiker",), "05"))
 """The demo database's logins (README "Web app"); the password of each is ``DEMO_PASSWORD``."""
 DEMO_PASSWORD = "demo-losen-123"
 

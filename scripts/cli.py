@@ -58,6 +58,14 @@ def _db(settings: Settings) -> Database:
     return db
 
 
+def _terminology_changed(settings: Settings) -> None:
+    """After a load or removal: the membership index of the active value sets follows the terminology."""
+    from .loading import refresh_memberships
+
+    refresh_memberships(_db(settings), default_edition=settings.default_snomed_edition,
+                        max_expansion=settings.max_expansion_size)
+
+
 @main.command()
 @click.pass_obj
 @domain_errors
@@ -102,6 +110,7 @@ def load_rf2_command(settings: Settings, sources: tuple[Path, ...], release_type
     s = version.stats
     progress.done(f"Loaded {version.version}: {s['active_concepts']:,} active concepts of {s['concepts']:,}, "
                   f"{s['descriptions']:,} descriptions, {s['closure_pairs']:,} closure pairs")
+    _terminology_changed(settings)
 
 
 @load.command("fhir")
@@ -123,6 +132,7 @@ def load_fhir_command(settings: Settings, sources: tuple[Path, ...], fhir_versio
     saved = load_fhir(_db(settings), sources, fhir_version=fhir_version)
     created = sum(1 for s in saved if s.created)
     click.echo(f"Loaded {len(saved)} resource(s): {created} new, {len(saved) - created} updated")
+    _terminology_changed(settings)
 
 
 # --- national code systems and concept maps (scripts/national.py) ---------------------------------------
@@ -133,8 +143,9 @@ def _content_option(fn):
                                                 "reported as invalid.")(fn)
 
 
-def _report_loaded(loaded) -> None:
+def _report_loaded(settings: Settings, loaded) -> None:
     what = "mappings" if (loaded.saved.resource or {}).get("resourceType") == "ConceptMap" else "concepts"
+    _terminology_changed(settings)
     state = "new" if loaded.saved.created else f"replaced, versionId {loaded.saved.version_id}"
     click.echo(f"Loaded {loaded.label}: {loaded.concepts:,} {what} in {loaded.seconds:.2f} s ({state})")
 
@@ -154,7 +165,7 @@ def load_kva_command(settings: Settings, sources: tuple[Path, ...], version: str
     """
     from .national import load_kva
 
-    _report_loaded(load_kva(_db(settings), list(sources), version=version, content=content))
+    _report_loaded(settings, load_kva(_db(settings), list(sources), version=version, content=content))
 
 
 @load.command("icd10se")
@@ -172,7 +183,7 @@ def load_icd10se_command(settings: Settings, sources: tuple[Path, ...], version:
     """
     from .national import load_icd10se
 
-    _report_loaded(load_icd10se(_db(settings), list(sources), version=version, content=content))
+    _report_loaded(settings, load_icd10se(_db(settings), list(sources), version=version, content=content))
 
 
 @load.command("claml")
@@ -197,7 +208,7 @@ def load_claml_command(settings: Settings, source: Path, system: str | None, ver
 
     from .national import load_claml
 
-    _report_loaded(load_claml(_db(settings), source, system=system, version=version, content=content,
+    _report_loaded(settings, load_claml(_db(settings), source, system=system, version=version, content=content,
                               grouping_kinds=grouping_kinds or DEFAULT_GROUPING_KINDS))
 
 
@@ -225,7 +236,7 @@ def load_csv_command(settings: Settings, source: Path, preset: str | None, mappi
     """
     from .national import load_csv
 
-    _report_loaded(load_csv(_db(settings), source, preset=preset, mapping=mapping, system=system,
+    _report_loaded(settings, load_csv(_db(settings), source, preset=preset, mapping=mapping, system=system,
                             version=version, name=name, title=title, content=content))
 
 
@@ -250,8 +261,8 @@ def load_skos_command(settings: Settings, source: Path, system: str | None, vers
     """
     from .national import load_skos
 
-    _report_loaded(load_skos(_db(settings), source, system=system, version=version, fmt=fmt, scheme=scheme,
-                             language=language, content=content))
+    _report_loaded(settings, load_skos(_db(settings), source, system=system, version=version, fmt=fmt,
+                                       scheme=scheme, language=language, content=content))
 
 
 @load.command("conceptmap-csv")
@@ -280,9 +291,9 @@ def load_conceptmap_csv_command(settings: Settings, source: Path, url: str, vers
     """
     from .national import load_conceptmap_csv
 
-    _report_loaded(load_conceptmap_csv(_db(settings), source, url=url, version=version, source=source_system,
-                                       target=target_system, name=name, title=title, source_scope=source_scope,
-                                       target_scope=target_scope))
+    _report_loaded(settings, load_conceptmap_csv(_db(settings), source, url=url, version=version,
+                                                 source=source_system, target=target_system, name=name,
+                                                 title=title, source_scope=source_scope, target_scope=target_scope))
 
 
 @main.command()
@@ -313,6 +324,7 @@ def remove(settings: Settings, version: str) -> None:
         raise click.ClickException(f"no loaded version {version}; see 'vardterm versions'")
     for v in matches:
         db.remove(v.key)
+    _terminology_changed(settings)
     click.echo(f"Removed {version}")
 
 
@@ -371,6 +383,18 @@ def _demo_national(db: Database, settings: Settings) -> Settings:
     return settings.model_copy(update={"snomed_map_targets": {**DEMO_MAP_TARGETS, **settings.snomed_map_targets}})
 
 
+def _demo_codelists(db: Database, settings: Settings) -> None:
+    """The demo's value sets and local code system (draft and active versions), and the membership index."""
+    from terminology import TerminologyService
+
+    from .demo_codelists import ensure_demo_codelists
+
+    service = TerminologyService(db, default_edition=settings.default_snomed_edition, refresh_seconds=0)
+    if ensure_demo_codelists(db, service):
+        click.echo("Stored the demo code lists: value sets and a local code system in draft and active versions")
+    _terminology_changed(settings)
+
+
 @main.command()
 @_serve_options
 @click.option("--no-serve", is_flag=True, help="Only prepare the database, do not start the server.")
@@ -381,9 +405,10 @@ def demo(settings: Settings, host: str | None, port: int | None, workers: int | 
 
     The demo data is the project's hand-made SNOMED CT fixture (real concept ids, our own English and
     Swedish labels), merged as an International release plus a Swedish extension, and excerpts of KVÅ,
-    ICD-10-SE and the HSA code lists with example ConceptMaps. It is loaded once; later runs reuse the database.
-    The generated care directory's dates are relative to the day it is made: a run on a later day makes it
-    again for that day, keeping the records users changed.
+    ICD-10-SE and the HSA code lists with example ConceptMaps, demo value sets and a local code system in draft
+    and active versions. It is loaded once; later runs reuse the database. The generated care directory's dates
+    are relative to the day it is made: a run on a later day makes it again for that day, keeping the records
+    users changed.
     """
     from .loading import load_rf2
 
@@ -396,6 +421,9 @@ def demo(settings: Settings, host: str | None, port: int | None, workers: int | 
     for v in db.versions():
         click.echo(f"Loaded: {v.version} ({v.title})")
     settings = _demo_national(db, settings)
+    _demo_codelists(db, settings)
+    if not settings.rf2_namespace:  # the demo exports refsets in the Swedish namespace of its fixture
+        settings = settings.model_copy(update={"rf2_namespace": "1000052"})
     if not no_serve:
         _run_server(settings, host, port, workers)
 
@@ -487,12 +515,14 @@ def synth_kodtextfil(out: Path, shape: str, codes: int, seed: int) -> None:
               help="Folder for the JSON results.")
 @click.option("--no-load", is_flag=True,
               help="Reuse the databases a previous run loaded in --workdir (no load figures).")
-@click.option("--suite", type=click.Choice(["terminology", "care", "national", "resources"]),
+@click.option("--suite", type=click.Choice(["terminology", "care", "national", "resources", "codelists"]),
               default="terminology", show_default=True,
               help="care: the care search on care-50k over a 25,000-concept synthetic release (no "
                    "International-size load). national: load times of the national code systems (excerpts "
                    "and 40,000-code generated files) and $translate over HTTP. resources: $validate-code, "
-                   "$lookup and $expand on a stored 10,000-concept CodeSystem over HTTP.")
+                   "$lookup and $expand on a stored 10,000-concept CodeSystem over HTTP. codelists: the ECL "
+                   "preview of the value set editor and ValueSet?code= with 1,000 stored value sets, on the "
+                   "--scale edition (SQLite).")
 @domain_errors
 def bench(scale: str, backends: tuple[str, ...], pg_admin_url: str, requests: int, concurrency: int,
           workdir: Path, out: Path, no_load: bool, suite: str) -> None:
@@ -503,6 +533,7 @@ def bench(scale: str, backends: tuple[str, ...], pg_admin_url: str, requests: in
         vardterm bench --suite care --backend sqlite
         vardterm bench --suite national
         vardterm bench --suite resources
+        vardterm bench --suite codelists --scale intl --backend sqlite --no-load
     """
     from .bench import BenchOptions, run
 
@@ -511,6 +542,10 @@ def bench(scale: str, backends: tuple[str, ...], pg_admin_url: str, requests: in
         from .care_bench import run_care
         return run_care(backends=backends or ("sqlite",), pg_admin_url=pg_admin_url, workdir=workdir, out=out,
                         requests=min(requests, 300), load=not no_load)
+    if suite == "codelists":
+        from .codelist_bench import run_codelists
+        return run_codelists(BenchOptions(scale=_scale(scale), backends=("sqlite",), workdir=workdir, out=out,
+                                          load=not no_load), requests=min(requests, 500))
     if suite == "resources":
         from .resource_bench import run_resources
         return run_resources(workdir=workdir, out=out, requests=min(requests, 1000))
@@ -644,6 +679,46 @@ def ecl_command(settings: Settings, expression: str, version: str | None, db_url
         return
     for item in result.items:
         click.echo(f"{item.code}|{item.display or ''}")
+
+
+@main.group()
+def package() -> None:
+    """FHIR NPM packages of the stored code systems, value sets and concept maps (publish and export)."""
+
+
+@package.command("export")
+@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="The package file to write (.tgz).")
+@click.option("--status", type=click.Choice(["active", "draft", "retired", "all"]), default="active",
+              show_default=True, help="Which resources go in: those with this status, or all.")
+@click.option("--name", help="Package name, two or more lowercase parts (default se.region.kodverk).")
+@click.option("--version", "version", help="Semantic version (default: the last published one when nothing "
+                                           "changed, else its next patch version; 1.0.0 for a new name).")
+@click.option("--title", help="Title of the package.")
+@click.option("--fhir-version", type=click.Choice(["4.0.1", "5.0.0"]), default="4.0.1", show_default=True,
+              help="FHIR version the resources are written in.")
+@click.pass_obj
+@domain_errors
+def package_export(settings: Settings, out: Path, status: str, name: str | None, version: str | None,
+                   title: str | None, fhir_version: str) -> None:
+    """Write a FHIR NPM package (package.json, .index.json, one file per resource) and publish it: the
+    server's Atom feed (/feed) lists it. 'vardterm load fhir FILE.tgz' and other FHIR tools load it.
+
+    \b
+        vardterm package export --out kodverk.tgz
+        vardterm package export --out kodverk.tgz --status all --name se.region.kodverk --version 2.0.0
+    """
+    from api.fhir.package import export
+    from terminology import Authoring, TerminologyService
+
+    from .care_cli import OPERATOR
+
+    service = TerminologyService(_db(settings), default_edition=settings.default_snomed_edition, refresh_seconds=0)
+    built = export(Authoring(service), by=OPERATOR, name=name, version=version,
+                   status=None if status == "all" else status, title=title, fhir_version=fhir_version)
+    out.write_bytes(built.content)
+    click.echo(f"Wrote {out}: {built.name} {built.version}, {built.resources} resource(s), FHIR {built.fhir_version}"
+               f" (published: listed in /feed)")
 
 
 main.add_command(care_cli.care_group)

@@ -39,6 +39,18 @@ def load_rf2(db: Database, sources: Sequence[str | Path], *, release_type: str |
     return load_snomed(db, batches, spec, edition_of=rf2.edition_module, progress=progress)
 
 
+def refresh_memberships(db: Database, *, default_edition: str | None = None, max_expansion: int = 100_000):
+    """Bring the membership index of the active value sets (``ValueSet?code=``) up to date after the
+    terminology changed: a SNOMED CT version loaded or removed, code systems or value sets loaded."""
+    from terminology import Authoring, TerminologyService
+
+    service = TerminologyService(db, default_edition=default_edition, max_expansion=max_expansion, refresh_seconds=0)
+    report = Authoring(service).membership.refresh()
+    if report.indexed or report.forgotten:
+        log.info("value set membership: %d value sets indexed, %d forgotten", report.indexed, report.forgotten)
+    return report
+
+
 def load_fhir(db: Database, sources: Sequence[str | Path], *, fhir_version: str = "4.0.1") -> list[Saved]:
     """Read, check and store the conformance resources in ``sources`` in one transaction.
 

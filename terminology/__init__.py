@@ -4,11 +4,11 @@
 private (STYLE.md principle 1).
 """
 
-from . import snomed
+from . import snomed, spreadsheet
 from .errors import (CircularReference, InvalidCode, InvalidEcl, InvalidRequest, InvalidValueSet, LoadError,
-                     MissingSupplement, NotFound, ResourceGone, StoreError, TerminologyError, TooCostly, UnknownCode,
-                     UnknownCodeSystem, UnknownCodeSystemVersion, UnknownResource, UnknownValueSet, Unsupported,
-                     VersionCheckFailed, VersionConflict)
+                     MissingSupplement, NotEditable, NotFound, ResourceGone, StoreError, TerminologyError, TooCostly,
+                     UnknownCode, UnknownCodeSystem, UnknownCodeSystemVersion, UnknownResource, UnknownValueSet,
+                     Unsupported, VersionCheckFailed, VersionConflict)
 from .messages import MESSAGES, format_message
 from .model import (CodeSystemVersion, Coding, Designation, Expansion, ExpansionItem, ExpansionParameter, Issue,
                     LookupResult, Property, SubsumesOutcome, ValidateResult)
@@ -23,11 +23,12 @@ __all__ = [
     "CircularReference", "InvalidValueSet", "MissingSupplement", "VersionCheckFailed",
     "RefsetMapEntry",
     "CodeSystemVersion", "Coding", "Database", "Designation", "ExpandRequest", "Expansion", "ExpansionItem",
-    "ExpansionParameter", "RESOURCE_TYPES", "ResourceRepository", "Saved", "SEARCH_PARAMETERS", "InvalidCode", "InvalidEcl", "InvalidRequest", "Issue", "LoadError", "LookupRequest",
-    "LookupResult", "MESSAGES", "NotFound", "Property", "ResourceGone", "StoreError", "SubsumesOutcome", "SubsumesRequest",
-    "TerminologyError", "TerminologyService", "TooCostly", "UnknownCode", "UnknownCodeSystem",
-    "UnknownCodeSystemVersion", "UnknownResource", "UnknownValueSet", "Unsupported", "ValidateRequest",
-    "ValidateResult", "VersionConflict", "default_sqlite_url", "format_message", "snomed",
+    "ExpansionParameter", "RESOURCE_TYPES", "ResourceRepository", "Saved", "SEARCH_PARAMETERS", "InvalidCode",
+    "InvalidEcl", "InvalidRequest", "Issue", "LoadError", "LookupRequest", "LookupResult", "MESSAGES", "NotEditable",
+    "NotFound", "Property", "ResourceGone", "StoreError", "SubsumesOutcome", "SubsumesRequest", "TerminologyError",
+    "TerminologyService", "TooCostly", "UnknownCode", "UnknownCodeSystem", "UnknownCodeSystemVersion",
+    "UnknownResource", "UnknownValueSet", "Unsupported", "ValidateRequest", "ValidateResult", "VersionConflict",
+    "default_sqlite_url", "format_message", "snomed", "spreadsheet",
 ]
 
 from .access import ANONYMOUS, COMMAND_LINE, ROLES, TERMINOLOGY_EDITORS, Principal, require, require_region  # noqa: E402
@@ -38,3 +39,9 @@ from .ecl import EclLimits, EclResult  # noqa: E402
 __all__ += ["ANONYMOUS", "Accounts", "COMMAND_LINE", "Forbidden", "Principal", "ROLES", "TERMINOLOGY_EDITORS",
             "Unauthenticated", "require", "require_region"]
 __all__ += ["EclLimits", "EclResult"]
+
+from . import authoring, lifecycle  # noqa: E402
+from .authoring import Authoring  # noqa: E402
+from .store.authoring import Listed, PublishedPackage, ResourceEvent  # noqa: E402
+
+__all__ += ["Authoring", "Listed", "PublishedPackage", "ResourceEvent", "authoring", "lifecycle"]

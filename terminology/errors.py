@@ -13,7 +13,8 @@ For ``$validate-code`` a code that is not found is a *result* (``result=false``)
     │   ├── InvalidValueSet       a value set definition that cannot be expanded (e.g. a broken filter)
     │   │   └── CircularReference a value set includes itself through its imports
     │   ├── VersionCheckFailed    a version rule of the request (check-system-version) is not met
-    │   └── VersionConflict       an update names a version that is no longer current (If-Match)
+    │   ├── VersionConflict       an update names a version that is no longer current (If-Match)
+    │   └── NotEditable           the resource's status forbids the change (an active version is immutable)
     ├── NotFound                  something the request names is not there
     │   ├── UnknownCodeSystem
     │   ├── UnknownCodeSystemVersion
@@ -94,6 +95,11 @@ class VersionCheckFailed(InvalidRequest):
 
 class VersionConflict(InvalidRequest):
     """An update was made against a version of the resource that is no longer the current one."""
+
+
+class NotEditable(InvalidRequest):
+    """The change breaks a rule of the resource's life cycle (CRMI): an ``active`` or ``retired`` version is
+    immutable, a draft becomes ``active`` only through ``$release``, a version number is taken."""
 
 
 class NotFound(TerminologyError):

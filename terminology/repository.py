@@ -18,11 +18,12 @@ from dataclasses import dataclass
 from importlib import resources as package_files
 from typing import Iterable
 
+from . import lifecycle
 from .access import TERMINOLOGY_EDITORS, Principal, require
 from .errors import InvalidRequest, ResourceGone, UnknownResource, VersionConflict
 from .resource_search import parse as parse_search
 from .store.database import Database
-from .store.resources import ResourceStore, StoredResource
+from .store.resources import Change, ResourceStore, StoredResource
 
 RESOURCE_TYPES = ("CodeSystem", "ValueSet", "ConceptMap")
 """The resource types this repository keeps."""
@@ -48,15 +49,19 @@ class ResourceRepository:
 
     # --- REST ------------------------------------------------------------------------------------
 
-    def create(self, resource: dict, *, by: Principal) -> Saved:
+    def create(self, resource: dict, *, by: Principal, what: str | None = None) -> Saved:
         """``POST [type]``: store under a new logical id (any id in the body is ignored, as FHIR says)."""
         rtype = _check_type(resource)
         require(by, *TERMINOLOGY_EDITORS, action=f"create a {rtype}")
-        return _saved(self.store.write(rtype, uuid.uuid4().hex, _without_meta(resource)), True)
+        return _saved(self.store.write(rtype, uuid.uuid4().hex, _without_meta(resource),
+                                       change=_change(by, "create", what)), True)
 
     def update(self, resource_type: str, id_: str, resource: dict, *, by: Principal,
-               if_match: str | None = None) -> Saved:
-        """``PUT [type]/[id]``: create or replace; with ``if_match`` (an ETag or a versionId) only if current."""
+               if_match: str | None = None, action: str = "update", what: str | None = None) -> Saved:
+        """``PUT [type]/[id]``: create or replace; with ``if_match`` (an ETag or a versionId) only if current.
+
+        The life cycle decides what may change (:func:`terminology.lifecycle.check_update`); ``action`` and
+        ``what`` describe the write in the history (the code-list pages name releases and retirements)."""
         require(by, *TERMINOLOGY_EDITORS, action=f"change a {resource_type}")
         _check_id(id_)
         rtype = _check_type(resource, resource_type)
@@ -72,7 +77,14 @@ class ResourceRepository:
                     f"{rtype}/{id_} is at version {have if have is not None else '(none)'}, not {wanted}; "
                     "read it again and re-apply the change")
         created = current is None or current.deleted
-        return _saved(self.store.write(rtype, id_, _without_meta(resource)), created)
+        if not created and action == "update":
+            lifecycle.check_update(current.content, resource)
+        if what is None and not created:
+            from .authoring.compare import summary  # here: the authoring package imports this module
+
+            what = summary(current.content, resource)
+        return _saved(self.store.write(rtype, id_, _without_meta(resource),
+                                       change=_change(by, "create" if created else action, what)), created)
 
     def read(self, resource_type: str, id_: str, version_id: str | None = None) -> dict:
         """``GET [type]/[id]`` and ``GET [type]/[id]/_history/[vid]``."""
@@ -102,7 +114,7 @@ class ResourceRepository:
         require(by, *TERMINOLOGY_EDITORS, action=f"delete a {rtype}")
         current = self.store.read(rtype, id_)
         if current is not None and not current.deleted:
-            self.store.write(rtype, id_, None)
+            self.store.write(rtype, id_, None, change=_change(by, "delete", None))
 
     def search(self, resource_type: str, items: Iterable[tuple[str, str]] = (), *, offset: int = 0,
                count: int | None = None) -> tuple[int, list[dict]]:
@@ -119,6 +131,8 @@ class ResourceRepository:
 
         A resource keeps its own id when that id is free or already holds the same URL and version;
         otherwise it gets a new one. Other resource types are skipped by the caller (the package reader).
+        A load is an import of released content, so it may replace an ``active`` version (the publisher's
+        correction of a package); edits go through :meth:`update` and its life-cycle rule.
         """
         require(by, *TERMINOLOGY_EDITORS, action="load conformance resources")
         writes: list[tuple[str, str, dict]] = []
@@ -140,7 +154,8 @@ class ResourceRepository:
             taken.add((rtype, id_))
             writes.append((rtype, id_, _without_meta(resource)))
             created.append(not same)
-        return [_saved(s, c) for s, c in zip(self.store.write_many(writes), created)]
+        changes = [_change(by, "load", None) for _ in writes]
+        return [_saved(s, c) for s, c in zip(self.store.write_many(writes, changes=changes), created)]
 
     # --- canonical resolution --------------------------------------------------------------------
 
@@ -206,6 +221,13 @@ def _without_meta(resource: dict) -> dict:
     if meta:
         out["meta"] = meta
     return out
+
+
+_ACTION_TEXT = {"create": "skapad", "update": "ändrad", "delete": "borttagen", "load": "inläst"}
+
+
+def _change(by: Principal, action: str, what: str | None) -> Change:
+    return Change(by.subject, by.channel, action, what if what is not None else _ACTION_TEXT.get(action, action))
 
 
 def _saved(s: StoredResource, created: bool) -> Saved:

@@ -3,9 +3,10 @@ run verbatim by bash (only the port changed) against a started ``vardterm demo``
 new user runs them after the README's first command; each curl must answer 2xx with the answer the README
 promises (the care searches of a vårdlots of region 05 find hits on whatever day the test runs).
 
-How: bash runs each block with ``curl`` replaced by a shell function that calls the real curl and keeps each
-call's arguments, status and body; the checks below are in README order, one per curl, and a curl without a
-check (or a check without a curl) fails the test.
+How: bash runs each block with ``curl`` replaced by a shell function that calls the real curl, keeps each call's
+arguments, status and body (numbered through a counter file, so a curl inside ``$( )`` counts too) and prints
+the body as curl would; the checks below are in README order, one per curl, and a curl without a check (or a
+check without a curl) fails the test.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from .serving import VARDTERM, vardterm_server
 ROOT = Path(__file__).resolve().parents[1]
 FENCE = re.compile(r"^```[^\n]*\n(.*?)^```", re.S | re.M)
 CURL = re.compile(r"^\s*curl\s", re.M)
+CURL_CALL = re.compile(r"(?:^\s*|\$\()curl\s", re.M)
+"""Every curl a block runs: at the start of a line, or inside ``$( )`` (the README reads ids that way)."""
 
 
 def server_blocks(text: str) -> list[str]:
@@ -47,6 +50,40 @@ def _excluded_reasons(bundle: dict) -> set[str]:
     return {part["valueCode"] for e in bundle["entry"] if e["resource"]["resourceType"] == "Parameters"
             for p in e["resource"].get("parameter", []) if p["name"] == "reason"
             for part in p["part"] if part["name"] == "code"}
+
+
+def one_draft(body):
+    assert body["total"] >= 1 and body["entry"][0]["resource"]["status"] == "draft"
+
+
+def released(body):
+    resources = [e["resource"] for e in body.get("entry", [])] if body["resourceType"] == "Bundle" else [body]
+    assert any(r.get("status") == "active" for r in resources)
+
+
+def a_value_set(body):
+    assert body["resourceType"] == "ValueSet" and body["status"] == "active"
+
+
+def refused_active(body):
+    assert body["resourceType"] == "OperationOutcome" and "$draft" in json.dumps(body)
+
+
+def new_draft(body):
+    resources = [e["resource"] for e in body.get("entry", [])] if body["resourceType"] == "Bundle" else [body]
+    assert any(r.get("status") == "draft" for r in resources)
+
+
+def value_sets_found(body):
+    assert body["resourceType"] == "Bundle" and body["total"] >= 1
+
+
+def expanded_in_swedish(body):
+    assert body["expansion"]["contains"] and all(c.get("display") for c in body["expansion"]["contains"])
+
+
+def package_feed(text):
+    assert "<feed" in text and "FHIR_Package" in text
 
 
 def care_refset_members(body):
@@ -160,6 +197,14 @@ CHECKS = [
     ("sourceCode=C189", translated),
     ("fhir_cm%3D99900121000052102", translated),
     ("fhir_cm%3D900000000000527005", translated),
+    ("Knaledsplastik&status=draft", one_draft),
+    ("$release?releaseLabel=Demo", released),
+    ("/fhir/r4/ValueSet/", a_value_set),  # the released version read back, to change it
+    ("-X PUT", refused_active, 422),
+    ("$draft", new_draft, 201),
+    ("code=urn:oid:1.2.752.116.1.3.2.1.4|NGB49", value_sets_found),
+    ("valueSetVersion=1.1.0", expanded_in_swedish),
+    ("/feed", package_feed),
     ("text=kataraktoperation", care_bundle_hits),
     ("text=primär total höftledsplastik", hip_asa3),
     ("text=knäprotes", json_hits),
@@ -167,14 +212,16 @@ CHECKS = [
     ("code=C18", mapped_from_c18),
     ("text=MR knä", capacity_ahead),
 ]
-"""(a text the curl's arguments contain, the check of its answer), in README order."""
+"""(a text the curl's arguments contain, the check of its answer[, the status the README says it gets]), in README
+order; the check gets the answer as JSON, or as text when it is not JSON."""
 
 RUN = """set -euo pipefail
-n=0
 curl() {{
-    n=$((n + 1))
+    local n=$(( $(cat "{out}/n" 2>/dev/null || echo 0) + 1 ))
+    echo "$n" > "{out}/n"
     printf '%s\\n' "$@" > "{out}/$n.args"
     command curl -sS --max-time 60 -o "{out}/$n.body" -w '%{{http_code}}' "$@" > "{out}/$n.status"
+    cat "{out}/$n.body"
 }}
 """
 
@@ -203,7 +250,7 @@ def test_every_readme_curl_works_against_the_demo(demo, tmp_path):
         done = subprocess.run(["bash", "-c", script], cwd=where, capture_output=True, text=True, timeout=300)
         assert done.returncode == 0, f"README block {i} failed:\n{block}\n{done.stdout}\n{done.stderr}"
         made = sorted(out.glob("*.status"), key=lambda p: int(p.stem))
-        assert len(made) == len(CURL.findall(block)), f"not every curl of block {i} ran:\n{block}"
+        assert len(made) == len(CURL_CALL.findall(block)), f"not every curl of block {i} ran:\n{block}"
         for status in made:
             args = (out / f"{status.stem}.args").read_text(encoding="utf-8").replace("\n", " ")
             calls.append((args, int(status.read_text()), (out / f"{status.stem}.body").read_text(encoding="utf-8")))
@@ -211,7 +258,10 @@ def test_every_readme_curl_works_against_the_demo(demo, tmp_path):
             found = re.search(r"^(\d+) träff\(ar\)", done.stdout, re.M)
             assert found and int(found.group(1)) > 0, done.stdout
     assert len(calls) == len(CHECKS), [a for a, _, _ in calls]
-    for (args, status, body), (marker, check) in zip(calls, CHECKS):
+    for (args, status, body), (marker, check, *expected) in zip(calls, CHECKS):
         assert marker in args, f"README curls are not in the order of CHECKS: expected {marker!r} in {args}"
-        assert 200 <= status < 300, f"{args} -> {status}: {body[:500]}"
-        check(json.loads(body))
+        if expected:  # a refusal the README shows on purpose
+            assert status == expected[0], f"{args} -> {status}: {body[:500]}"
+        else:
+            assert 200 <= status < 300, f"{args} -> {status}: {body[:500]}"
+        check(json.loads(body) if body.lstrip().startswith("{") else body)

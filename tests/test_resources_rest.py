@@ -13,8 +13,9 @@ from codesystems import fhir_package
 from terminology import COMMAND_LINE, LoadError, ResourceRepository
 
 
-def code_system(url="http://example.org/cs/colours", version="1.0.0", name="Colours", codes=("red", "green")):
-    return {"resourceType": "CodeSystem", "url": url, "version": version, "name": name, "status": "active",
+def code_system(url="http://example.org/cs/colours", version="1.0.0", name="Colours", codes=("red", "green"),
+                status="active"):
+    return {"resourceType": "CodeSystem", "url": url, "version": version, "name": name, "status": status,
             "content": "complete", "concept": [{"code": c, "display": c.title()} for c in codes]}
 
 
@@ -25,7 +26,7 @@ def client(empty_server):
 
 @pytest.mark.parametrize("base", ["/fhir/r4", "/fhir/r5"])
 def test_create_read_update_delete(client, base):
-    created = client.post(f"{base}/CodeSystem", json=code_system())
+    created = client.post(f"{base}/CodeSystem", json=code_system(status="draft"))
     assert created.status_code == 201, created.text
     body = created.json()
     rid = body["id"]
@@ -36,7 +37,7 @@ def test_create_read_update_delete(client, base):
     read = client.get(f"{base}/CodeSystem/{rid}")
     assert read.status_code == 200 and read.json()["concept"][0]["code"] == "red"
 
-    changed = code_system(codes=("red", "green", "blue")) | {"id": rid}
+    changed = code_system(codes=("red", "green", "blue"), status="draft") | {"id": rid}
     assert client.put(f"{base}/CodeSystem/{rid}", json=changed, headers={"If-Match": 'W/"1"'}).status_code == 200
     stale = client.put(f"{base}/CodeSystem/{rid}", json=changed, headers={"If-Match": 'W/"1"'})
     assert stale.status_code == 412

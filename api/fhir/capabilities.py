@@ -31,6 +31,9 @@ _EXPAND = "http://hl7.org/fhir/OperationDefinition/ValueSet-expand"
 _VS_VALIDATE = "http://hl7.org/fhir/OperationDefinition/ValueSet-validate-code"
 _VERSIONS = "http://hl7.org/fhir/OperationDefinition/-s-versions"
 _TRANSLATE = "http://hl7.org/fhir/OperationDefinition/ConceptMap-translate"
+_CRMI = [{"name": "draft", "definition": "http://hl7.org/fhir/uv/crmi/OperationDefinition/crmi-draft"},
+         {"name": "release", "definition": "http://hl7.org/fhir/uv/crmi/OperationDefinition/crmi-release"}]
+"""The authoring operations of the CRMI IG on every conformance resource type (issue 17)."""
 _INTERACTIONS = [{"code": c} for c in ("read", "vread", "update", "delete", "history-instance", "create",
                                         "search-type")]
 _SEARCH = [{"name": "url", "type": "uri"}, {"name": "version", "type": "token"},
@@ -39,9 +42,12 @@ _SEARCH = [{"name": "url", "type": "uri"}, {"name": "version", "type": "token"},
 
 
 def _resource(kind: str, operations: list[dict]) -> dict:
+    search = _SEARCH + ([{"name": "code", "type": "token",
+                          "documentation": "system|code: the active value sets that contain the code"}]
+                        if kind == "ValueSet" else [])
     return {"type": kind, "versioning": "versioned", "readHistory": True, "updateCreate": True,
-            "conditionalUpdate": False, "interaction": _INTERACTIONS, "searchParam": _SEARCH,
-            "operation": operations}
+            "conditionalUpdate": False, "interaction": _INTERACTIONS, "searchParam": search,
+            "operation": operations + _CRMI}
 
 
 def _feature(definition: str, value: str | None) -> dict:

@@ -21,6 +21,7 @@ import terminology as t
 from mappings import care
 
 from ..care.params import NAMES as CARE_SEARCH_PARAMETERS
+from .authoring_routes import DRAFT_PARAMETERS, RELEASE_PARAMETERS
 
 FHIR_JSON = "application/fhir+json"
 BASES = ("/fhir/r4", "/fhir/r5")
@@ -93,6 +94,13 @@ PARAMETER_DOCS: dict[str, tuple[str, str]] = {
     "_count": ("integer", "Page size (hits and excluded candidates alike; default 50)"),
     "_offset": ("integer", "Start of the page in both lists"),
     "mode": ("code", "terminology: TerminologyCapabilities; full or normative: CapabilityStatement"),
+    # $draft and $release (CRMI)
+    "id": ("id", "The resource's id (instead of the id in the path)"),
+    "versionBehavior": ("code", "$release: default (version applies when the draft has none), check (it must "
+                                "equal the draft's) or force (it replaces it)"),
+    "releaseLabel": ("string", "$release: a label for the release (artifact-releaseLabel extension)"),
+    "requireNonExperimental": ("code", "$release: accepted; this server pins no dependencies"),
+    "latestFromTxServer": ("boolean", "$release: accepted; this server pins no dependencies"),
 }
 """FHIR parameter -> (FHIR type, what it does)."""
 
@@ -109,6 +117,8 @@ class Operation:
     parameters: tuple[str, ...]
     answer: str
     statuses: tuple[int, ...] = (400, 401, 404, 422)
+    methods: tuple[str, ...] = ("get", "post")
+    ok: int = 200
 
 
 _VALIDATE = ("code", "coding", "codeableConcept", "display", "displayLanguage", "abstract", "activeOnly",
@@ -143,6 +153,10 @@ OPERATIONS = (
               "Parameters", (400, 401, 404, 410, 422)),
     Operation("HealthcareService/$care-search", "(this server's) HealthcareService-care-search",
               CARE_SEARCH_PARAMETERS, "Bundle", (400, 401, 403, 422)),
+    *(Operation(f"{rtype}{at}/${name}", f"crmi-{name} (CRMI IG 1.0.0)", parameters, rtype, (400, 401, 403, 404, 422),
+                ("post",), 201 if name == "draft" else 200)
+      for rtype in t.RESOURCE_TYPES for at in ("", "/{id}")
+      for name, parameters in (("draft", DRAFT_PARAMETERS), ("release", RELEASE_PARAMETERS))),
 )
 """Every FHIR operation route (the same on /fhir/r4 and /fhir/r5)."""
 
@@ -283,11 +297,15 @@ def _fhir_route(op: dict, method: str, tail: str, path_params: list) -> None:
                    for h, d in HEADERS.items()]
         query = [_query(n) for n in operation.parameters if PARAMETER_DOCS.get(n, ("string",))[0] in PRIMITIVE]
         op["parameters"] = path_params + (query if method == "get" else []) + headers
-        op["description"] = (op.get("description", "") + f"\n\nOperationDefinition: {operation.definition}. GET takes "
-                             "the primitive parameters in the query; POST a Parameters body (complex ones too).")
+        how = ("GET takes the primitive parameters in the query; POST a Parameters body (complex ones too)."
+               if "get" in operation.methods else "POST a Parameters body (or a form), or the parameters in the query.")
+        op["description"] = op.get("description", "") + f"\n\nOperationDefinition: {operation.definition}. {how}"
         if method == "post":
             op["requestBody"] = _operation_body(operation)
-        op["responses"] = _responses(200, operation.answer, operation.statuses + ((413,) if method == "post" else ()))
+            if "get" not in operation.methods:
+                op["requestBody"]["required"] = False
+        op["responses"] = _responses(operation.ok, operation.answer,
+                                     operation.statuses + ((413,) if method == "post" else ()))
         return
     if tail in ("metadata", "$versions"):
         op["parameters"] = [_query("mode")] if tail == "metadata" else []

@@ -13,6 +13,8 @@ Interactions and their answers:
   ``version``, ``name``, ``title``, ``status``, ``_id``) and their rules are in
   :mod:`terminology.resource_search`; unknown ones are refused (400), not ignored, so a typo cannot return
   everything. ``_count``, ``_offset``; ``_summary`` and ``_elements`` (:mod:`.summary`) on search and read.
+  ``ValueSet?code=system|code`` finds the active value sets that contain the code, from the membership index
+  (:mod:`.authoring_routes`).
 
 The routes are added after the operation routes, so ``/CodeSystem/$lookup`` is never read as an id.
 """
@@ -27,6 +29,7 @@ from fastapi import APIRouter, Header, Request, Response
 import terminology as t
 
 from ..auth import principal
+from .authoring_routes import containing
 from .convert import FHIR_VERSIONS
 from .render import fhir_response
 from .resource_io import to_r5
@@ -91,8 +94,13 @@ def resource_router(fhir_version: str) -> APIRouter:
             def search(request: Request) -> Response:
                 items, offset, count = paging(request)
                 summary, elements = presentation(request)
-                total, found = repo(request).search(rtype, items,
-                                                    offset=offset, count=0 if summary == "count" else count)
+                if rtype == "ValueSet":
+                    items = _containing_as_ids(request, items)
+                if items is None:  # no value set contains the code
+                    total, found = 0, []
+                else:
+                    total, found = repo(request).search(rtype, items,
+                                                        offset=offset, count=0 if summary == "count" else count)
                 found = [apply_summary(r, summary, elements) for r in found]
                 return fhir_response(_searchset(request, rtype, total, found, offset, count, summary), fhir_version)
 
@@ -125,10 +133,24 @@ def _etag(resource: dict) -> dict:
 
 def _search_doc(rtype: str) -> str:
     kinds = t.SEARCH_PARAMETERS[rtype]
-    return ("FHIR search; parameters: " + ", ".join(f"`{name}` ({kind})" for name, kind in kinds.items())
+    code = " and `code` (`system|code`: the active value sets that contain the code)" if rtype == "ValueSet" else ""
+    return ("FHIR search; parameters: " + ", ".join(f"`{name}` ({kind})" for name, kind in kinds.items()) + code
             + ". Strings match a prefix ignoring case and accents (`:exact`, `:contains`); tokens `[system]|[code]`; "
               "dates take the prefixes eq, ne, gt, lt, ge, le, sa, eb, ap. "
               "`_count`, `_offset`, `_summary`, `_elements`.")
+
+
+def _containing_as_ids(request: Request, items: list[tuple[str, str]]) -> list[tuple[str, str]] | None:
+    """``ValueSet?code=system|code`` as an ``_id`` criterion: the active value sets that contain the code, from the
+    membership index; None when none does. Every other criterion still applies."""
+    out = [(name, value) for name, value in items if name != "code"]
+    for name, value in items:
+        if name == "code":
+            ids = [r["id"] for r in containing(request, value)]
+            if not ids:
+                return None
+            out.append(("_id", ",".join(ids)))
+    return out
 
 
 def _searchset(request: Request, rtype: str, total: int, found: list[dict], offset: int, count: int,

@@ -15,7 +15,10 @@ router = APIRouter()
 
 
 def _landing(who: t.Principal) -> str:
-    """Where a role starts: the agreement administrator on Avtal, everyone else on Sök."""
+    """Where a role starts: the informatiker on the value sets, the agreement administrator on Avtal, everyone
+    else on Sök."""
+    if who.has("informatiker") and not who.has("admin"):
+        return "/app/vardemangder"
     return "/app/avtal" if who.has("avtalsadmin") and not who.has("vardlots") else "/app/sok"
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 from pathlib import Path
 from urllib.parse import quote
 
@@ -63,6 +65,25 @@ async def check_csrf(request: Request) -> dict:
         raise t.Forbidden.plain("Formuläret har gått ut eller kom inte från den här sidan. Ladda om sidan och "
                                 "försök igen.")
     return form
+
+
+async def uploaded(form, *, max_bytes: int, default_name: str = "fil.csv") -> tuple[bytes, str]:
+    """``(bytes, file name)`` of a two-step upload: the file field of the first post, or the file the preview
+    page carried back (``payload``, base64) with its confirmation; nothing is kept on the server in between.
+    InvalidRequest in Swedish for a missing, damaged or too large file."""
+    if form.get("payload"):
+        try:
+            return (base64.b64decode(str(form["payload"]), validate=True),
+                    str(form.get("filename", default_name)))
+        except binascii.Error:
+            raise t.InvalidRequest.plain("Filen kom inte tillbaka oskadd; ladda upp den igen") from None
+    file = form.get("file")
+    if file is None or not hasattr(file, "read") or not file.filename:
+        raise t.InvalidRequest.plain("Välj en fil att ladda upp")
+    data = await file.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise t.InvalidRequest.plain(f"Filen är större än {max_bytes // (1024 * 1024)} MB; dela upp den")
+    return data, file.filename
 
 
 def page(request: Request, template: str, status: int = 200, **context) -> HTMLResponse:

@@ -17,7 +17,8 @@ from .common import LoginNeeded, login_redirect, page
 log = logging.getLogger(__name__)
 
 TITLES = {400: "Något stämmer inte", 401: "Logga in", 403: "Åtkomst nekad", 404: "Sidan finns inte",
-          409: "Någon annan hann före", 412: "Någon annan hann före", 500: "Något gick fel"}
+          409: "Någon annan hann före", 412: "Någon annan hann före", 422: "Det går inte",
+          500: "Något gick fel"}
 
 
 def _web(request: Request) -> bool:

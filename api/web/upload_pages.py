@@ -6,7 +6,6 @@ the two steps: the preview page carries the file back (hidden field), and it is 
 from __future__ import annotations
 
 import base64
-import binascii
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
@@ -14,7 +13,7 @@ from fastapi.responses import Response
 import terminology as t
 from mappings import care
 
-from .common import check_csrf, directory, page, user
+from .common import check_csrf, directory, page, uploaded, user
 
 router = APIRouter()
 MAX_BYTES = 5 * 1024 * 1024
@@ -43,18 +42,7 @@ async def upload(request: Request):
     who = user(request)
     _writer(who)
     form = await check_csrf(request)
-    if form.get("payload"):
-        try:
-            data, name = base64.b64decode(str(form["payload"]), validate=True), str(form.get("filename", "fil.csv"))
-        except binascii.Error:
-            raise t.InvalidRequest.plain("Filen kom inte tillbaka oskadd; ladda upp den igen") from None
-    else:
-        file = form.get("file")
-        if file is None or not hasattr(file, "read") or not file.filename:
-            raise t.InvalidRequest.plain("Välj en fil att ladda upp")
-        data, name = await file.read(MAX_BYTES + 1), file.filename
-        if len(data) > MAX_BYTES:
-            raise t.InvalidRequest.plain("Filen är större än 5 MB; dela upp den")
+    data, name = await uploaded(form, max_bytes=MAX_BYTES)
     d = directory(request)
     if form.get("confirm") == "1":
         done = care.agreements.commit(d, data, name, by=who)

@@ -24,7 +24,6 @@ import terminology as t
 
 from . import codes as c
 from . import model as m
-from . import spreadsheet
 from .directory import CareDirectory, Written
 
 TEMPLATE_COLUMNS = {
@@ -191,8 +190,8 @@ def preview(directory: CareDirectory, data: bytes, file: str, *, by: t.Principal
     """Read and check every row of an uploaded agreements file; nothing is stored (issue 8 "Upload")."""
     region = directory.own_region(by)
     try:
-        cells_of = spreadsheet.table(data, file)
-    except spreadsheet.UnreadableFile as exc:
+        cells_of = t.spreadsheet.table(data, file)
+    except t.spreadsheet.UnreadableFile as exc:
         return Preview(file, (), (), (str(exc),))
     if not cells_of or not any(x.strip() for x in cells_of[0]):
         return Preview(file, (), (), ("Filen är tom",))

@@ -15,7 +15,7 @@ workers index once).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterable
+from typing import Iterable, Sequence
 
 import orjson
 from sqlalchemy import and_, delete, exists, func, insert, inspect, not_, or_, select, update
@@ -42,6 +42,18 @@ class StoredResource:
     last_updated: str
     deleted: bool
     content: dict | None
+
+
+@dataclass(frozen=True)
+class Change:
+    """Who makes a write and why, recorded beside it in ``resource_event`` (the Historik of a resource)."""
+
+    who: str
+    channel: str
+    action: str
+    """``create``, ``update``, ``delete``, ``load``, ``draft``, ``release``, ``retire`` or ``import``."""
+    what: str = ""
+    """What changed, in Swedish (shown on the history page)."""
 
 
 def _row(r) -> StoredResource:
@@ -102,17 +114,20 @@ class ResourceStore:
         with self.db.engine.connect() as conn:
             return [_row(r) for r in conn.execute(q)]
 
-    def write(self, resource_type: str, id_: str, content: dict | None) -> StoredResource:
+    def write(self, resource_type: str, id_: str, content: dict | None, *,
+              change: Change | None = None) -> StoredResource:
         """Add the next version of ``id_`` (``content`` None records a delete) and make it current."""
-        return self.write_many([(resource_type, id_, content)])[0]
+        return self.write_many([(resource_type, id_, content)], changes=[change] if change else None)[0]
 
-    def write_many(self, items: Iterable[tuple[str, str, dict | None]]) -> list[StoredResource]:
-        """Several writes in one transaction: all of them land, or none."""
+    def write_many(self, items: Iterable[tuple[str, str, dict | None]], *,
+                   changes: Sequence[Change] | None = None) -> list[StoredResource]:
+        """Several writes in one transaction: all of them land, or none. ``changes`` (one per item) are
+        recorded in the change history in the same transaction."""
         self._ensure_index()
         out = []
         now = _now()
         with self.db.engine.begin() as conn:
-            for resource_type, id_, content in items:
+            for i, (resource_type, id_, content) in enumerate(items):
                 key = and_(T.c.resource_type == resource_type, T.c.id == id_)
                 last = conn.execute(select(func.max(T.c.version_id)).where(key)).scalar() or 0
                 conn.execute(update(T).where(key, T.c.current == 1).values(current=0))
@@ -131,6 +146,8 @@ class ResourceStore:
                 if content is not None:
                     _insert_index(conn, [(done.inserted_primary_key[0], content)])
                 out.append(StoredResource(resource_type, id_, version_id, now, content is None, content))
+                if changes is not None:
+                    _record(conn, changes[i], resource_type, id_, version_id, content, now)
             Database._bump(conn)
         return out
 
@@ -214,3 +231,18 @@ def _matches(c: rs.Criterion, value):
         "ge": or_(P.c.high > high, contained), "le": or_(P.c.low < low, contained), "sa": P.c.low >= high,
         "eb": P.c.high <= low, "ap": and_(P.c.low < high, P.c.high > low),
     }[prefix]
+
+
+def _record(conn, change: Change, resource_type: str, id_: str, version_id: int, content: dict | None,
+            now: str) -> None:
+    """One ``resource_event`` row; a delete names the URL and version of what it deleted."""
+    body = content
+    if body is None:
+        prev = conn.execute(select(T.c.content).where(T.c.resource_type == resource_type, T.c.id == id_,
+                                                      T.c.version_id == version_id - 1)).scalar()
+        body = orjson.loads(prev) if prev else {}
+    conn.execute(insert(schema.resource_event).values(
+        at=now, who=change.who, channel=change.channel, action=change.action, resource_type=resource_type,
+        id=id_, version_id=version_id, url=(body or {}).get("url"), version=(body or {}).get("version"),
+        status=(body or {}).get("status") if content is not None else "deleted", what=change.what))
+

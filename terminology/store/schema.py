@@ -13,7 +13,8 @@ in no query (the snapshot semantics of ECL and FHIR), and leaving them out keeps
 
 from __future__ import annotations
 
-from sqlalchemy import (BigInteger, Column, Float, Index, Integer, MetaData, SmallInteger, String, Table, Text)
+from sqlalchemy import (BigInteger, Column, Float, Index, Integer, LargeBinary, MetaData, SmallInteger, String, Table,
+                        Text)
 
 SCHEMA_VERSION = "3"
 """Bump when a table changes shape; a server refuses a database built with another schema version."""
@@ -106,6 +107,67 @@ Index("ix_fhir_resource_url", fhir_resource.c.resource_type, fhir_resource.c.url
 Index("ix_fhir_resource_search_key", fhir_resource_search.c.resource_key, fhir_resource_search.c.name)
 Index("ix_fhir_resource_search_value", fhir_resource_search.c.name, fhir_resource_search.c.value)
 Index("ix_fhir_resource_search_folded", fhir_resource_search.c.name, fhir_resource_search.c.folded)
+
+# --- code-list maintenance (issue 17): history, value set membership, published packages -------------------
+
+resource_event = Table(
+    "resource_event", catalog,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("at", String(40), nullable=False),
+    Column("who", Text, nullable=False),
+    Column("channel", String(16), nullable=False, doc="web | api | file | cli"),
+    Column("action", String(16), nullable=False,
+           doc="create | update | delete | load | draft | release | retire | import"),
+    Column("resource_type", String(32), nullable=False),
+    Column("id", String(64), nullable=False),
+    Column("version_id", Integer, nullable=False, doc="meta.versionId the write made"),
+    Column("url", Text),
+    Column("version", Text),
+    Column("status", String(16)),
+    Column("what", Text, nullable=False, doc="what changed, in Swedish, for the Historik page"),
+)
+"""Who changed which conformance resource, when, through which channel, and what (one row per write)."""
+Index("ix_resource_event_resource", resource_event.c.resource_type, resource_event.c.id)
+Index("ix_resource_event_url", resource_event.c.resource_type, resource_event.c.url)
+
+value_set_index = Table(
+    "value_set_index", catalog,
+    Column("resource_key", Integer, primary_key=True, autoincrement=False,
+           doc="fhir_resource.key of the value set version (a row never changes once written)"),
+    Column("state", String(16), nullable=False,
+           doc="complete (every member is in value_set_member) | too-large (checked per request) | failed"),
+    Column("members", Integer, nullable=False),
+    Column("stamp", Text, nullable=False, doc="the code system and value set versions the members came from"),
+    Column("problem", Text),
+    Column("computed_at", String(40), nullable=False),
+)
+"""Which active value set versions have their members in ``value_set_member``, and from what."""
+
+value_set_member = Table(
+    "value_set_member", catalog,
+    Column("resource_key", Integer, nullable=False),
+    Column("system", Text, nullable=False),
+    Column("code", Text, nullable=False),
+)
+"""The members of every active stored value set, for ``ValueSet?code=system|code`` ("which value sets
+contain this code"), kept when a version is released and when the terminology it depends on changes."""
+Index("ix_value_set_member_code", value_set_member.c.code, value_set_member.c.system)
+Index("ix_value_set_member_key", value_set_member.c.resource_key)
+
+published_package = Table(
+    "published_package", catalog,
+    Column("name", String(214), primary_key=True, doc="NPM package name, e.g. se.region.kodverk"),
+    Column("version", String(64), primary_key=True),
+    Column("title", Text, nullable=False),
+    Column("fhir_version", String(16), nullable=False),
+    Column("resources", Integer, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("published_at", String(40), nullable=False),
+    Column("who", Text, nullable=False),
+    Column("content", LargeBinary, nullable=False, doc="the .tgz"),
+)
+"""FHIR NPM packages published by this server (the Atom feed at /feed lists them)."""
 
 # --- one SNOMED CT version (its own file or schema) ------------------------------------------------
 

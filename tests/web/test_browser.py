@@ -260,3 +260,123 @@ def test_avtalsadmin_is_refused_another_regions_agreement(server, browser):
     assert own.goto(f"{base}/app/avtal/{facts['other_agreement']}").status == 200
     own.close()
     page.close()
+
+
+# --- code lists for informatiker (issue 17) ----------------------------------------------------------------
+
+
+def test_informatiker_authors_an_ecl_value_set_another_releases_it(server, browser):
+    """As info: ECL with the live preview (count, members, a syntax error at its position), a picked concept,
+    save; as info2: release; then $expand over FHIR and "which value sets contain this code"."""
+    base, _ = server
+    page = _login(browser, base, "info")
+    assert page.url.endswith("/app/vardemangder")
+    _shot(page, "kodlistor")
+    page.click("text=Ny värdemängd")
+    page.fill("input[name=title]", "Knä- och höftplastik")
+    page.fill("input[name=name]", "KnaOchHoft")
+    page.fill("#ecl", "<< 609588000 |Total knäledsplastik|")
+    page.wait_for_selector("#ecl-preview .ecl-status:has-text('5 medlemmar')")
+    assert "Total knäledsplastik" in page.inner_text("#ecl-preview")
+    page.type("#ecl", " OR")
+    page.wait_for_selector("#ecl-preview .ecl-error")
+    status = page.inner_text("#ecl-preview .ecl-status")
+    assert status.startswith("Syntaxfel vid tecken 37")  # the OR that nothing follows
+    assert page.inner_text("#ecl-preview .ecl-error").splitlines()[1].index("^") == 36
+    _shot(page, "vardemangd-ecl-fel")
+    page.type("#ecl", " << 52734007 |Total höftledsplastik|")
+    page.wait_for_selector("#ecl-preview .ecl-status:has-text('medlemmar')")
+    assert int(page.inner_text("#ecl-preview .ecl-status").split()[0]) > 5
+    page.fill("#pick-term", "kataraktoperaton")  # a typo: the Sök concept index forgives it
+    page.wait_for_selector("#pick-term-suggest li")
+    page.click("#pick-term-suggest li >> nth=0")
+    assert "110473004" in page.input_value("#picked")
+    page.evaluate("document.getElementById('ecl').scrollIntoView()")
+    _shot(page, "vardemangd-ecl")
+    page.click("button:has-text('Spara utkastet')")
+    page.wait_for_selector("h1:has-text('Knä- och höftplastik')")
+    assert "Du ändrade utkastet senast" in page.content()
+    value_set_url = page.inner_text("dl.facts dd code")
+    page.close()
+
+    reviewer = _login(browser, base, "info2")
+    reviewer.click("text=Knä- och höftplastik")
+    reviewer.click("button:has-text('Släpp version')")
+    reviewer.wait_for_selector("text=Versionen är släppt och aktiv")
+    _shot(reviewer, "vardemangd-slappt")
+    expanded = reviewer.request.get(f"{base}/fhir/r4/ValueSet/$expand", params={"url": value_set_url}).json()
+    codes = {c["code"] for c in expanded["expansion"]["contains"]}
+    assert {"609588000", "52734007", "110473004"} <= codes
+    reviewer.goto(f"{base}/app/begrepp")
+    reviewer.fill("#code-field", "110473004")
+    reviewer.click("button:has-text('Sök')")
+    reviewer.wait_for_selector("table.containing")
+    assert "Knä- och höftplastik" in reviewer.inner_text("table.containing")
+    _shot(reviewer, "begrepp")
+    reviewer.close()
+
+
+def test_informatiker_imports_a_code_list_with_an_error_row(server, browser, tmp_path):
+    base, _ = server
+    page = _login(browser, base, "info")
+    page.goto(f"{base}/app/kodverk?status=draft")
+    page.click("text=Prioriteringsgrupper")
+    page.click("text=Importera koder (CSV/Excel)")
+    bad = tmp_path / "prioriteringsgrupper.csv"
+    bad.write_text("kod;visningsnamn;engelska;förälder\n1;Akut;Acute;\n1A;Akut, inom en timme;;1\n"
+                   "2;Förtur;Priority;\n3;;Planned;7\n", encoding="utf-8")
+    page.set_input_files("#file", str(bad))
+    page.click("button:has-text('Granska filen')")
+    page.wait_for_selector(".preview-table")
+    assert "1 av 4 rader har fel" in page.inner_text("p.error")
+    assert "visningsnamnet saknas" in page.inner_text("tr.bad") and "föräldern 7" in page.inner_text("tr.bad")
+    assert page.locator("button:has-text('Ersätt koderna')").count() == 0
+    _shot(page, "kodverk-import-fel")
+    page.close()
+
+
+def test_informatiker_compares_two_versions(server, browser):
+    base, _ = server
+    page = _login(browser, base, "info")
+    page.fill("input[name=q]", "Knäledsplastik")
+    page.select_option("select[name=status]", "draft")
+    page.click("button:has-text('Filtrera')")
+    page.click("td a:has-text('Knäledsplastik-åtgärder')")
+    assert "Ändringar sedan senaste aktiva version" in page.content()
+    _shot(page, "vardemangd-granskning")
+    page.click("text=Jämför versioner")
+    page.wait_for_selector("h1:has-text('Jämför versioner')")
+    added = page.inner_text("body")
+    assert "Inkludera KVÅ NGB49" in added and "1 tillagda, 0 borttagna" in added
+    _shot(page, "jamfor")
+    page.close()
+
+
+def test_informatiker_downloads_the_package(server, browser):
+    import tarfile
+
+    base, _ = server
+    page = _login(browser, base, "info")
+    page.goto(f"{base}/app/paket")
+    page.fill("input[name=name]", "se.demo.kodverk")
+    with page.expect_download() as info:
+        page.click("button:has-text('Publicera och ladda ner')")
+    download = info.value
+    assert download.suggested_filename == "se.demo.kodverk-1.0.0.tgz"
+    with tarfile.open(download.path(), "r:gz") as tar:
+        names = tar.getnames()
+    assert "package/package.json" in names and "package/.index.json" in names
+    assert any(n.startswith("package/ValueSet-") for n in names)
+    page.goto(f"{base}/app/paket")
+    assert "se.demo.kodverk" in page.inner_text("table.packages")
+    _shot(page, "paket")
+    page.close()
+
+
+def test_vardlots_reads_the_code_lists_but_may_not_author(server, browser):
+    base, _ = server
+    page = _login(browser, base, "lots")
+    page.goto(f"{base}/app/vardemangder")
+    assert "Ny värdemängd" not in page.content() and "Knäledsplastik-åtgärder" in page.content()
+    assert page.goto(f"{base}/app/vardemangder/ny").status == 403
+    page.close()

@@ -1,7 +1,10 @@
-"""Reading the rows of an uploaded agreements file: CSV (``;``, ``,`` or TAB; UTF-8, with or without BOM) or
-an Excel workbook (.xlsx, the first sheet; read with openpyxl in read-only mode, so a big file streams).
+"""Tables in files, both ways: CSV (``;``, ``,`` or TAB; UTF-8 with or without BOM) or an Excel workbook (.xlsx,
+the first sheet; read and written with openpyxl, read-only/write-only, so a big file streams).
 
-Both give the same thing: a list of rows of cell texts, the first row the header. Dates in Excel cells become
+The one home of openpyxl (ARCHITECTURE.md "one home per library"): the agreement upload of the care directory
+and the code-list import and export of :mod:`terminology.authoring` read and write through here.
+
+Reading gives a list of rows of cell texts, the first row the header. Dates in Excel cells become
 ``YYYY-MM-DD``, whole numbers lose their ``.0``; empty cells are empty strings.
 """
 
@@ -14,7 +17,7 @@ import zipfile
 
 
 class UnreadableFile(ValueError):
-    """The file cannot be read as a table; the text says why, in Swedish, for the upload page."""
+    """The file cannot be read as a table; the text says why, in Swedish, for the upload pages."""
 
 
 def table(data: bytes, file: str) -> list[list[str]]:
@@ -30,6 +33,26 @@ def table(data: bytes, file: str) -> list[list[str]]:
         return []
     delimiter = max((";", ",", "\t"), key=lines[0].count)
     return [row for row in csv.reader(io.StringIO(text), delimiter=delimiter)]
+
+
+def csv_bytes(rows: list[list[str]]) -> bytes:
+    """``rows`` as CSV for Excel users: ``;`` separated, CRLF, UTF-8 with BOM (Excel then reads å/ä/ö right)."""
+    out = io.StringIO()
+    csv.writer(out, delimiter=";", lineterminator="\r\n").writerows(rows)
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def xlsx_bytes(rows: list[list[str]], *, sheet: str = "Blad1") -> bytes:
+    """``rows`` as an Excel workbook with one sheet (cells as text, so codes such as ``0101`` keep their zeros)."""
+    from openpyxl import Workbook
+
+    book = Workbook(write_only=True)
+    ws = book.create_sheet(sheet[:31])
+    for row in rows:
+        ws.append([str(v) if v is not None else "" for v in row])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
 
 
 def _xlsx(data: bytes) -> list[list[str]]:
