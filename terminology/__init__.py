@@ -38,3 +38,7 @@ from .ecl import EclLimits, EclResult  # noqa: E402
 __all__ += ["ANONYMOUS", "Accounts", "COMMAND_LINE", "Forbidden", "Principal", "ROLES", "TERMINOLOGY_EDITORS",
             "Unauthenticated", "require", "require_region"]
 __all__ += ["EclLimits", "EclResult"]
+
+from .numbers import FHIR_INTEGER_MAX, decimal_number, etag_version, whole_number  # noqa: E402
+
+__all__ += ["FHIR_INTEGER_MAX", "decimal_number", "etag_version", "whole_number"]

@@ -20,6 +20,7 @@ from typing import Iterable
 
 from .access import TERMINOLOGY_EDITORS, Principal, require
 from .errors import InvalidRequest, ResourceGone, UnknownResource, VersionConflict
+from .numbers import etag_version, whole_number
 from .store.database import Database
 from .store.resources import ResourceStore, StoredResource
 
@@ -64,7 +65,7 @@ class ResourceRepository:
                                        expression=f"{rtype}.id")
         current = self.store.read(rtype, id_)
         if if_match is not None:
-            wanted = _etag_version(if_match)
+            wanted = etag_version(if_match)
             have = current.version_id if current is not None and not current.deleted else None
             if wanted != have:
                 raise VersionConflict.plain(
@@ -76,11 +77,7 @@ class ResourceRepository:
     def read(self, resource_type: str, id_: str, version_id: str | None = None) -> dict:
         """``GET [type]/[id]`` and ``GET [type]/[id]/_history/[vid]``."""
         rtype = _check_type({"resourceType": resource_type})
-        vid = None
-        if version_id is not None:
-            if not version_id.isdigit():
-                raise UnknownResource("OP_UNKNOWN_RESOURCE", rtype, f"{id_}/_history/{version_id}")
-            vid = int(version_id)
+        vid = None if version_id is None else whole_number("_history", version_id, minimum=1)
         found = self.store.read(rtype, id_, vid)
         if found is None:
             raise UnknownResource("OP_UNKNOWN_RESOURCE", rtype, id_)
@@ -183,15 +180,6 @@ def _check_type(resource: dict, expected: str | None = None) -> str:
 def _check_id(id_: str) -> None:
     if not _ID.fullmatch(id_):
         raise InvalidRequest.plain(f"'{id_}' is not a valid FHIR id (1-64 letters, digits, '-' and '.')")
-
-
-def _etag_version(value: str) -> int | None:
-    """``W/"3"``, ``"3"`` or ``3`` -> 3."""
-    v = value.strip()
-    if v.startswith("W/"):
-        v = v[2:]
-    v = v.strip('"')
-    return int(v) if v.isdigit() else None
 
 
 def _without_meta(resource: dict) -> dict:

@@ -203,10 +203,11 @@ def json_router() -> APIRouter:
         return _json(render.search_json(result))
 
     def history(request: Request, directory: care.CareDirectory = Depends(_directory), resource: str | None = None,
-                limit: int = 50) -> Response:
+                limit: str = "50") -> Response:
         """The change history (who, when, channel, what), newest first; ``resource=Type/id`` narrows it."""
         rtype, _, rid = (resource or "").partition("/")
-        events = directory.history(by=principal(request), resource_type=rtype or None, resource_id=rid or None, limit=min(limit, 1000))
+        events = directory.history(by=principal(request), resource_type=rtype or None, resource_id=rid or None,
+                                   limit=t.whole_number("limit", limit, minimum=1, maximum=1000))
         return _json([render.event_json(e) for e in events])
 
     router.add_api_route("/search", search_get, methods=["GET"], summary="Care search (JSON)")

@@ -74,15 +74,7 @@ class OpParams:
 
     def integer(self, name: str) -> int | None:
         v = self.one(name)
-        if v is None:
-            return None
-        try:
-            n = int(v)
-        except (TypeError, ValueError):
-            raise t.InvalidRequest("OP_INVALID_PARAM", name, v, "must be an integer") from None
-        if n < 0:
-            raise t.InvalidRequest("OP_INVALID_PARAM", name, v, "must not be negative")
-        return n
+        return None if v is None else t.whole_number(name, v)
 
     def coding(self, name: str) -> dict | None:
         v = self.one(name)
@@ -110,7 +102,7 @@ async def op_params(request: Request) -> OpParams:
     threshold = request.headers.get("x-too-costly-threshold")
     r5 = request.url.path.startswith("/fhir/r5")
     return OpParams(items=items, operation=operation, accept_language=request.headers.get("accept-language"),
-                    too_costly_threshold=int(threshold) if threshold and threshold.isdigit() else None,
+                    too_costly_threshold=t.whole_number("X-TOO-COSTLY-THRESHOLD", threshold) if threshold else None,
                     fhir_version="5.0.0" if r5 else "4.0.1")
 
 
