@@ -33,7 +33,8 @@ log = logging.getLogger("vardterm.api")
 def create_app(settings: Settings, *, service: t.TerminologyService | None = None) -> FastAPI:
     """Build the app for ``settings``; the database must exist and have the right schema version."""
     if service is None:
-        db = t.Database(settings.database_url, pool_size=settings.db_pool_size)
+        db = t.Database(settings.database_url, pool_size=settings.db_pool_size,
+                        statement_budget_ms=settings.ecl_time_budget_ms)
         db.check()
         service = t.TerminologyService(db, default_language=settings.default_language,
                                        default_edition=settings.default_snomed_edition,

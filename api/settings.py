@@ -49,7 +49,8 @@ class Settings(BaseSettings):
     ecl_time_budget_ms: int = Field(
         default=10_000, ge=0,
         description="Time budget (milliseconds) of each database statement that evaluates an ECL expression "
-                    "($expand / $validate-code of fhir_vs=ecl/..., compose filters, vardterm ecl); a statement "
+                    "($expand / $validate-code of fhir_vs=ecl/..., compose filters, vardterm ecl) or a text "
+                    "filter ($expand filter, care search text), and of the care search's statements; a statement "
                     "that runs longer is stopped and answered too-costly. 0 turns the budget off.")
     ecl_max_operations: int = Field(
         default=1_000, ge=1,

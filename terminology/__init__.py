@@ -42,3 +42,7 @@ __all__ += ["EclLimits", "EclResult"]
 from .numbers import FHIR_INTEGER_MAX, decimal_number, etag_version, whole_number  # noqa: E402
 
 __all__ += ["FHIR_INTEGER_MAX", "decimal_number", "etag_version", "whole_number"]
+
+from .text import MAX_FILTER_LENGTH, MAX_FILTER_WORDS, bounded_filter  # noqa: E402
+
+__all__ += ["MAX_FILTER_LENGTH", "MAX_FILTER_WORDS", "bounded_filter"]

@@ -329,7 +329,7 @@ def expand_request(p: OpParams, *, max_size: int | None = None) -> t.ExpandReque
     system_versions = p.texts("system-version")
     return t.ExpandRequest(
         url=url, value_set_version=p.text("valueSetVersion"),
-        system_version=_snomed_system_version(list(system_versions)), filter=p.text("filter"),
+        system_version=_snomed_system_version(list(system_versions)), filter=_filter(p),
         count=p.integer("count"), offset=p.integer("offset"), active_only=p.maybe_boolean("activeOnly"),
         display_language=p.display_language(), include_designations=p.maybe_boolean("includeDesignations"),
         max_size=p.too_costly_threshold if p.too_costly_threshold is not None else max_size,
@@ -339,6 +339,12 @@ def expand_request(p: OpParams, *, max_size: int | None = None) -> t.ExpandReque
         system_versions=system_versions, check_system_versions=p.texts("check-system-version"),
         force_system_versions=p.texts("force-system-version"),
         default_value_set_versions=p.texts("default-valueset-version"), fhir_version=p.fhir_version)
+
+
+def _filter(p: OpParams) -> str | None:
+    """``filter``, bounded in length and words (``terminology.bounded_filter``)."""
+    text = p.text("filter")
+    return None if text is None else t.bounded_filter(text, name="filter")
 
 
 def _snomed_system_version(values: list) -> str | None:

@@ -13,6 +13,7 @@ worker notices a new version without sharing memory (ARCHITECTURE.md "Scale").
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -28,7 +29,7 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from ..errors import StoreError
 from ..model import CodeSystemVersion
-from . import schema
+from . import budget, schema
 
 log = logging.getLogger(__name__)
 
@@ -36,8 +37,11 @@ log = logging.getLogger(__name__)
 class Database:
     """A catalog database and the storages of its versions. Thread-safe; share one per process."""
 
-    def __init__(self, url: str, *, pool_size: int = 8) -> None:
+    def __init__(self, url: str, *, pool_size: int = 8, statement_budget_ms: int = budget.DEFAULT_BUDGET_MS) -> None:
         self.url = make_url(url)
+        self.statement_budget_ms = statement_budget_ms
+        """Time budget (ms; 0: none) of the statements whose cost a request decides: text matches, the care
+        search (:meth:`budgeted`); ECL statements carry their own (``EclLimits``)."""
         self.dialect = self.url.get_backend_name()
         if self.dialect not in ("sqlite", "postgresql"):
             raise StoreError(f"unsupported database {self.dialect!r}: use sqlite:/// or postgresql+psycopg://")
@@ -91,6 +95,13 @@ class Database:
     def describe(self) -> str:
         """The database location without a password, for messages."""
         return str(self.path) if self.dialect == "sqlite" else self.url.render_as_string(hide_password=True)
+
+    @contextlib.contextmanager
+    def budgeted(self, conn, what: str):
+        """Run the statements on ``conn`` (a SQLAlchemy connection of this database) in the ``with`` block under
+        the statement budget; past it they stop with TooCostly naming ``what`` (e.g. "the care search")."""
+        with budget.guard(conn.connection.driver_connection, self.dialect, self.statement_budget_ms, what):
+            yield conn
 
     def dispose(self) -> None:
         """Close every pooled connection."""
@@ -215,12 +226,14 @@ class Database:
                 if not path.exists():
                     raise StoreError(f"the storage of a loaded version is missing: {path}")
                 engine = create_engine(f"sqlite:///file:{path}?mode=ro&uri=true",
-                                       pool_size=self._pool_size, max_overflow=self._pool_size)
+                                       pool_size=self._pool_size, max_overflow=self._pool_size,
+                                       execution_options={budget.OPTION: self.statement_budget_ms})
                 event.listen(engine, "connect", _sqlite_read_pragmas)
             return engine
         return create_engine(self.url, pool_size=self._pool_size if not write else 1,
                              max_overflow=self._pool_size if not write else 1, pool_pre_ping=not write,
-                             connect_args={"options": f"-c search_path={storage}"})
+                             connect_args={"options": f"-c search_path={storage}"},
+                             execution_options={budget.OPTION: self.statement_budget_ms})
 
     def storage_path(self, storage: str) -> Path:
         """SQLite only: the file that holds ``storage``."""

@@ -185,3 +185,18 @@ def test_transaction_bundle_over_http(client, base):
     assert [e["response"]["status"] for e in body["entry"]] == ["201 Created", "201 Created"]
     place = client.get(f"{base}/Location/tx-place-{base[-2:]}").json()
     assert place["managingOrganization"]["reference"] == body["entry"][0]["response"]["location"].split("/_history")[0]
+
+
+@pytest.mark.parametrize("path", ["/fhir/r4/HealthcareService/$care-search", "/api/care/search"])
+def test_care_search_text_and_numbers_are_bounded(client, path):
+    """Issue 15: a text of thousands of words was a 500 (LIKE pattern too complex) and minutes of work."""
+    many = " ".join(f"ord{i}" for i in range(40))
+    r = client.get(path, params={"text": many, "region": "05"})
+    assert r.status_code == 422 and "at most 32" in r.text, r.text
+    huge = {"text": " ".join(f"w{i}" for i in range(20_000)), "region": "05"}
+    r = client.post(path, data=huge) if path.startswith("/fhir") else client.post(path, json=huge)
+    assert r.status_code == 400 and "at most 500" in r.text, r.text
+    for name, value in (("age", "99999999999999999999"), ("maxWait", "¹"), ("_count", "-1"), ("distance", "nan"),
+                        ("bmi", "1e400")):
+        r = client.get(path, params={"text": "kataraktoperation", "region": "05", name: value})
+        assert r.status_code == 400 and name in r.text, (name, r.text)
