@@ -62,6 +62,15 @@ async def terminology_reader(request: Request) -> t.Principal:
     return who
 
 
+def writer(request: Request, roles: tuple[str, ...], action: str) -> t.Principal:
+    """The caller, when it holds one of ``roles``; checked before a write route reads and parses its body, so
+    an anonymous or read-only caller is refused (401 / 403) without the server reading what it sent. The
+    domain checks every record again."""
+    who = principal(request)
+    t.require(who, *roles, action=action)
+    return who
+
+
 def _from_session(request: Request) -> t.Principal:
     from .web import session
 

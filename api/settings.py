@@ -93,6 +93,35 @@ class Settings(BaseSettings):
                                          description="How long a web login lasts (minutes) before the user must log "
                                                      "in again.")
 
+    max_request_body_mb: float = Field(
+        default=8.0, ge=0,
+        description="Largest request body accepted (MiB); a bigger one is refused with 413 before it is read. "
+                    "Big Bundles and files go through the command line (vardterm load, vardterm care load) or a "
+                    "raised limit. 0 turns the limit off.")
+    shutdown_timeout_seconds: float = Field(
+        default=30.0, ge=0,
+        description="On SIGTERM or Ctrl-C, how long running requests may still take (seconds) before they are "
+                    "cancelled and the database connections are closed.")
+    trusted_proxies: str = Field(
+        default="",
+        description="Comma-separated addresses or networks of reverse proxies (e.g. 10.0.0.5,192.168.1.0/24) "
+                    "whose X-Forwarded-Proto and X-Forwarded-For headers are believed; from any other client "
+                    "these headers are ignored. Empty: no proxy is trusted.")
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies(cls, v: str) -> str:
+        import ipaddress
+
+        for part in v.split(","):
+            if part.strip():
+                ipaddress.ip_network(part.strip(), strict=False)  # ValueError names the bad one
+        return v
+
+    def trusted_proxy_list(self) -> list[str]:
+        """The trusted proxy addresses and networks."""
+        return [p.strip() for p in self.trusted_proxies.split(",") if p.strip()]
+
     @field_validator("log_level")
     @classmethod
     def _level(cls, v: str) -> str:

@@ -344,9 +344,12 @@ def _run_server(settings: Settings, host: str | None, port: int | None, workers:
             os.environ[f"VARDTERM_{name.upper()}"] = json.dumps(value) if isinstance(value, dict) else str(value)
     click.echo(f"Serving FHIR R4 at http://{settings.host}:{settings.port}/fhir/r4 (alias /fhir), "
                f"R5 at /fhir/r5, API docs at /docs")
+    # Forwarded headers are the app's to judge (VARDTERM_TRUSTED_PROXIES), not uvicorn's default of trusting
+    # 127.0.0.1; on SIGTERM running requests get VARDTERM_SHUTDOWN_TIMEOUT_SECONDS, then they are cancelled.
     uvicorn.run("scripts.serve:app", factory=True, host=settings.host, port=settings.port,
                 workers=settings.workers, log_level=settings.log_level.lower(),
-                access_log=settings.access_log)
+                access_log=settings.access_log, proxy_headers=False, server_header=False,
+                timeout_graceful_shutdown=settings.shutdown_timeout_seconds)
 
 
 @main.command()

@@ -25,7 +25,8 @@ from starlette.convertors import Convertor, register_url_convertor
 import terminology as t
 from mappings import care
 
-from ..auth import principal
+from ..auth import principal, writer
+from ..middleware import private_answer
 from ..fhir.convert import FHIR_VERSIONS, from_r4
 from ..fhir.params import OpParams, op_params
 from ..fhir.render import fhir_response
@@ -40,10 +41,11 @@ def install(app: FastAPI) -> None:
                                    refresh_seconds=app.state.settings.catalog_refresh_seconds)
     directory.initialise()
     app.state.care = directory
+    private = [Depends(private_answer)]
     for version, prefix, public in (("4.0", "/fhir/r4", True), ("5.0", "/fhir/r5", True), ("4.0", "/fhir", False)):
         app.include_router(care_router(version), prefix=prefix, include_in_schema=public,
-                           tags=[f"Care directory (FHIR R{version[0]})"])
-    app.include_router(json_router(), prefix="/api/care", tags=["Care search (JSON)"])
+                           tags=[f"Care directory (FHIR R{version[0]})"], dependencies=private)
+    app.include_router(json_router(), prefix="/api/care", tags=["Care search (JSON)"], dependencies=private)
 
 
 class _CareType(Convertor):
@@ -80,6 +82,7 @@ def care_router(fhir_version: str) -> APIRouter:
     v = f"r{fhir_version[0]}"
 
     async def body(request: Request) -> dict:
+        writer(request, care.WRITERS, "write care data")
         try:
             resource = orjson.loads(await request.body())
         except orjson.JSONDecodeError as exc:

@@ -24,7 +24,7 @@ from fastapi import APIRouter, Header, Request, Response
 
 import terminology as t
 
-from ..auth import principal
+from ..auth import principal, writer
 from .convert import FHIR_VERSIONS
 from .render import fhir_response
 from .resource_io import to_r5
@@ -49,6 +49,7 @@ def resource_router(fhir_version: str) -> APIRouter:
         return fhir_response(saved.resource, fhir_version, status=status, headers=headers)
 
     async def body(request: Request) -> dict:
+        writer(request, t.TERMINOLOGY_EDITORS, "change code systems, value sets and concept maps")
         raw = await request.body()
         try:
             resource = orjson.loads(raw)

@@ -96,5 +96,6 @@ def csrf_ok(request: Request, token: str | None) -> bool:
 
 
 def _https(request: Request) -> bool:
-    proto = request.headers.get("x-forwarded-proto", request.url.scheme)
-    return proto == "https"
+    """Over https: the request's scheme, which a configured proxy may have set (``api.middleware.TrustedProxies``);
+    an ``X-Forwarded-Proto`` header from anyone else is not believed."""
+    return request.url.scheme == "https"
