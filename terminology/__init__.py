@@ -46,3 +46,7 @@ __all__ += ["FHIR_INTEGER_MAX", "decimal_number", "etag_version", "whole_number"
 from .text import MAX_FILTER_LENGTH, MAX_FILTER_WORDS, bounded_filter  # noqa: E402
 
 __all__ += ["MAX_FILTER_LENGTH", "MAX_FILTER_WORDS", "bounded_filter"]
+
+from .resource_rules import check_resource  # noqa: E402
+
+__all__ += ["check_resource"]

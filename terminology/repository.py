@@ -21,6 +21,7 @@ from typing import Iterable
 from .access import TERMINOLOGY_EDITORS, Principal, require
 from .errors import InvalidRequest, ResourceGone, UnknownResource, VersionConflict
 from .numbers import etag_version, whole_number
+from .resource_rules import check_resource
 from .store.database import Database
 from .store.resources import ResourceStore, StoredResource
 
@@ -48,10 +49,12 @@ class ResourceRepository:
 
     # --- REST ------------------------------------------------------------------------------------
 
-    def create(self, resource: dict, *, by: Principal) -> Saved:
-        """``POST [type]``: store under a new logical id (any id in the body is ignored, as FHIR says)."""
-        rtype = _check_type(resource)
+    def create(self, resource: dict, *, by: Principal, resource_type: str | None = None) -> Saved:
+        """``POST [type]``: store under a new logical id (any id in the body is ignored, as FHIR says);
+        ``resource_type`` is the type the URL names, which the body must have."""
+        rtype = _check_type(resource, resource_type)
         require(by, *TERMINOLOGY_EDITORS, action=f"create a {rtype}")
+        check_resource(resource)
         return _saved(self.store.write(rtype, uuid.uuid4().hex, _without_meta(resource)), True)
 
     def update(self, resource_type: str, id_: str, resource: dict, *, by: Principal,
@@ -71,6 +74,7 @@ class ResourceRepository:
                 raise VersionConflict.plain(
                     f"{rtype}/{id_} is at version {have if have is not None else '(none)'}, not {wanted}; "
                     "read it again and re-apply the change")
+        check_resource(resource)
         created = current is None or current.deleted
         return _saved(self.store.write(rtype, id_, _without_meta(resource)), created)
 
@@ -118,6 +122,7 @@ class ResourceRepository:
         taken: set[tuple[str, str]] = set()
         for resource in resources:
             rtype = _check_type(resource)
+            check_resource(resource)
             url, version = resource.get("url"), resource.get("version")
             same = [r for r in (self.store.by_url(rtype, url) if url else []) if r.get("version") == version]
             if same:

@@ -60,7 +60,8 @@ def resource_router(fhir_version: str) -> APIRouter:
     for rtype in t.RESOURCE_TYPES:
         def make(rtype: str):
             async def create(request: Request) -> Response:
-                return written(repo(request).create(await body(request), by=principal(request)), rtype, 201)
+                return written(repo(request).create(await body(request), by=principal(request), resource_type=rtype),
+                               rtype, 201)
 
             async def update(id: str, request: Request, if_match: str | None = Header(None)) -> Response:
                 saved = repo(request).update(rtype, id, await body(request), by=principal(request),

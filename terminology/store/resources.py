@@ -65,12 +65,21 @@ class ResourceStore:
         return self.write_many([(resource_type, id_, content)])[0]
 
     def write_many(self, items: Iterable[tuple[str, str, dict | None]]) -> list[StoredResource]:
-        """Several writes in one transaction: all of them land, or none."""
+        """Several writes in one transaction: all of them land, or none. A write that changes nothing (the same
+        content as the current version, apart from ``meta.versionId`` / ``lastUpdated``, or a delete of what is
+        deleted) adds no version: the current one is returned (FHIR http.html leaves it to the server; a new
+        version for every repeated PUT made histories and caches churn for nothing)."""
         out = []
         now = _now()
+        changed = False
         with self.db.engine.begin() as conn:
             for resource_type, id_, content in items:
                 key = and_(T.c.resource_type == resource_type, T.c.id == id_)
+                current = conn.execute(select(T).where(key, T.c.current == 1)).first()
+                if current is not None and _same(_row(current).content, content, id_):
+                    out.append(_row(current))
+                    continue
+                changed = True
                 last = conn.execute(select(func.max(T.c.version_id)).where(key)).scalar() or 0
                 conn.execute(update(T).where(key, T.c.current == 1).values(current=0))
                 version_id = last + 1
@@ -86,7 +95,8 @@ class ResourceStore:
                     name=(content or {}).get("name"), title=(content or {}).get("title"),
                     status=(content or {}).get("status"), last_updated=now, content=body or "null"))
                 out.append(StoredResource(resource_type, id_, version_id, now, content is None, content))
-            Database._bump(conn)
+            if changed:
+                Database._bump(conn)
         return out
 
     def search(self, resource_type: str, *, id_: str | None = None, url: str | None = None,
@@ -137,6 +147,16 @@ class ResourceStore:
                     self._parsed[cache_key] = found
                 out.append(found)
         return out
+
+
+def _same(stored: dict | None, content: dict | None, id_: str) -> bool:
+    """Whether writing ``content`` over ``stored`` would change nothing but the server-managed meta."""
+    def plain(resource: dict | None):
+        if resource is None:
+            return None
+        meta = {k: v for k, v in (resource.get("meta") or {}).items() if k not in ("versionId", "lastUpdated")}
+        return {**{k: v for k, v in resource.items() if k != "meta"}, "id": id_, **({"meta": meta} if meta else {})}
+    return plain(stored) == plain(content)
 
 
 def _prefix(value: str) -> str:
