@@ -59,7 +59,9 @@ def create_app(settings: Settings, *, service: t.TerminologyService | None = Non
     app.include_router(fhir_router("5.0"), prefix="/fhir/r5", tags=["FHIR R5"], dependencies=READ_GUARD)
     app.include_router(fhir_router("4.0"), prefix="/fhir", include_in_schema=False, dependencies=READ_GUARD)
     app.state.repository = service.repository
-    app.state.accounts = t.Accounts(service.db)
+    app.state.accounts = t.Accounts(service.db, throttle=t.LoginThrottle(
+        max_failures=settings.login_max_failures, max_address_failures=settings.login_max_failures_per_address,
+        window_seconds=settings.login_throttle_minutes * 60))
     app.state.translator = mappings.Translator(app.state.repository, service,
                                                map_targets=settings.snomed_map_targets)
     # Operations on ConceptMap before the REST routes, so "$translate" is never taken for an id.

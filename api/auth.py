@@ -80,7 +80,10 @@ def _from_session(request: Request) -> t.Principal:
     safe = request.method in ("GET", "HEAD", "OPTIONS") or request.url.path.startswith("/app/")
     if not safe and not session.csrf_ok(request, request.headers.get(session.CSRF_HEADER)):
         return t.ANONYMOUS
-    return request.app.state.accounts.principal_of(found.user, channel="web")
+    try:
+        return request.app.state.accounts.session_principal(found.sid, channel="web")
+    except t.Unauthenticated:
+        return t.ANONYMOUS  # an ended session (logout, disabled user, new password) is no login at all
 
 
 def _from_token(token: str, settings: Settings) -> t.Principal:

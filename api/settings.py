@@ -93,6 +93,16 @@ class Settings(BaseSettings):
                                          description="How long a web login lasts (minutes) before the user must log "
                                                      "in again.")
 
+    login_max_failures: int = Field(
+        default=5, ge=1,
+        description="Failed logins of one account within VARDTERM_LOGIN_THROTTLE_MINUTES after which its logins "
+                    "are refused (429 with Retry-After) until the oldest failure is older than that.")
+    login_max_failures_per_address: int = Field(
+        default=20, ge=1,
+        description="Failed logins from one client address (whatever the account) within "
+                    "VARDTERM_LOGIN_THROTTLE_MINUTES after which logins from it are refused the same way.")
+    login_throttle_minutes: float = Field(
+        default=15.0, gt=0, description="The window of the login throttle (minutes).")
     max_request_body_mb: float = Field(
         default=8.0, ge=0,
         description="Largest request body accepted (MiB); a bigger one is refused with 413 before it is read. "

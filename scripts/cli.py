@@ -596,6 +596,21 @@ def apikey_add(settings: Settings, name: str, roles: tuple[str, ...], region: st
     click.echo(key)
 
 
+@apikey.command("list")
+@click.pass_obj
+@domain_errors
+def apikey_list(settings: Settings) -> None:
+    """List the keys: id, name, roles, region, created, last used (to the minute) and whether revoked."""
+    rows = Accounts(_db(settings)).keys()
+    if not rows:
+        click.echo("No API keys yet. Make one with: vardterm apikey add <name> --role <role>")
+        return
+    click.echo("id\tname\troles\tregion\tcreated\tlast used\tstate")
+    for k in rows:
+        click.echo(f"{k.key_id}\t{k.name}\t{','.join(k.roles)}\t{k.region or '-'}\t{k.created_at}\t"
+                   f"{k.last_used_at or 'never'}\t{'active' if k.active else 'revoked'}")
+
+
 @apikey.command("revoke")
 @click.argument("key_id")
 @click.pass_obj

@@ -87,6 +87,7 @@ class Database:
                              f"or load data first") from exc
         if found != schema.SCHEMA_VERSION:
             raise StoreError(self._mismatch(found))
+        schema.catalog.create_all(self.engine)  # catalog tables added since the database was made (checkfirst)
 
     def _mismatch(self, found: str | None) -> str:
         return (f"the database {self.describe()} has schema version {found}, this program needs "
