@@ -218,7 +218,7 @@ def test_sessions_end_on_the_server(app_for, backend, how):
     other.cookies.set("vardterm_session", cookie)
     with other:
         assert other.get("/app/sok", follow_redirects=False).status_code == 200
-        assert other.get("/api/care/history").status_code == 200  # the JSON API takes the session too
+        assert other.get("/fhir/r4/Contract").status_code == 200  # the API takes the session too
         if how == "logout":
             page = client.get("/app/sok").text
             csrf = page.split('name="csrf" value="')[1].split('"')[0]
@@ -230,4 +230,4 @@ def test_sessions_end_on_the_server(app_for, backend, how):
         copied = TestClient(client.app, cookies={"vardterm_session": cookie})
         assert copied.get("/app/sok", follow_redirects=False).status_code == 303  # to the login form
         assert other.get("/app/sok", follow_redirects=False).status_code == 303
-        assert copied.get("/api/care/history").status_code == 401
+        assert copied.get("/fhir/r4/Contract").status_code == 401
