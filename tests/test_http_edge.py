@@ -19,7 +19,7 @@ import pytest
 from api import Settings, create_app
 from terminology import Accounts, Database
 
-from .serving import VARDTERM, free_port, vardterm_server
+from .serving import VARDTERM, free_port
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
