@@ -234,3 +234,50 @@ def test_a_damaged_zip_member_is_named(new_db, tmp_path):
     with pytest.raises(LoadError) as refused:
         load_rf2(new_db("sqlite"), [archive])
     assert member.filename in refused.value.text and "damaged" in refused.value.text, refused.value.text
+
+
+def test_versions_shows_failed_and_interrupted_loads_and_the_default(new_db, backend, tmp_path):
+    import json as _json
+
+    from click.testing import CliRunner
+    from sqlalchemy import text
+
+    from scripts.cli import main
+    from terminology.store import schema
+
+    db = new_db(backend)
+    url = db.url.render_as_string(hide_password=False)
+    run = CliRunner().invoke
+    loaded = run(main, ["--database-url", url, "load", "rf2", str(tiny_international(tmp_path / "good").write())])
+    assert loaded.exit_code == 0, loaded.output
+    assert (f"Requests without a SNOMED CT version now use http://snomed.info/sct/{CORE}/version/20250701"
+            in loaded.output)
+    assert f"VARDTERM_DEFAULT_SNOMED_EDITION={CORE}" in loaded.output
+    bad = tiny_international(tmp_path / "bad", date="20250801")
+    bad.relationships[2][5] = 1234567
+    assert run(main, ["--database-url", url, "load", "rf2", str(bad.write())]).exit_code == 1
+    # A load killed half way: its row says "loading", its storage holds what it wrote, its process is gone.
+    key, storage = db.begin_version(kind="snomed", system=snomed.SYSTEM, version="(loading 20250901)",
+                                    module_id=None, effective_date=None, title="SNOMED CT (loading)", source={})
+    engine = db.storage_engine(storage, write=True)
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE half (x TEXT)"))
+        conn.execute(text("INSERT INTO half VALUES (:x)"), [{"x": "x" * 1000}] * 300)
+    engine.dispose()
+    t = schema.code_system_version
+    with db.engine.begin() as conn:
+        conn.execute(t.update().where(t.c.key == key).values(stats=_json.dumps({"pid": 2 ** 22 + 7, "host": __import__(
+            "socket").gethostname()})))
+    listed = run(main, ["--database-url", url, "versions"])
+    assert listed.exit_code == 0, listed.output
+    out = listed.output
+    assert f"http://snomed.info/sct/{CORE}/version/20250701" in out and "Requests without a SNOMED CT version" in out
+    assert "failed (" in out and "is not a valid SCTID" in out
+    assert "interrupted (the loading process is gone)" in out
+    interrupted = next(line for line in out.splitlines() if "interrupted" in line)
+    assert "KiB on disk" in interrupted or "MiB on disk" in interrupted
+    assert not interrupted.rstrip().endswith(" 0 KiB on disk")
+    assert "'vardterm gc' removes them" in out
+    assert run(main, ["--database-url", url, "gc"]).exit_code == 0
+    after = run(main, ["--database-url", url, "versions"]).output
+    assert "Not serving" not in after and not db.storage_exists(storage)

@@ -19,6 +19,7 @@ import logging
 import os
 import re
 import shutil
+import socket
 import threading
 from datetime import datetime, timezone
 from pathlib import Path
@@ -138,7 +139,8 @@ class Database:
             key = conn.execute(insert(t).values(
                 kind=kind, system=system, version=version, module_id=module_id, effective_date=effective_date,
                 title=title, status="loading", storage="", loaded_at=_now(), source=json.dumps(source),
-                stats="{}").returning(t.c.key)).scalar_one()
+                # Who is loading, so a listing can tell a load that is running from one that was killed.
+                stats=json.dumps({"pid": os.getpid(), "host": socket.gethostname()})).returning(t.c.key)).scalar_one()
             storage = f"sct_{key}" if kind == "snomed" else f"{kind}_{key}"
             conn.execute(update(t).where(t.c.key == key).values(storage=storage))
         self.drop_storage(storage)
@@ -249,6 +251,32 @@ class Database:
             return bool(conn.execute(text("SELECT 1 FROM information_schema.schemata WHERE schema_name = :s"),
                                      {"s": storage}).first())
 
+    def storage_size(self, storage: str) -> int:
+        """Bytes on disk of a storage (its file, or its schema's tables, indexes and TOAST); 0 when it is gone."""
+        _check_storage_name(storage)
+        if self.dialect == "sqlite":
+            path = self.storage_path(storage)
+            return sum(p.stat().st_size for p in (path, Path(f"{path}-journal"), Path(f"{path}-wal")) if p.exists())
+        with self.engine.connect() as conn:
+            return int(conn.execute(text(
+                "SELECT COALESCE(SUM(pg_total_relation_size(c.oid)), 0) FROM pg_class c "
+                "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = :s AND c.relkind IN ('r', 'm')"),
+                {"s": storage}).scalar())
+
+    def load_running(self, version: CodeSystemVersion) -> bool | None:
+        """For a ``loading`` row: whether the process that loads it still runs (None: it runs on another host,
+        so this one cannot tell)."""
+        pid, host = version.stats.get("pid"), version.stats.get("host")
+        if not pid or host != socket.gethostname():
+            return None
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+        return True
+
     def drop_storage(self, storage: str) -> None:
         """Delete a storage (file or schema) if it exists."""
         _check_storage_name(storage)
@@ -316,7 +344,7 @@ def _sqlite_build_pragmas(dbapi_conn, _record) -> None:
 def _to_version(r) -> CodeSystemVersion:
     return CodeSystemVersion(key=r["key"], system=r["system"], version=r["version"], module_id=r["module_id"],
                              effective_date=r["effective_date"], title=r["title"], loaded_at=r["loaded_at"],
-                             storage=r["storage"], stats=json.loads(r["stats"] or "{}"))
+                             storage=r["storage"], stats=json.loads(r["stats"] or "{}"), status=r["status"])
 
 
 def _now() -> str:
