@@ -99,10 +99,10 @@ def create_app(settings: Settings, *, service: t.TerminologyService | None = Non
                      (time.perf_counter() - started) * 1000)
             return response
 
-    # Outermost last: proxies decide the scheme and client first; every answer, a 500 included, gets the
-    # security headers; the body limit applies before any route reads the body.
-    app.add_middleware(middleware.BodyLimit, max_bytes=int(settings.max_request_body_mb * 1024 * 1024))
-    app.add_middleware(middleware.CatchAll, handler=lambda request, exc: app.exception_handlers[Exception](request, exc))
+    # Outermost last: proxies decide the scheme and client first; every answer, a 413 or 500 included, gets
+    # the security headers; the guard applies the body limit before any route reads the body.
+    app.add_middleware(middleware.Guard, max_bytes=int(settings.max_request_body_mb * 1024 * 1024),
+                       handler=lambda request, exc: app.exception_handlers[Exception](request, exc))
     app.add_middleware(middleware.SecurityHeaders)
     app.add_middleware(middleware.TrustedProxies, trusted=settings.trusted_proxy_list())
     return app

@@ -9,11 +9,11 @@ body is never buffered here and a streamed answer is not held back).
   Security Policy that allows no inline script and no framing, ``X-Frame-Options``, ``X-Content-Type-Options``,
   ``Referrer-Policy``; ``Cache-Control: no-store`` on answers that carry care data (the web pages, the care
   API and FHIR care routes mark themselves with :func:`private_answer`); HSTS when the request came over https.
-* :class:`CatchAll`: an unexpected failure becomes the app's ordinary 500 answer (an OperationOutcome, or a
-  page on ``/app``) and the keep-alive connection stays usable; Starlette's outermost handler would answer and
-  then re-raise, and the server closes the connection on an exception.
-* :class:`BodyLimit`: a request body larger than ``VARDTERM_MAX_REQUEST_BODY_MB`` is refused with 413 before
-  it is read (by its ``Content-Length``), or as soon as a streamed body passes the limit.
+* :class:`Guard`: a request body larger than ``VARDTERM_MAX_REQUEST_BODY_MB`` is refused with 413 before it
+  is read (by its ``Content-Length``), or as soon as a streamed body passes the limit; an unexpected failure
+  becomes the app's ordinary 500 answer (an OperationOutcome, or a page on ``/app``) and the keep-alive
+  connection stays usable (Starlette's outermost handler would answer and then re-raise, and the server
+  closes the connection on an exception).
 """
 
 from __future__ import annotations
@@ -106,46 +106,25 @@ class SecurityHeaders:
         await self.app(scope, receive, with_headers)
 
 
-class CatchAll:
-    def __init__(self, app: ASGIApp, handler: Callable[[Request, Exception], Awaitable]) -> None:
+class BodyTooLarge(Exception):
+    """A streamed request body passed the limit while it was read."""
+
+
+class Guard:
+    """The body limit and the catch-all, around every route (one place that watches whether the answer has
+    started: only before it can an error still become an answer)."""
+
+    def __init__(self, app: ASGIApp, *, max_bytes: int, handler: Callable[[Request, Exception], Awaitable]) -> None:
         self.app = app
+        self.max_bytes = max_bytes
         self.handler = handler
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        started = False
-
-        async def tracked(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
-        try:
-            await self.app(scope, receive, tracked)
-        except Exception as exc:
-            if started:  # half an answer is out: only closing the connection can tell the client
-                raise
-            response = await self.handler(Request(scope, receive), exc)
-            await response(scope, receive, send)
-
-
-class BodyTooLarge(Exception):
-    """A streamed request body passed the limit while it was read."""
-
-
-class BodyLimit:
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
-        self.app = app
-        self.max_bytes = max_bytes
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or self.max_bytes <= 0:
-            await self.app(scope, receive, send)
-            return
         length = dict(scope["headers"]).get(b"content-length", b"")
-        if length.isdigit() and int(length) > self.max_bytes:
+        if self.max_bytes > 0 and length.isdigit() and int(length) > self.max_bytes:
             await self._refuse(scope, send, int(length))
             return
         seen = 0
@@ -154,7 +133,7 @@ class BodyLimit:
         async def counted() -> Message:
             nonlocal seen
             message = await receive()
-            if message["type"] == "http.request":
+            if message["type"] == "http.request" and self.max_bytes > 0:
                 seen += len(message.get("body", b""))
                 if seen > self.max_bytes:
                     raise BodyTooLarge()
@@ -167,21 +146,31 @@ class BodyLimit:
 
         try:
             await self.app(scope, counted, tracked)
-        except BodyTooLarge:
-            if started:
+        except Exception as exc:
+            if started:  # half an answer is out: only closing the connection can tell the client
                 raise
-            await self._refuse(scope, send, None)
+            if isinstance(exc, BodyTooLarge):
+                await self._refuse(scope, send, None)
+                return
+            response = await self.handler(Request(scope, receive), exc)
+            await response(scope, receive, send)
 
     async def _refuse(self, scope: Scope, send: Send, length: int | None) -> None:
         mib = self.max_bytes / (1024 * 1024)
-        text = (f"The request body is {'larger than' if length is None else f'{length:,} bytes,'} more than the "
-                f"limit of {mib:g} MiB (VARDTERM_MAX_REQUEST_BODY_MB); send less, or load big files with the "
-                "command line (vardterm load, vardterm care load)")
+        size = "larger than" if length is None else f"{length:,} bytes, more than"
+        text = (f"The request body is {size} the limit of {mib:g} MiB (VARDTERM_MAX_REQUEST_BODY_MB); send less, "
+                "or load big files with the command line (vardterm load, vardterm care load)")
         log.warning("refused a request body over %g MiB on %s %s", mib, scope["method"], scope["path"])
-        body = orjson.dumps({"resourceType": "OperationOutcome", "issue": [
-            {"severity": "error", "code": "too-long", "details": {"text": text}}]})
+        if scope["path"].startswith("/app"):  # the web pages (a file upload): a readable Swedish page
+            kind = b"text/html; charset=utf-8"
+            body = (f"<!doctype html><html lang=\"sv\"><meta charset=\"utf-8\"><title>För stor fil</title>"
+                    f"<h1>För stor fil</h1><p>Det du skickade är större än {mib:g} MiB, som är gränsen. Dela upp "
+                    f"filen eller be förvaltningen läsa in den.</p><p><a href=\"/app/\">Tillbaka</a></p>").encode()
+        else:
+            kind = b"application/fhir+json"
+            body = orjson.dumps({"resourceType": "OperationOutcome", "issue": [
+                {"severity": "error", "code": "too-long", "details": {"text": text}}]})
         # The client may still be sending: say that the connection closes rather than read the rest.
         await send({"type": "http.response.start", "status": 413, "headers": [
-            (b"content-type", b"application/fhir+json"), (b"content-length", str(len(body)).encode()),
-            (b"connection", b"close")]})
+            (b"content-type", kind), (b"content-length", str(len(body)).encode()), (b"connection", b"close")]})
         await send({"type": "http.response.body", "body": body})

@@ -51,6 +51,8 @@ def test_a_body_over_the_limit_is_refused_before_it_is_read(db):
 
         r = client.post("/fhir/r4/ValueSet/$expand", content=streamed(), headers={"Content-Type": "application/json"})
         assert r.status_code == 413
+        page = client.post("/app/uppladdning", files={"fil": ("avtal.csv", big, "text/csv")})
+        assert page.status_code == 413 and "För stor fil" in page.text
         small = client.post("/fhir/r4/ValueSet/$expand", json={"resourceType": "Parameters", "parameter": [
             {"name": "url", "valueUri": "http://snomed.info/sct?fhir_vs"}]})
         assert small.status_code != 413
