@@ -100,7 +100,8 @@ def test_another_regions_agreement_by_direct_id_over_rest(http):
     assert refused.status_code == 404 and refused.json()["issue"][0]["code"] == "not-found"
     assert "region" not in refused.text and refused.text == http.get(
         "/fhir/r4/Contract/ct-eye-sthlm", headers=as_("avtalsadmin-05")).text
-    assert http.put("/fhir/r4/Contract/ct-eye-sthlm", json=body, headers=as_("avtalsadmin-01")).status_code == 200
+    changed = {**body, "title": f"{body.get('title', '')} (ändrat)"}
+    assert http.put("/fhir/r4/Contract/ct-eye-sthlm", json=changed, headers=as_("avtalsadmin-01")).status_code == 200
     ortho = http.get("/fhir/r4/Contract/ct-ortho", headers=as_("avtalsadmin-01")).json()
     assert http.put("/fhir/r4/Contract/ct-ortho", json=ortho, headers=as_("avtalsadmin-01")).status_code == 403
     assert http.put("/fhir/r4/Contract/ct-ortho", json=ortho, headers=as_("vardlots-05")).status_code == 403
@@ -151,6 +152,7 @@ def test_web_session_csrf_and_another_regions_agreement(http, directory, backend
     # the session is not a credential for API writes without the CSRF header
     body = http.get("/fhir/r4/Contract/ct-eye-sthlm").json()
     assert http.put("/fhir/r4/Contract/ct-eye-sthlm", json=body).status_code == 401
+    body["title"] = f"{body.get('title', '')} (webb)"  # a change (an unchanged PUT adds no history entry)
     ok = http.put("/fhir/r4/Contract/ct-eye-sthlm", json=body, headers={"X-CSRF-Token": token})
     assert ok.status_code == 200
     assert http.get("/api/care/history", params={"resource": "Contract/ct-eye-sthlm"}).json()[0]["channel"] == "web"
