@@ -41,7 +41,7 @@ def install(app: FastAPI) -> None:
                                    refresh_seconds=app.state.settings.catalog_refresh_seconds)
     directory.initialise()
     app.state.care = directory
-    private = [Depends(private_answer)]
+    private = [Depends(private_answer), Depends(_care_caller)]
     for version, prefix, public in (("4.0", "/fhir/r4", True), ("5.0", "/fhir/r5", True), ("4.0", "/fhir", False)):
         app.include_router(care_router(version), prefix=prefix, include_in_schema=public,
                            tags=[f"Care directory (FHIR R{version[0]})"], dependencies=private)
@@ -61,6 +61,12 @@ class _CareType(Convertor):
 
 
 register_url_convertor("caretype", _CareType())
+
+
+async def _care_caller(request: Request) -> t.Principal:
+    """Every care route needs a caller with a role: checked before any body is read or parsed (the directory
+    checks each read and write again)."""
+    return writer(request, care.READERS, "use the care directory")
 
 
 async def _directory(request: Request) -> care.CareDirectory:

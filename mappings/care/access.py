@@ -37,6 +37,7 @@ AGREEMENT_WRITERS = ("avtalsadmin", "admin")
 DIRECTORY_WRITERS = ("admin",)
 """Roles that may write organisations, places, waiting times and capacity reports."""
 
+READERS = CARE_READERS
 WRITERS = tuple(dict.fromkeys(AGREEMENT_WRITERS + DIRECTORY_WRITERS))
 """Roles that may write some care data at all (asked before a write's body is read)."""
 
