@@ -62,6 +62,15 @@ async def terminology_reader(request: Request) -> t.Principal:
     return who
 
 
+def writer(request: Request, roles: tuple[str, ...], action: str) -> t.Principal:
+    """The caller, when it holds one of ``roles``; checked before a write route reads and parses its body, so
+    an anonymous or read-only caller is refused (401 / 403) without the server reading what it sent. The
+    domain checks every record again."""
+    who = principal(request)
+    t.require(who, *roles, action=action)
+    return who
+
+
 def _from_session(request: Request) -> t.Principal:
     from .web import session
 
@@ -71,7 +80,10 @@ def _from_session(request: Request) -> t.Principal:
     safe = request.method in ("GET", "HEAD", "OPTIONS") or request.url.path.startswith("/app/")
     if not safe and not session.csrf_ok(request, request.headers.get(session.CSRF_HEADER)):
         return t.ANONYMOUS
-    return request.app.state.accounts.principal_of(found.user, channel="web")
+    try:
+        return request.app.state.accounts.session_principal(found.sid, channel="web")
+    except t.Unauthenticated:
+        return t.ANONYMOUS  # an ended session (logout, disabled user, new password) is no login at all
 
 
 def _from_token(token: str, settings: Settings) -> t.Principal:

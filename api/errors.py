@@ -41,6 +41,7 @@ ERROR_TABLE: tuple[tuple[type[t.TerminologyError], int, str], ...] = (
     (t.NotFound, 404, "not-found"),
     (t.Unauthenticated, 401, "login"),
     (t.Forbidden, 403, "forbidden"),
+    (t.Throttled, 429, "throttled"),
     (t.TooCostly, 422, "too-costly"),
     (t.Unsupported, 422, "not-supported"),
     (t.LoadError, 400, "invalid"),
@@ -86,6 +87,8 @@ def install(app: FastAPI) -> None:
         body = outcome(exc.text, code=code, message_id=exc.message_id, expression=exc.expression,
                        tx_code=exc.tx_code)
         headers = {"WWW-Authenticate": 'Bearer realm="vardterm", ApiKey'} if status == 401 else None
+        if isinstance(exc, t.Throttled):
+            headers = {"Retry-After": str(exc.retry_after)}
         return fhir_response(body, _fhir_version(request), status=status, headers=headers)
 
     @app.exception_handler(RequestValidationError)

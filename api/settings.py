@@ -49,7 +49,8 @@ class Settings(BaseSettings):
     ecl_time_budget_ms: int = Field(
         default=10_000, ge=0,
         description="Time budget (milliseconds) of each database statement that evaluates an ECL expression "
-                    "($expand / $validate-code of fhir_vs=ecl/..., compose filters, vardterm ecl); a statement "
+                    "($expand / $validate-code of fhir_vs=ecl/..., compose filters, vardterm ecl) or a text "
+                    "filter ($expand filter, care search text), and of the care search's statements; a statement "
                     "that runs longer is stopped and answered too-costly. 0 turns the budget off.")
     ecl_max_operations: int = Field(
         default=1_000, ge=1,
@@ -117,6 +118,45 @@ class Settings(BaseSettings):
         default="https://vardterm.example/fhir",
         description="Base of the canonical URLs the web pages suggest for new code systems, value sets and maps "
                     "(<base>/ValueSet/<name>); use the organisation's own address.")
+
+    login_max_failures: int = Field(
+        default=5, ge=1,
+        description="Failed logins of one account within VARDTERM_LOGIN_THROTTLE_MINUTES after which its logins "
+                    "are refused (429 with Retry-After) until the oldest failure is older than that.")
+    login_max_failures_per_address: int = Field(
+        default=20, ge=1,
+        description="Failed logins from one client address (whatever the account) within "
+                    "VARDTERM_LOGIN_THROTTLE_MINUTES after which logins from it are refused the same way.")
+    login_throttle_minutes: float = Field(
+        default=15.0, gt=0, description="The window of the login throttle (minutes).")
+    max_request_body_mb: float = Field(
+        default=8.0, ge=0,
+        description="Largest request body accepted (MiB); a bigger one is refused with 413 before it is read. "
+                    "Big Bundles and files go through the command line (vardterm load, vardterm care load) or a "
+                    "raised limit. 0 turns the limit off.")
+    shutdown_timeout_seconds: float = Field(
+        default=30.0, ge=0,
+        description="On SIGTERM or Ctrl-C, how long running requests may still take (seconds) before they are "
+                    "cancelled and the database connections are closed.")
+    trusted_proxies: str = Field(
+        default="",
+        description="Comma-separated addresses or networks of reverse proxies (e.g. 10.0.0.5,192.168.1.0/24) "
+                    "whose X-Forwarded-Proto and X-Forwarded-For headers are believed; from any other client "
+                    "these headers are ignored. Empty: no proxy is trusted.")
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies(cls, v: str) -> str:
+        import ipaddress
+
+        for part in v.split(","):
+            if part.strip():
+                ipaddress.ip_network(part.strip(), strict=False)  # ValueError names the bad one
+        return v
+
+    def trusted_proxy_list(self) -> list[str]:
+        """The trusted proxy addresses and networks."""
+        return [p.strip() for p in self.trusted_proxies.split(",") if p.strip()]
 
     @field_validator("log_level")
     @classmethod

@@ -24,6 +24,7 @@ import json
 import logging
 import re
 import zipfile
+import zlib
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,6 +41,9 @@ log = logging.getLogger(__name__)
 Progress = Callable[[str, int, int], None]
 
 CHUNK = 50_000
+
+_BROKEN_ZIP = (zipfile.BadZipFile, zlib.error, EOFError)
+"""What a damaged zip member raises while it is read: a bad CRC, a broken deflate stream, a cut-off member."""
 
 FILE_NAME = re.compile(
     r"^(?P<status>[xz])?(?P<ftype>sct|der|rel|doc|res|tls)(?P<fver>\d)_"
@@ -261,6 +265,27 @@ def read(sources: Sequence[str | Path], *, release_type: str | None = None, as_o
         progress("read", total, total)
 
 
+def locator(sources: Sequence[str | Path], *, release_type: str | None = None
+            ) -> Callable[[str, dict[int, str]], tuple[str, int] | None]:
+    """A function that finds the file and line of a row: ``find(kind, {column index: value})`` reads the
+    files of that kind (``language`` and ``refset`` rows are in refset files) until a row has those values.
+    Used only to report a problem found after the rows were stored, so it may read files again."""
+    def find(kind: str, columns: dict[int, str]) -> tuple[str, int] | None:
+        files = [f for f in _find_files(sources) if f.kind == ("refset" if kind == "language" else kind)]
+        wanted = release_type or ("Snapshot" if any(f.release == "Snapshot" for f in files) else "Full")
+        needle = next(iter(columns.values()), "")
+        last = max(columns, default=0)
+        for f in (f for f in files if f.release == wanted):
+            with f.opener() as fh:
+                for number, line in enumerate(fh, start=1):
+                    if needle in line:
+                        cells = line.rstrip("\r\n").split("\t", last + 1)
+                        if all(len(cells) > i and cells[i] == v for i, v in columns.items()):
+                            return _name(f), number
+        return None
+    return find
+
+
 def _read_group(kind: str, group: list[_File], release_type: str, as_of: str | None,
                 progress: Progress | None, done: int, total: int) -> Iterator[Rf2Batch]:
     """One kind over all its files; dedupe by id only where ids can repeat (Full, or several files)."""
@@ -334,8 +359,12 @@ def _name(f: _File) -> str:
 
 
 def _read_header(f: _File, kind: str) -> tuple[str, ...]:
-    with f.opener() as fh:
-        first = fh.readline()
+    try:
+        with f.opener() as fh:
+            first = fh.readline()
+    except _BROKEN_ZIP as exc:
+        raise LoadError(f"the zip member is damaged and cannot be read ({exc}); download the package again",
+                        file=_name(f)) from exc
     header = tuple(first.rstrip("\r\n").split("\t"))
     if header and header[0].startswith("\ufeff"):
         raise LoadError("file starts with a byte order mark; RF2 files are UTF-8 without BOM",
@@ -352,7 +381,7 @@ def _chunks(f: _File, kind: str, header: tuple[str, ...], progress: Progress | N
     name = _name(f)
     try:
         fh = f.opener()
-    except (OSError, zipfile.BadZipFile) as exc:
+    except (OSError, *_BROKEN_ZIP) as exc:
         raise LoadError(f"cannot open: {exc}", file=name) from exc
     with fh:
         try:
@@ -385,8 +414,9 @@ def _chunks(f: _File, kind: str, header: tuple[str, ...], progress: Progress | N
                     yield rows
         except UnicodeDecodeError as exc:
             raise LoadError(f"not valid UTF-8 ({exc.reason} at byte {exc.start})", file=name) from exc
-        except zipfile.BadZipFile as exc:
-            raise LoadError(f"broken zip member: {exc}", file=name) from exc
+        except _BROKEN_ZIP as exc:
+            raise LoadError(f"the zip member is damaged and cannot be read ({exc}); download the package "
+                            "again", file=name) from exc
 
 
 def _check_rows(rows: list[list[str]], header: tuple[str, ...], kind: str, name: str,

@@ -152,10 +152,11 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _start_server(url: str) -> tuple[subprocess.Popen, str, float]:
+def _start_server(url: str, **settings: str) -> tuple[subprocess.Popen, str, float]:
+    """A server on ``url`` (one uvicorn worker); ``settings`` are extra ``VARDTERM_*`` values by name."""
     port = _free_port()
     env = {**os.environ, "VARDTERM_DATABASE_URL": url, "VARDTERM_MAX_EXPANSION_SIZE": "1000000",
-           "VARDTERM_LOG_LEVEL": "WARNING"}
+           "VARDTERM_LOG_LEVEL": "WARNING", **{f"VARDTERM_{k.upper()}": v for k, v in settings.items()}}
     t0 = time.perf_counter()
     proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "--factory", "scripts.serve:app", "--host",
                              "127.0.0.1", "--port", str(port), "--log-level", "warning", "--no-access-log"],

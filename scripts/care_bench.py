@@ -59,7 +59,8 @@ def run_care(*, backends: tuple[str, ...], pg_admin_url: str, workdir: Path, out
             db.dispose()
         pool = _pool(url)
         headers = _credentials(url)
-        proc, base, _ = _start_server(url)
+        # The whole directory is one 158 MiB transaction Bundle: above the default request limit on purpose.
+        proc, base, _ = _start_server(url, max_request_body_mb="1024")
         try:
             if load:
                 figures += _load_figures(base, pool, backend, headers)

@@ -111,6 +111,23 @@ def load_rf2_command(settings: Settings, sources: tuple[Path, ...], release_type
     progress.done(f"Loaded {version.version}: {s['active_concepts']:,} active concepts of {s['concepts']:,}, "
                   f"{s['descriptions']:,} descriptions, {s['closure_pairs']:,} closure pairs")
     _terminology_changed(settings)
+    click.echo(_default_edition_note(db, settings, version.module_id))
+
+
+def _default_edition_note(db: Database, settings: Settings, loaded_module: str | None) -> str:
+    """Which SNOMED CT version answers requests that name none, and how to pin one (after every load: a new
+    International edition becomes that default at once)."""
+    from terminology import TerminologyService
+
+    default = TerminologyService(db, default_edition=settings.default_snomed_edition,
+                                 refresh_seconds=0).default_version()
+    pinned = settings.default_snomed_edition
+    why = (f"pinned by VARDTERM_DEFAULT_SNOMED_EDITION={pinned}" if pinned else
+           "VARDTERM_DEFAULT_SNOMED_EDITION is not set: the International edition if loaded, else the newest")
+    return (f"Requests without a SNOMED CT version now use {default} ({why}).\n"
+            f"To pin the default edition, set VARDTERM_DEFAULT_SNOMED_EDITION to its module id, e.g. "
+            f"VARDTERM_DEFAULT_SNOMED_EDITION={loaded_module or pinned or '45991000052106'}; servers pick up "
+            "newly loaded versions within VARDTERM_CATALOG_REFRESH_SECONDS.")
 
 
 @load.command("fhir")
@@ -300,16 +317,41 @@ def load_conceptmap_csv_command(settings: Settings, source: Path, url: str, vers
 @click.pass_obj
 @domain_errors
 def versions(settings: Settings) -> None:
-    """List the loaded code system versions."""
+    """List the loaded code system versions, the default one, and what failed or interrupted loads left."""
     db = _db(settings)
     rows = db.versions()
-    if not rows:
+    leftovers = db.versions(statuses=("loading", "failed", "replaced"))
+    if not rows and not leftovers:
         click.echo("Nothing loaded yet. Try: vardterm demo, or vardterm load rf2 <release>")
         return
     for v in rows:
         s = v.stats
         click.echo(f"{v.version}\n    {v.title}; loaded {v.loaded_at}; {s.get('active_concepts', 0):,} active "
-                   f"concepts; load took {s.get('seconds', {}).get('total', '?')} s")
+                   f"concepts; {_size(db.storage_size(v.storage))}; load took "
+                   f"{s.get('seconds', {}).get('total', '?')} s")
+    if rows:
+        click.echo(_default_edition_note(db, settings, None).splitlines()[0])
+    if not leftovers:
+        return
+    click.echo("\nNot serving (left by loads that did not finish):")
+    for v in leftovers:
+        click.echo(f"  {_load_state(db, v)}: {v.title} ({v.version}), started {v.loaded_at}, "
+                   f"{_size(db.storage_size(v.storage))} on disk")
+    click.echo("'vardterm gc' removes them and frees the space (not while a load is running).")
+
+
+def _load_state(db: Database, v) -> str:
+    if v.status == "failed":
+        return f"failed ({str(v.stats.get('error', 'no reason recorded')).splitlines()[0][:200]})"
+    if v.status == "replaced":
+        return "replaced by a newer load of the same version"
+    running = db.load_running(v)
+    return {True: "loading now", False: "interrupted (the loading process is gone)",
+            None: "loading, or interrupted on another host"}[running]
+
+
+def _size(n: int) -> str:
+    return f"{n / (1024 * 1024):,.1f} MiB" if n >= 1024 * 1024 else f"{n / 1024:,.0f} KiB"
 
 
 @main.command()
@@ -356,9 +398,12 @@ def _run_server(settings: Settings, host: str | None, port: int | None, workers:
             os.environ[f"VARDTERM_{name.upper()}"] = json.dumps(value) if isinstance(value, dict) else str(value)
     click.echo(f"Serving FHIR R4 at http://{settings.host}:{settings.port}/fhir/r4 (alias /fhir), "
                f"R5 at /fhir/r5, API docs at /docs")
+    # Forwarded headers are the app's to judge (VARDTERM_TRUSTED_PROXIES), not uvicorn's default of trusting
+    # 127.0.0.1; on SIGTERM running requests get VARDTERM_SHUTDOWN_TIMEOUT_SECONDS, then they are cancelled.
     uvicorn.run("scripts.serve:app", factory=True, host=settings.host, port=settings.port,
                 workers=settings.workers, log_level=settings.log_level.lower(),
-                access_log=settings.access_log)
+                access_log=settings.access_log, proxy_headers=False, server_header=False,
+                timeout_graceful_shutdown=settings.shutdown_timeout_seconds)
 
 
 @main.command()
@@ -628,6 +673,21 @@ def apikey_add(settings: Settings, name: str, roles: tuple[str, ...], region: st
     """Create a key for a system; it is printed once and cannot be shown again."""
     key = Accounts(_db(settings)).add_key(name, roles, region)
     click.echo(key)
+
+
+@apikey.command("list")
+@click.pass_obj
+@domain_errors
+def apikey_list(settings: Settings) -> None:
+    """List the keys: id, name, roles, region, created, last used (to the minute) and whether revoked."""
+    rows = Accounts(_db(settings)).keys()
+    if not rows:
+        click.echo("No API keys yet. Make one with: vardterm apikey add <name> --role <role>")
+        return
+    click.echo("id\tname\troles\tregion\tcreated\tlast used\tstate")
+    for k in rows:
+        click.echo(f"{k.key_id}\t{k.name}\t{','.join(k.roles)}\t{k.region or '-'}\t{k.created_at}\t"
+                   f"{k.last_used_at or 'never'}\t{'active' if k.active else 'revoked'}")
 
 
 @apikey.command("revoke")

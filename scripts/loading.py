@@ -36,7 +36,8 @@ def load_rf2(db: Database, sources: Sequence[str | Path], *, release_type: str |
     spec = SnomedLoad(release_date=release_date, source=source, edition_module=edition_module,
                       version_date=version_date, experimental=experimental)
     batches = rf2.read(sources, release_type=release_type, as_of=as_of, progress=progress)
-    return load_snomed(db, batches, spec, edition_of=rf2.edition_module, progress=progress)
+    return load_snomed(db, batches, spec, edition_of=rf2.edition_module, progress=progress,
+                       locate=rf2.locator(sources, release_type=release_type))
 
 
 def refresh_memberships(db: Database, *, default_edition: str | None = None, max_expansion: int = 100_000):

@@ -32,12 +32,12 @@ __all__ = [
 ]
 
 from .access import ANONYMOUS, COMMAND_LINE, ROLES, TERMINOLOGY_EDITORS, Principal, require, require_region  # noqa: E402
-from .accounts import Accounts  # noqa: E402
-from .errors import Forbidden, Unauthenticated  # noqa: E402
+from .accounts import Accounts, LoginThrottle  # noqa: E402
+from .errors import Forbidden, Throttled, Unauthenticated  # noqa: E402
 from .ecl import EclLimits, EclResult  # noqa: E402
 
-__all__ += ["ANONYMOUS", "Accounts", "COMMAND_LINE", "Forbidden", "Principal", "ROLES", "TERMINOLOGY_EDITORS",
-            "Unauthenticated", "require", "require_region"]
+__all__ += ["ANONYMOUS", "Accounts", "COMMAND_LINE", "Forbidden", "LoginThrottle", "Principal", "ROLES",
+            "TERMINOLOGY_EDITORS", "Throttled", "Unauthenticated", "require", "require_region"]
 __all__ += ["EclLimits", "EclResult"]
 
 from . import authoring, lifecycle  # noqa: E402
@@ -45,3 +45,14 @@ from .authoring import Authoring  # noqa: E402
 from .store.authoring import Listed, PublishedPackage, ResourceEvent  # noqa: E402
 
 __all__ += ["Authoring", "Listed", "PublishedPackage", "ResourceEvent", "authoring", "lifecycle"]
+from .numbers import FHIR_INTEGER_MAX, decimal_number, etag_version, whole_number  # noqa: E402
+
+__all__ += ["FHIR_INTEGER_MAX", "decimal_number", "etag_version", "whole_number"]
+
+from .text import MAX_FILTER_LENGTH, MAX_FILTER_WORDS, bounded_filter  # noqa: E402
+
+__all__ += ["MAX_FILTER_LENGTH", "MAX_FILTER_WORDS", "bounded_filter"]
+
+from .resource_rules import check_resource  # noqa: E402
+
+__all__ += ["check_resource"]

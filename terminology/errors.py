@@ -25,6 +25,7 @@ For ``$validate-code`` a code that is not found is a *result* (``result=false``)
     │   └── ResourceGone      the resource was deleted
     ├── Unauthenticated           the caller must log in (or present a token) first
     ├── Forbidden                 the caller may not do this (role or region)
+    ├── Throttled                 too many failed logins: wait ``retry_after`` seconds
     ├── Unsupported               valid, but this server does not do it
     ├── TooCostly                 the answer would exceed a configured limit
     ├── LoadError                 a release or code file is bad; names file, line and problem
@@ -140,6 +141,14 @@ class Unauthenticated(TerminologyError):
 
 class Forbidden(TerminologyError):
     """The caller is known but lacks the role or region for the action."""
+
+
+class Throttled(TerminologyError):
+    """Too many failed attempts (logins) in a short time; ``retry_after`` seconds until the next is allowed."""
+
+    def __init__(self, text: str, *, retry_after: int) -> None:
+        self.retry_after = retry_after
+        super().__init__("OP_UNSUPPORTED", text=text)
 
 
 class Unsupported(TerminologyError):

@@ -42,9 +42,10 @@ def check_update(old: dict | None, new: dict) -> None:
 
     An ``active`` version may only become ``retired`` (nothing else may change); a ``retired`` one not at all;
     a draft becomes ``active`` only through ``$release``. A new resource may have any status (it is an import
-    of something released elsewhere, as ``vardterm load fhir`` is).
+    of something released elsewhere, as ``vardterm load fhir`` is), and a write that changes nothing is no change
+    (it adds no version either).
     """
-    if old is None:
+    if old is None or _content(old) == _content(new):
         return
     before, after = old.get("status"), new.get("status")
     if before in IMMUTABLE:

@@ -71,6 +71,8 @@ class CodeSystemVersion:
     loaded_at: str
     storage: str
     stats: dict = field(default_factory=dict, compare=False, hash=False)
+    status: str = field(default="ready", compare=False)
+    """The catalog state: ``ready`` (serving), ``loading``, ``failed`` or ``replaced``."""
 
     @property
     def date(self) -> str | None:

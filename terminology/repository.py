@@ -22,6 +22,8 @@ from . import lifecycle
 from .access import TERMINOLOGY_EDITORS, Principal, require
 from .errors import InvalidRequest, ResourceGone, UnknownResource, VersionConflict
 from .resource_search import parse as parse_search
+from .numbers import etag_version, whole_number
+from .resource_rules import check_resource
 from .store.database import Database
 from .store.resources import Change, ResourceStore, StoredResource
 
@@ -49,10 +51,13 @@ class ResourceRepository:
 
     # --- REST ------------------------------------------------------------------------------------
 
-    def create(self, resource: dict, *, by: Principal, what: str | None = None) -> Saved:
-        """``POST [type]``: store under a new logical id (any id in the body is ignored, as FHIR says)."""
-        rtype = _check_type(resource)
+    def create(self, resource: dict, *, by: Principal, what: str | None = None,
+               resource_type: str | None = None) -> Saved:
+        """``POST [type]``: store under a new logical id (any id in the body is ignored, as FHIR says);
+        ``resource_type`` is the type the URL names, which the body must have."""
+        rtype = _check_type(resource, resource_type)
         require(by, *TERMINOLOGY_EDITORS, action=f"create a {rtype}")
+        check_resource(resource)
         return _saved(self.store.write(rtype, uuid.uuid4().hex, _without_meta(resource),
                                        change=_change(by, "create", what)), True)
 
@@ -70,12 +75,13 @@ class ResourceRepository:
                                        expression=f"{rtype}.id")
         current = self.store.read(rtype, id_)
         if if_match is not None:
-            wanted = _etag_version(if_match)
+            wanted = etag_version(if_match)
             have = current.version_id if current is not None and not current.deleted else None
             if wanted != have:
                 raise VersionConflict.plain(
                     f"{rtype}/{id_} is at version {have if have is not None else '(none)'}, not {wanted}; "
                     "read it again and re-apply the change")
+        check_resource(resource)
         created = current is None or current.deleted
         if not created and action == "update":
             lifecycle.check_update(current.content, resource)
@@ -89,11 +95,7 @@ class ResourceRepository:
     def read(self, resource_type: str, id_: str, version_id: str | None = None) -> dict:
         """``GET [type]/[id]`` and ``GET [type]/[id]/_history/[vid]``."""
         rtype = _check_type({"resourceType": resource_type})
-        vid = None
-        if version_id is not None:
-            if not version_id.isdigit():
-                raise UnknownResource("OP_UNKNOWN_RESOURCE", rtype, f"{id_}/_history/{version_id}")
-            vid = int(version_id)
+        vid = None if version_id is None else whole_number("_history", version_id, minimum=1)
         found = self.store.read(rtype, id_, vid)
         if found is None:
             raise UnknownResource("OP_UNKNOWN_RESOURCE", rtype, id_)
@@ -140,6 +142,7 @@ class ResourceRepository:
         taken: set[tuple[str, str]] = set()
         for resource in resources:
             rtype = _check_type(resource)
+            check_resource(resource)
             url, version = resource.get("url"), resource.get("version")
             same = [r for r in (self.store.by_url(rtype, url) if url else []) if r.get("version") == version]
             if same:
@@ -203,15 +206,6 @@ def _check_type(resource: dict, expected: str | None = None) -> str:
 def _check_id(id_: str) -> None:
     if not _ID.fullmatch(id_):
         raise InvalidRequest.plain(f"'{id_}' is not a valid FHIR id (1-64 letters, digits, '-' and '.')")
-
-
-def _etag_version(value: str) -> int | None:
-    """``W/"3"``, ``"3"`` or ``3`` -> 3."""
-    v = value.strip()
-    if v.startswith("W/"):
-        v = v[2:]
-    v = v.strip('"')
-    return int(v) if v.isdigit() else None
 
 
 def _without_meta(resource: dict) -> dict:

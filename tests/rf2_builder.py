@@ -112,6 +112,9 @@ def tiny_international(root: Path, **kwargs) -> Package:
     p = Package(root, **kwargs)
     p.concept(snomed.ROOT, "Root", sv="Rot")
     p.concept(snomed.IS_A, "Is a", parents=(snomed.ROOT,))
+    # The language refsets the descriptions are in are concepts of the release too (integrity check).
+    p.concept(snomed.US_ENGLISH, "US English", parents=(snomed.ROOT,))
+    p.concept(snomed.SWEDISH_LANGUAGE_REFSET, "Swedish", parents=(snomed.ROOT,))
     p.concept(71388002, "Procedure", parents=(snomed.ROOT,), sv="Åtgärd")
     a = p.concept(cid(9000001), "Knee operation", parents=(71388002,), sv="Knäoperation")
     e = p.concept(cid(9000004), "Joint replacement", parents=(71388002,), sv="Ledplastik")

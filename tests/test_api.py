@@ -125,6 +125,10 @@ def test_errors_are_operation_outcomes_with_the_mapped_status(client, path, para
     (b"{not json", "not valid JSON"),
     (b'{"resourceType": "Patient"}', "must be a Parameters"),
     (b'{"resourceType": "Parameters", "parameter": [{"name": "code", "valueCodeX": "1"}]}', "not valid"),
+    (b'{"resourceType": "Parameters", "parameter": [{"name": "tx-resource", "resource": {"resourceType": "n2?"}}]}',
+     "no valid resourceType"),
+    (b'{"resourceType": "Parameters", "parameter": [{"name": "tx-resource", "resource": {"resourceType": 7}}]}',
+     "no valid resourceType"),
 ])
 def test_bad_bodies_are_refused_with_a_reason(client, body, message):
     r = client.post("/fhir/r4/CodeSystem/$lookup", content=body, headers={"Content-Type": "application/fhir+json"})

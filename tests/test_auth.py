@@ -150,3 +150,84 @@ def test_cli_users_and_keys(tmp_path):
     key = run(main, ["--database-url", url, "apikey", "add", "lab", "--role", "vardlots"]).output.strip()
     assert t.Accounts(t.Database(url)).check_key(key).subject == "key:lab"
     assert run(main, ["--database-url", url, "apikey", "revoke", key.split(".")[0]]).exit_code == 0
+    listed = run(main, ["--database-url", url, "apikey", "list"])
+    assert listed.exit_code == 0
+    header, row = listed.output.splitlines()
+    assert header.split("\t") == ["id", "name", "roles", "region", "created", "last used", "state"]
+    key_id, name, roles, region, created, last_used, state = row.split("\t")
+    assert (key_id, name, roles, region, state) == (key.split(".")[0], "lab", "vardlots", "-", "revoked")
+    assert created[:4].isdigit() and last_used[:4].isdigit()  # it was used by check_key above
+
+
+# --- issue 15: login throttle and server-side sessions --------------------------------------------------
+
+def _login(client: TestClient, user: str, password: str, address_headers: dict | None = None):
+    form = client.get("/app/login").text
+    csrf = form.split('name="csrf" value="')[1].split('"')[0]
+    return client.post("/app/login", data={"username": user, "password": password, "csrf": csrf},
+                       follow_redirects=False, headers=address_headers or {})
+
+
+def test_wrong_passwords_are_throttled_per_account_and_per_address(app_for, backend, caplog):
+    client, db = app_for(backend, login_max_failures=3, login_max_failures_per_address=5)
+    accounts = t.Accounts(db)
+    accounts.add_user("anna", "ett-langt-losen", ("vardlots",), "05")
+    accounts.add_user("bo", "ett-annat-losen", ("vardlots",), "05")
+    for _ in range(3):
+        assert _login(client, "anna", "fel-losen-123").status_code == 401
+    with caplog.at_level("WARNING", logger="terminology.accounts"):
+        locked = _login(client, "anna", "ett-langt-losen")  # even the right password waits
+    assert locked.status_code == 429 and int(locked.headers["retry-after"]) > 60
+    assert "För många misslyckade inloggningar" in locked.text and "Vänta 15 minuter" in locked.text
+    assert any("login throttled for 'anna'" in r.getMessage() for r in caplog.records)
+    assert _login(client, "bo", "ett-annat-losen").status_code == 303  # another account, same address: fine
+    for _ in range(2):
+        assert _login(client, "bo", "fel-losen-123").status_code == 401
+    assert _login(client, "bo", "ett-annat-losen").status_code == 429  # 5 failures from this address
+    # The throttle lives in the database: another worker (app) on it refuses too.
+    other, _ = TestClient(create_app(Settings(database_url=db.url.render_as_string(hide_password=False),
+                                              catalog_refresh_seconds=0, login_max_failures=3))), None
+    with other:
+        assert _login(other, "anna", "ett-langt-losen").status_code == 429
+
+
+def test_a_successful_login_clears_the_account_failures(new_db):
+    accounts = t.Accounts(new_db("sqlite"), throttle=t.LoginThrottle(max_failures=2))
+    accounts.add_user("anna", "ett-langt-losen", ("vardlots",), "05")
+    with pytest.raises(t.Unauthenticated):
+        accounts.login("anna", "fel-losen-123")
+    accounts.login("anna", "ett-langt-losen")
+    with pytest.raises(t.Unauthenticated):
+        accounts.login("anna", "fel-losen-123")
+    accounts.login("anna", "ett-langt-losen")  # one failure since the last success: not throttled
+
+
+@pytest.mark.parametrize("how", ["logout", "disabled", "password"])
+def test_sessions_end_on_the_server(app_for, backend, how):
+    client, db = app_for(backend)
+    accounts = t.Accounts(db)
+    accounts.add_user("anna", "ett-langt-losen", ("informatiker",), "05")
+    assert _login(client, "anna", "ett-langt-losen").status_code == 303
+    cookie = client.cookies["vardterm_session"]
+    assert client.get("/app/sok", follow_redirects=False).status_code == 200
+    # A second worker (another app on the same database) accepts the same cookie, and sees it end.
+    settings = Settings(database_url=db.url.render_as_string(hide_password=False), catalog_refresh_seconds=0,
+                        session_secret=None)
+    other = TestClient(create_app(settings))
+    other.app.state.session_secret = client.app.state.session_secret
+    other.cookies.set("vardterm_session", cookie)
+    with other:
+        assert other.get("/app/sok", follow_redirects=False).status_code == 200
+        assert other.get("/fhir/r4/Contract").status_code == 200  # the API takes the session too
+        if how == "logout":
+            page = client.get("/app/sok").text
+            csrf = page.split('name="csrf" value="')[1].split('"')[0]
+            assert client.post("/app/logout", data={"csrf": csrf}, follow_redirects=False).status_code == 303
+        elif how == "disabled":
+            accounts.set_active("anna", False)
+        else:
+            accounts.set_password("anna", "ett-nytt-langt-losen")
+        copied = TestClient(client.app, cookies={"vardterm_session": cookie})
+        assert copied.get("/app/sok", follow_redirects=False).status_code == 303  # to the login form
+        assert other.get("/app/sok", follow_redirects=False).status_code == 303
+        assert copied.get("/fhir/r4/Contract").status_code == 401

@@ -24,9 +24,10 @@ def test_a_snapshot_loads_with_its_closure(new_db, backend, tmp_path):
     db = new_db(backend)
     v = load_rf2(db, [tiny_international(tmp_path).write()])
     assert v.version == f"http://snomed.info/sct/{CORE}/version/20250701"
-    assert v.stats["active_concepts"] == 7
-    # procedure > knee op > knee replacement > revision, and knee replacement is-a joint replacement
-    assert v.stats["closure_pairs"] == 1 + 1 + 2 + 2 + 4 + 5
+    assert v.stats["active_concepts"] == 9
+    # procedure > knee op > knee replacement > revision, and knee replacement is-a joint replacement; and the
+    # two language refsets under the root
+    assert v.stats["closure_pairs"] == 1 + 1 + 2 + 2 + 4 + 5 + 2
     svc = _service(db)
     revision = str(cid(9000003))
     assert svc.subsumes(SubsumesRequest(system=snomed.SYSTEM, code_a="71388002", code_b=revision)) == "subsumes"
@@ -148,3 +149,135 @@ def test_experimental_versions_use_xsct(new_db, backend, tmp_path):
     assert v.version == f"http://snomed.info/xsct/{CORE}/version/20250701"
     assert _service(db).lookup(LookupRequest(system=snomed.SYSTEM, code="71388002", version=v.version)).version \
         == v.version
+
+
+# --- issue 15: a release is checked before it is published ---------------------------------------------
+
+def _mini_copy(tmp_path):
+    import shutil
+
+    from .conftest import MINI
+    target = tmp_path / "mini"
+    shutil.copytree(MINI, target, ignore=shutil.ignore_patterns("Full", "*.py", "source", "*.md"))
+    return target
+
+
+def _rewrite(path, change) -> None:
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    path.write_text("".join(change(lines)), encoding="utf-8")
+
+
+def test_a_cut_concept_file_is_refused_naming_file_line_and_what_is_missing(new_db, backend, tmp_path):
+    db = new_db(backend)
+    serving = load_rf2(db, [tiny_international(tmp_path / "good").write()])
+    release = _mini_copy(tmp_path)
+    concepts = next(release.glob("SnomedCT_International*/Snapshot/Terminology/sct2_Concept_*"))
+    _rewrite(concepts, lambda lines: lines[:150])  # cut at a line boundary: still a well-formed file
+    with pytest.raises(LoadError) as refused:
+        load_rf2(db, [release])
+    text = refused.value.text
+    assert "not published" in text
+    assert "sct2_Description_Snapshot-en_INT_20250701.txt, line " in text and "refers to concept" in text, text
+    assert "which is not a concept of the release" in text
+    assert [v.version for v in db.versions()] == [serving.version]  # the good version still serves
+    assert len(db.versions(statuses=("failed",))) == 1
+
+
+def test_active_concepts_need_a_fully_specified_name_and_a_path_to_the_root(new_db, backend, tmp_path):
+    db = new_db(backend)
+    p = tiny_international(tmp_path)
+    lonely = p.concept(cid(9000020), "Lonely")  # no parent
+    unnamed = p.concept(cid(9000021), "Unnamed", parents=(71388002,))
+    p.descriptions = [d for d in p.descriptions if not (d[4] == unnamed and d[6] == snomed.FSN)]
+    with pytest.raises(LoadError) as refused:
+        load_rf2(db, [p.write()])
+    text = refused.value.text
+    assert f"sct2_Concept_Snapshot_INT_20250701.txt, line 11: active concept {lonely} has no path" in text, text
+    assert f"line 12: active concept {unnamed} has no active fully specified name" in text
+    assert db.versions() == []
+
+
+def test_the_module_dependency_refset_must_be_satisfied(new_db, backend, tmp_path):
+    db = new_db(backend)
+    release = _mini_copy(tmp_path)
+    dependencies = next(release.glob("SnomedCT_ManagedServiceSE*/Snapshot/Refset/Metadata/*ModuleDependency*"))
+    _rewrite(dependencies, lambda lines: [x.replace("\t20250701\n", "\t20250101\n") for x in lines])
+    with pytest.raises(LoadError) as refused:
+        load_rf2(db, [release])
+    assert ("der2_ssRefset_ModuleDependencySnapshot_SE1000052_20251130.txt, line 2: module 45991000052106 depends "
+            "on module 900000000000207008 at 20250101, but the release has it at 20250701") in refused.value.text
+    extension = next(release.glob("SnomedCT_ManagedServiceSE*"))
+    _rewrite(dependencies, lambda lines: [x.replace("\t20250101\n", "\t20250701\n") for x in lines])
+    with pytest.raises(LoadError, match="depends on module 900000000000207008, which is not in the release"):
+        load_rf2(db, [extension])  # the extension without the International release
+    assert db.versions() == []
+    assert load_rf2(db, [release]).version.endswith(f"{SE}/version/20251130")  # both together: fine
+
+
+def test_a_damaged_zip_member_is_named(new_db, tmp_path):
+    import zipfile
+
+    release = _mini_copy(tmp_path)
+    package = next(release.glob("SnomedCT_International*"))
+    archive = tmp_path / f"{package.name}.zip"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as z:
+        for f in sorted(package.rglob("*")):
+            if f.is_file():
+                z.write(f, f"{package.name}/{f.relative_to(package)}")
+    with zipfile.ZipFile(archive) as z:
+        member = next(i for i in z.infolist() if "sct2_Description" in i.filename)
+    data = bytearray(archive.read_bytes())
+    start = member.header_offset + 30 + len(member.filename.encode()) + len(member.extra)
+    for i in range(start + 20, start + min(member.compress_size, 400)):
+        data[i] ^= 0x5A
+    archive.write_bytes(bytes(data))
+    with pytest.raises(LoadError) as refused:
+        load_rf2(new_db("sqlite"), [archive])
+    assert member.filename in refused.value.text and "damaged" in refused.value.text, refused.value.text
+
+
+def test_versions_shows_failed_and_interrupted_loads_and_the_default(new_db, backend, tmp_path):
+    import json as _json
+
+    from click.testing import CliRunner
+    from sqlalchemy import text
+
+    from scripts.cli import main
+    from terminology.store import schema
+
+    db = new_db(backend)
+    url = db.url.render_as_string(hide_password=False)
+    run = CliRunner().invoke
+    loaded = run(main, ["--database-url", url, "load", "rf2", str(tiny_international(tmp_path / "good").write())])
+    assert loaded.exit_code == 0, loaded.output
+    assert (f"Requests without a SNOMED CT version now use http://snomed.info/sct/{CORE}/version/20250701"
+            in loaded.output)
+    assert f"VARDTERM_DEFAULT_SNOMED_EDITION={CORE}" in loaded.output
+    bad = tiny_international(tmp_path / "bad", date="20250801")
+    bad.relationships[2][5] = 1234567
+    assert run(main, ["--database-url", url, "load", "rf2", str(bad.write())]).exit_code == 1
+    # A load killed half way: its row says "loading", its storage holds what it wrote, its process is gone.
+    key, storage = db.begin_version(kind="snomed", system=snomed.SYSTEM, version="(loading 20250901)",
+                                    module_id=None, effective_date=None, title="SNOMED CT (loading)", source={})
+    engine = db.storage_engine(storage, write=True)
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE half (x TEXT)"))
+        conn.execute(text("INSERT INTO half VALUES (:x)"), [{"x": "x" * 1000}] * 300)
+    engine.dispose()
+    t = schema.code_system_version
+    with db.engine.begin() as conn:
+        conn.execute(t.update().where(t.c.key == key).values(stats=_json.dumps({"pid": 2 ** 22 + 7, "host": __import__(
+            "socket").gethostname()})))
+    listed = run(main, ["--database-url", url, "versions"])
+    assert listed.exit_code == 0, listed.output
+    out = listed.output
+    assert f"http://snomed.info/sct/{CORE}/version/20250701" in out and "Requests without a SNOMED CT version" in out
+    assert "failed (" in out and "is not a valid SCTID" in out
+    assert "interrupted (the loading process is gone)" in out
+    interrupted = next(line for line in out.splitlines() if "interrupted" in line)
+    assert "KiB on disk" in interrupted or "MiB on disk" in interrupted
+    assert not interrupted.rstrip().endswith(" 0 KiB on disk")
+    assert "'vardterm gc' removes them" in out
+    assert run(main, ["--database-url", url, "gc"]).exit_code == 0
+    after = run(main, ["--database-url", url, "versions"]).output
+    assert "Not serving" not in after and not db.storage_exists(storage)

@@ -105,7 +105,7 @@ def test_packages_load_in_one_transaction(new_db, backend, tmp_path):
     repo = ResourceRepository(new_db(backend))
     repo.load([r.resource for r in found], by=COMMAND_LINE)
     again = repo.load([r.resource for r in found], by=COMMAND_LINE)
-    assert not again[0].created and again[0].version_id == 2
+    assert not again[0].created and again[0].version_id == 1  # the same content again adds no version
     assert repo.find("CodeSystem", "http://example.org/cs/colours")[0]["id"] == "colours"
     bad = tmp_path / "bad.json"
     bad.write_text("{")
@@ -156,3 +156,85 @@ def test_concept_maps_are_kept_as_r5_and_answered_in_the_wire_version(client):
     back = client.get(f"/fhir/r4/ConceptMap/{rid}").json()
     assert back["group"][0]["element"][0]["target"][0]["equivalence"] == "wider"
     assert back["targetUri"] == "http://example.org/vs/sct"
+
+
+# --- issue 15: writes that must be refused, and writes that change nothing -------------------------------
+
+BAD = [
+    ("CodeSystem", {"status": "bogus"}, "CodeSystem.status"),
+    ("CodeSystem", {"content": "nonsense"}, "CodeSystem.content"),
+    ("CodeSystem", {"hierarchyMeaning": "sort-of"}, "CodeSystem.hierarchyMeaning"),
+    ("CodeSystem", {"filter": [{"code": "f", "operator": ["=", "bogus-op"], "value": "x"}]},
+     "CodeSystem.filter[0].operator[1]"),
+    ("CodeSystem", {"property": [{"code": "p", "type": "colour"}]}, "CodeSystem.property[0].type"),
+    ("CodeSystem", {"concept": [{"code": "a", "concept": [{"code": "b"}]}, {"code": "b"}]}, "CodeSystem.concept[1].code"),
+    ("ValueSet", {"compose": {"include": [{"system": "http://x.org", "filter": [
+        {"property": "concept", "op": "bogus-op", "value": "a"}]}]}}, "ValueSet.compose.include[0].filter[0].op"),
+    ("ConceptMap", {"group": [{"source": "http://x.org/a", "target": "http://x.org/b", "element": [
+        {"code": "a", "target": [{"code": "b", "relationship": "kind-of"}]}]}]},
+     "ConceptMap.group[0].element[0].target[0].relationship"),
+    ("ConceptMap", {"group": [{"source": "http://x.org/a", "element": [{"code": "a", "noMap": True}],
+                               "unmapped": {"mode": "guess"}}]}, "ConceptMap.group[0].unmapped.mode"),
+]
+
+
+def _resource(rtype: str, extra: dict) -> dict:
+    base = {"resourceType": rtype, "url": f"http://example.org/{rtype}/bad", "status": "active"}
+    if rtype == "CodeSystem":
+        base["content"] = "complete"
+    return base | extra
+
+
+@pytest.mark.parametrize("rtype, extra, where", BAD)
+def test_required_bindings_and_duplicate_codes_are_refused_on_every_write_path(client, new_db, backend, tmp_path,
+                                                                                rtype, extra, where):
+    resource = _resource(rtype, extra)
+    for base in ("/fhir/r5", "/fhir/r4"):
+        if base == "/fhir/r4" and rtype == "ConceptMap":
+            continue  # R4 ConceptMaps have equivalence instead (below)
+        for r in (client.post(f"{base}/{rtype}", json=resource), client.put(f"{base}/{rtype}/bad", json=resource)):
+            assert r.status_code == 400, r.text
+            issue = r.json()["issue"][0]
+            assert issue["expression"] == [where] and "required binding" in issue["details"]["text"] or \
+                "already defined" in issue["details"]["text"]
+        assert client.get(f"{base}/{rtype}").json()["total"] == 0
+    (tmp_path / "bad.json").write_text(json.dumps(resource))
+    from scripts.loading import load_fhir
+    with pytest.raises(LoadError, match="bad.json"):
+        load_fhir(new_db(backend), [tmp_path / "bad.json"], fhir_version="5.0.0")
+
+
+def test_r4_concept_map_codes_are_checked_before_conversion(client):
+    cm = {"resourceType": "ConceptMap", "url": "http://example.org/cm", "status": "active", "group": [
+        {"source": "http://x.org/a", "target": "http://x.org/b",
+         "element": [{"code": "a", "target": [{"code": "b", "equivalence": "sort-of"}]}]}]}
+    r = client.post("/fhir/r4/ConceptMap", json=cm)
+    assert r.status_code == 400 and r.json()["issue"][0]["expression"] == [
+        "ConceptMap.group[0].element[0].target[0].equivalence"]
+    cm["group"][0]["element"][0]["target"][0]["equivalence"] = "wider"
+    assert client.post("/fhir/r4/ConceptMap", json=cm).status_code == 201
+
+
+@pytest.mark.parametrize("base", ["/fhir/r4", "/fhir/r5"])
+def test_the_type_in_the_url_must_match_the_body(client, base):
+    vs = {"resourceType": "ValueSet", "url": "http://example.org/vs", "status": "active"}
+    r = client.post(f"{base}/CodeSystem", json=vs)
+    assert r.status_code == 400 and r.json()["issue"][0]["expression"] == ["resourceType"]
+    assert client.get(f"{base}/ValueSet").json()["total"] == 0
+    assert client.put(f"{base}/CodeSystem/x", json=vs).status_code == 400
+
+
+@pytest.mark.parametrize("base", ["/fhir/r4", "/fhir/r5"])
+def test_a_put_that_changes_nothing_makes_no_new_version(client, base):
+    created = client.post(f"{base}/CodeSystem", json=code_system() | {"status": "draft"}).json()  # a draft may change
+    rid = created["id"]
+    again = client.put(f"{base}/CodeSystem/{rid}", json=created)
+    assert again.status_code == 200 and again.headers["etag"] == 'W/"1"' and again.json()["meta"]["versionId"] == "1"
+    unchanged = {k: v for k, v in created.items() if k != "meta"}
+    assert client.put(f"{base}/CodeSystem/{rid}", json=unchanged).headers["etag"] == 'W/"1"'
+    assert client.get(f"{base}/CodeSystem/{rid}/_history").json()["total"] == 1
+    changed = client.put(f"{base}/CodeSystem/{rid}", json=unchanged | {"title": "Colours"})
+    assert changed.headers["etag"] == 'W/"2"'
+    active = client.post(f"{base}/CodeSystem", json=code_system() | {"url": "http://example.org/cs/other"}).json()
+    same = client.put(f"{base}/CodeSystem/{active['id']}", json=active)  # no change is no change to an active one
+    assert same.status_code == 200 and same.headers["etag"] == 'W/"1"'

@@ -57,7 +57,7 @@ def test_reads_a_snapshot_folder_and_a_zip(tmp_path):
             zf.write(f, f"{folder.name}/{f.relative_to(folder)}")
     from_folder = list(rf2.read([folder]))
     from_zip = list(rf2.read([zipped]))
-    assert len(_rows(from_folder, "concept")) == 7
+    assert len(_rows(from_folder, "concept")) == 9
     assert sorted(map(tuple, _rows(from_folder, "description"))) == sorted(map(tuple, _rows(from_zip, "description")))
     assert {b.kind for b in from_folder} == {"concept", "description", "relationship", "language", "refset"}
     release = rf2.scan([zipped])
@@ -163,7 +163,7 @@ def test_packages_merge_with_the_newest_row_winning(tmp_path):
     se.write()
     rows = {r[0]: r for r in _rows(rf2.read([tmp_path]), "concept")}
     assert rows[str(promoted)][3] == str(snomed.SWEDISH_MODULE)
-    assert len(rows) == 7
+    assert len(rows) == 9
 
 
 def test_blank_effective_time_is_newer_than_any_date(tmp_path):

@@ -38,14 +38,7 @@ class _Values:
         v = self.text(name)
         if v is None:
             return None
-        try:
-            n = kind(v)
-        except ValueError:
-            raise t.InvalidRequest("OP_INVALID_PARAM", name, v, f"must be {'an integer' if kind is int else 'a number'}") \
-                from None
-        if n < 0:
-            raise t.InvalidRequest("OP_INVALID_PARAM", name, v, "must not be negative")
-        return n
+        return t.whole_number(name, v) if kind is int else t.decimal_number(name, v)
 
     def boolean(self, name: str) -> bool:
         v = self.text(name)
@@ -73,7 +66,7 @@ def search_request(items: Iterable[tuple[str, object]]) -> care.CareSearchReques
             raise t.InvalidRequest("OP_INVALID_PARAM", "near", p.text("near"), "is not a WGS84 position")
     distance = p.number("distance")
     if distance is None and near is not None and len(p.text("near").split("|")) >= 3:
-        distance = float(p.text("near").split("|")[2])
+        distance = t.decimal_number("near", p.text("near").split("|")[2])
     match_types = tuple(x.strip() for v in p.all("matchTypes") for x in str(v).split(",") if x.strip())
     return care.CareSearchRequest(
         region=region, text=p.text("text"), code=p.text("code"), system=p.text("system"), ecl=p.text("ecl"),

@@ -25,7 +25,8 @@ from starlette.convertors import Convertor, register_url_convertor
 import terminology as t
 from mappings import care
 
-from ..auth import principal
+from ..auth import principal, writer
+from ..middleware import private_answer
 from ..fhir.convert import FHIR_VERSIONS, from_r4
 from ..fhir.params import OpParams, op_params
 from ..fhir.render import fhir_response
@@ -40,10 +41,11 @@ def install(app: FastAPI) -> None:
                                    refresh_seconds=app.state.settings.catalog_refresh_seconds)
     directory.initialise()
     app.state.care = directory
+    private = [Depends(private_answer), Depends(_care_caller)]
     for version, prefix, public in (("4.0", "/fhir/r4", True), ("5.0", "/fhir/r5", True), ("4.0", "/fhir", False)):
         app.include_router(care_router(version), prefix=prefix, include_in_schema=public,
-                           tags=[f"Care directory (FHIR R{version[0]})"])
-    app.include_router(json_router(), prefix="/api/care", tags=["Care search (JSON)"])
+                           tags=[f"Care directory (FHIR R{version[0]})"], dependencies=private)
+    app.include_router(json_router(), prefix="/api/care", tags=["Care search (JSON)"], dependencies=private)
 
 
 class _CareType(Convertor):
@@ -59,6 +61,12 @@ class _CareType(Convertor):
 
 
 register_url_convertor("caretype", _CareType())
+
+
+async def _care_caller(request: Request) -> t.Principal:
+    """Every care route needs a caller with a role: checked before any body is read or parsed (the directory
+    checks each read and write again)."""
+    return writer(request, care.READERS, "use the care directory")
 
 
 async def _directory(request: Request) -> care.CareDirectory:
@@ -80,6 +88,7 @@ def care_router(fhir_version: str) -> APIRouter:
     v = f"r{fhir_version[0]}"
 
     async def body(request: Request) -> dict:
+        writer(request, care.WRITERS, "write care data")
         try:
             resource = orjson.loads(await request.body())
         except orjson.JSONDecodeError as exc:
@@ -207,10 +216,11 @@ def json_router() -> APIRouter:
         return answer(request, directory, items)
 
     def history(request: Request, directory: care.CareDirectory = Depends(_directory), resource: str | None = None,
-                limit: int = 50) -> Response:
+                limit: str = "50") -> Response:
         """The change history (who, when, channel, what), newest first; ``resource=Type/id`` narrows it."""
         rtype, _, rid = (resource or "").partition("/")
-        events = directory.history(by=principal(request), resource_type=rtype or None, resource_id=rid or None, limit=min(limit, 1000))
+        events = directory.history(by=principal(request), resource_type=rtype or None, resource_id=rid or None,
+                                   limit=t.whole_number("limit", limit, minimum=1, maximum=1000))
         return _json([render.event_json(e) for e in events])
 
     router.add_api_route("/search", search_get, methods=["GET"], summary="Care search (JSON)")

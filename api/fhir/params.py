@@ -74,15 +74,7 @@ class OpParams:
 
     def integer(self, name: str) -> int | None:
         v = self.one(name)
-        if v is None:
-            return None
-        try:
-            n = int(v)
-        except (TypeError, ValueError):
-            raise t.InvalidRequest("OP_INVALID_PARAM", name, v, "must be an integer") from None
-        if n < 0:
-            raise t.InvalidRequest("OP_INVALID_PARAM", name, v, "must not be negative")
-        return n
+        return None if v is None else t.whole_number(name, v)
 
     def coding(self, name: str) -> dict | None:
         v = self.one(name)
@@ -110,7 +102,7 @@ async def op_params(request: Request) -> OpParams:
     threshold = request.headers.get("x-too-costly-threshold")
     r5 = request.url.path.startswith("/fhir/r5")
     return OpParams(items=items, operation=operation, accept_language=request.headers.get("accept-language"),
-                    too_costly_threshold=int(threshold) if threshold and threshold.isdigit() else None,
+                    too_costly_threshold=t.whole_number("X-TOO-COSTLY-THRESHOLD", threshold) if threshold else None,
                     fhir_version="5.0.0" if r5 else "4.0.1")
 
 
@@ -143,8 +135,15 @@ reports their problems as the HL7 messages the tests expect (e.g. a filter witho
 a 2,000-concept CodeSystem with the models would cost ~150 ms on every request that carries it."""
 
 
-def _envelope(body: dict) -> dict:
-    """``body`` with the engine-read resources replaced by a stub, for validating the Parameters structure."""
+def _envelope(body: dict, r4: bool) -> dict:
+    """``body`` with the engine-read resources replaced by a stub, for validating the Parameters structure; a
+    ``resource`` that names no resource type of the wire's FHIR version is refused here (the models would fail
+    on it with a lookup error instead of a validation error)."""
+    if r4:
+        from fhir.resources.R4B import get_fhir_model_class
+    else:
+        from fhir.resources import get_fhir_model_class
+
     def strip(params: list) -> list:
         out = []
         for p in params:
@@ -153,6 +152,15 @@ def _envelope(body: dict) -> dict:
                 continue
             q = dict(p)
             r = q.get("resource")
+            if isinstance(r, dict):
+                kind = r.get("resourceType")
+                try:
+                    get_fhir_model_class(kind) if isinstance(kind, str) else None
+                except ValueError:
+                    kind = None
+                if not isinstance(kind, str):
+                    raise t.InvalidRequest("REQUEST_NOT_PARSEABLE", f"parameter {q.get('name')!r}: the resource has no "
+                                           "valid resourceType") from None
             if isinstance(r, dict) and r.get("resourceType") in _ENGINE_READ:
                 q["resource"] = {"resourceType": "Basic", "code": {"text": r["resourceType"]}}
             if isinstance(q.get("part"), list):
@@ -169,7 +177,7 @@ def _validate_parameters(body: dict, r4: bool) -> None:
     else:
         from fhir.resources.parameters import Parameters
     try:
-        Parameters.model_validate(_envelope(body))
+        Parameters.model_validate(_envelope(body, r4))
     except ValidationError as exc:
         # FHIR's uuid is any RFC 4122 UUID; the models insist on version 4 (the HL7 test runner sends a v1).
         errors = [e for e in exc.errors() if e.get("type") != "uuid_version"]
@@ -296,7 +304,7 @@ def expand_request(p: OpParams, *, max_size: int | None = None) -> t.ExpandReque
         p.require("url", url)
     system_versions = p.texts("system-version")
     return t.ExpandRequest(
-        url=url, value_set_version=p.text("valueSetVersion"), filter=p.text("filter"),
+        url=url, value_set_version=p.text("valueSetVersion"), filter=_filter(p),
         count=p.integer("count"), offset=p.integer("offset"), active_only=p.maybe_boolean("activeOnly"),
         display_language=p.display_language(), include_designations=p.maybe_boolean("includeDesignations"),
         max_size=p.too_costly_threshold if p.too_costly_threshold is not None else max_size,
@@ -306,3 +314,10 @@ def expand_request(p: OpParams, *, max_size: int | None = None) -> t.ExpandReque
         system_versions=system_versions, check_system_versions=p.texts("check-system-version"),
         force_system_versions=p.texts("force-system-version"),
         default_value_set_versions=p.texts("default-valueset-version"), fhir_version=p.fhir_version)
+
+
+def _filter(p: OpParams) -> str | None:
+    """``filter``, bounded in length and words (``terminology.bounded_filter``)."""
+    text = p.text("filter")
+    return None if text is None else t.bounded_filter(text, name="filter")
+

@@ -35,4 +35,8 @@ def to_r5(resource: dict, fhir_version: str) -> dict:
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(str(x) for x in e['loc'])}: {e['msg']}" for e in exc.errors()[:5])
         raise t.InvalidRequest("REQUEST_NOT_PARSEABLE", f"the {kind} resource is not valid: {problems}") from None
-    return from_r4(resource) if r4 else resource
+    if r4:
+        t.check_resource(resource, fhir_version="4.0")  # the R4-only codes, before the conversion maps them
+        resource = from_r4(resource)
+    t.check_resource(resource)  # here too (the repository checks every write), so a bulk load names the file
+    return resource

@@ -28,7 +28,7 @@ from fastapi import APIRouter, Header, Request, Response
 
 import terminology as t
 
-from ..auth import principal
+from ..auth import principal, writer
 from .authoring_routes import containing
 from .convert import FHIR_VERSIONS
 from .render import fhir_response
@@ -50,6 +50,7 @@ def resource_router(fhir_version: str) -> APIRouter:
         return fhir_response(saved.resource, fhir_version, status=status, headers=headers)
 
     async def body(request: Request) -> dict:
+        writer(request, t.TERMINOLOGY_EDITORS, "change code systems, value sets and concept maps")
         raw = await request.body()
         try:
             resource = orjson.loads(raw)
@@ -60,7 +61,8 @@ def resource_router(fhir_version: str) -> APIRouter:
     for rtype in t.RESOURCE_TYPES:
         def make(rtype: str):
             async def create(request: Request) -> Response:
-                return written(repo(request).create(await body(request), by=principal(request)), rtype, 201)
+                return written(repo(request).create(await body(request), by=principal(request), resource_type=rtype),
+                               rtype, 201)
 
             async def update(id: str, request: Request, if_match: str | None = Header(None)) -> Response:
                 saved = repo(request).update(rtype, id, await body(request), by=principal(request),

@@ -22,13 +22,10 @@ def paging(request: Request) -> tuple[list[tuple[str, str]], int, int]:
     for name, value in request.query_params.multi_items():
         if name in IGNORED:
             continue
-        if name in ("_count", "_offset"):
-            if not value.isdigit():
-                raise t.InvalidRequest("OP_INVALID_PARAM", name, value, "must be a whole number >= 0")
-            if name == "_count":
-                count = min(int(value), MAX_COUNT)
-            else:
-                offset = int(value)
+        if name == "_count":
+            count = min(t.whole_number(name, value), MAX_COUNT)
+        elif name == "_offset":
+            offset = t.whole_number(name, value)
         else:
             items.append((name, value))
     return items, offset, count

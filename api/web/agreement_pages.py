@@ -95,9 +95,9 @@ def _number(form, name: str, kind=int):
     if not v:
         return None
     try:
-        return kind(v)
-    except ValueError:
-        raise t.InvalidRequest.plain(f"'{v}' är inte ett tal ({name})") from None
+        return t.whole_number(name, v) if kind is int else t.decimal_number(name, v)
+    except t.InvalidRequest:
+        raise t.InvalidRequest.plain(f"'{v[:40]}' är inte ett tal i rimligt intervall ({name})") from None
 
 
 def _draft(request: Request, who: t.Principal, form, agreement_id: str | None) -> tuple[care.agreements.AgreementDraft,

@@ -42,11 +42,19 @@ def login_form(request: Request, next: str | None = None):
 async def login(request: Request):
     form = await check_csrf(request)
     username, password = str(form.get("username", "")).strip(), str(form.get("password", ""))
+    address = request.client.host if request.client else None
     try:
-        who = request.app.state.accounts.login(username, password, channel="web")
+        who = request.app.state.accounts.login(username, password, channel="web", address=address)
     except t.Unauthenticated:
         return page(request, "login.html", status=401, next=_safe_next(form.get("next")) or "",
                     error="Fel användarnamn eller lösenord.", username=username)
+    except t.Throttled as exc:
+        minutes = (exc.retry_after + 59) // 60
+        response = page(request, "login.html", status=429, next=_safe_next(form.get("next")) or "",
+                        error=f"För många misslyckade inloggningar. Vänta {minutes} minut{'er' if minutes > 1 else ''} "
+                              "och försök sedan igen.", username=username)
+        response.headers["Retry-After"] = str(exc.retry_after)
+        return response
     session.start(request, who.subject)
     request.state.principal = who
     response = RedirectResponse(_safe_next(form.get("next")) or _landing(who), status_code=303)

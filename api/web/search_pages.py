@@ -41,7 +41,7 @@ def _search(request: Request, who: t.Principal) -> tuple[dict | None, str | None
         return None, None
     try:
         result = directory(request).search(care_params.search_request(items), by=who)
-    except t.InvalidRequest as exc:
+    except (t.InvalidRequest, t.TooCostly) as exc:
         return None, exc.text
     return render.search_json(result, render.page_links(result, request.url.path, items)), None
 
@@ -95,7 +95,7 @@ def concepts(request: Request, q: str = "", system: str | None = None):
         return JSONResponse([])
     try:
         found = directory(request).concepts(q, by=who, limit=12)
-    except t.InvalidRequest:
+    except (t.InvalidRequest, t.TooCostly):
         return JSONResponse([])
     if system:
         found = [c for c in found if c.concept.coding.system == system]

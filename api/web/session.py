@@ -1,9 +1,10 @@
 """The web session: a signed cookie naming the user, with a per-session CSRF token (issue 8 "Login and roles").
 
-The cookie holds only ``{"u": user name or None, "c": CSRF token, "t": issued at}``, signed with
-itsdangerous (HMAC-SHA1 over a key derived from ``VARDTERM_SESSION_SECRET``; the library Starlette's own
-SessionMiddleware uses). Roles and region are read from the account on every request, so a deactivated
-user is out at once. The cookie is ``HttpOnly`` (no script reads it), ``SameSite=Lax`` (not sent on
+The cookie holds only ``{"u": user name or None, "c": CSRF token, "t": issued at, "s": session id}``,
+signed with itsdangerous (HMAC-SHA1 over a key derived from ``VARDTERM_SESSION_SECRET``; the library
+Starlette's own SessionMiddleware uses). A logged-in session is valid only while the database has it
+(``terminology.Accounts.start_session``): logout, disabling the user or a new password end it on every
+worker, and roles and region are read with it on every request. The cookie is ``HttpOnly`` (no script reads it), ``SameSite=Lax`` (not sent on
 cross-site POSTs) and ``Secure`` when the request came over https (OWASP Session Management Cheat Sheet).
 Every form carries the session's CSRF token in a hidden field, compared in constant time
 (OWASP CSRF Prevention Cheat Sheet, "Synchronizer Token Pattern").
@@ -30,6 +31,8 @@ class Session:
     user: str | None
     csrf: str
     issued: float
+    sid: str = ""
+    """The server-side session id (logged-in sessions only)."""
 
 
 def _serializer(request: Request) -> URLSafeTimedSerializer:
@@ -51,7 +54,7 @@ def read(request: Request) -> Session | None:
         return None
     if not isinstance(data, dict) or not isinstance(data.get("c"), str):
         return None
-    found = Session(data.get("u"), data["c"], float(data.get("t", 0)))
+    found = Session(data.get("u"), data["c"], float(data.get("t", 0)), str(data.get("s") or ""))
     request.state.session = found
     return found
 
@@ -67,8 +70,11 @@ def ensure(request: Request) -> Session:
 
 
 def start(request: Request, user: str) -> Session:
-    """A new session for ``user`` after a login: a fresh token, so one planted before login is worthless."""
-    found = Session(user, secrets.token_urlsafe(24), time.time())
+    """A new session for ``user`` after a login: a fresh token, so one planted before login is worthless, and a
+    new server-side session."""
+    sid = request.app.state.accounts.start_session(
+        user, max_age_seconds=request.app.state.settings.session_max_age_minutes * 60)
+    found = Session(user, secrets.token_urlsafe(24), time.time(), sid)
     request.state.session = found
     request.state.session_new = True
     return found
@@ -79,13 +85,17 @@ def store(request: Request, response: Response) -> None:
     if not getattr(request.state, "session_new", False):
         return
     s: Session = request.state.session
-    value = _serializer(request).dumps({"u": s.user, "c": s.csrf, "t": s.issued})
+    value = _serializer(request).dumps({"u": s.user, "c": s.csrf, "t": s.issued, "s": s.sid})
     response.set_cookie(COOKIE, value, max_age=request.app.state.settings.session_max_age_minutes * 60,
                         path="/", httponly=True, samesite="lax", secure=_https(request))
 
 
 def clear(response: Response, request: Request) -> None:
-    """Log out: the cookie is deleted (the signed value cannot be used after its age ends either)."""
+    """Log out: the server-side session ends (a copy of the cookie is worthless from now on) and the cookie is
+    deleted."""
+    found = read(request)
+    if found is not None and found.sid:
+        request.app.state.accounts.end_session(found.sid)
     response.delete_cookie(COOKIE, path="/", httponly=True, samesite="lax", secure=_https(request))
 
 
@@ -96,5 +106,6 @@ def csrf_ok(request: Request, token: str | None) -> bool:
 
 
 def _https(request: Request) -> bool:
-    proto = request.headers.get("x-forwarded-proto", request.url.scheme)
-    return proto == "https"
+    """Over https: the request's scheme, which a configured proxy may have set (``api.middleware.TrustedProxies``);
+    an ``X-Forwarded-Proto`` header from anyone else is not believed."""
+    return request.url.scheme == "https"

@@ -6,6 +6,7 @@ Its tables live in the terminology catalog database (:mod:`mappings.care.store`)
 """
 
 from . import agreements, codes, geo
+from .access import READERS, WRITERS
 from .concepts import Candidate, Concept
 from .directory import CareDirectory, Written
 from .fhir import render as render_resource
@@ -18,6 +19,7 @@ from .search import (MATCH_TEXT, MATCH_TYPES, REASON_TEXT, REASONS, CareSearchRe
 __all__ = [
     "Agreement", "Candidate", "Capacity", "CareDirectory", "CareSearchRequest", "CareSearchResult", "CareService",
     "Commission", "Concept", "Eligibility", "Event", "Hit", "Location", "MATCH_TEXT", "MATCH_TYPES", "Match",
-    "Organization", "Place", "REASONS", "REASON_TEXT", "RESOURCE_TYPES", "Resolution", "SEARCH_PARAMETERS", "Stored", "Verdict", "Wait",
-    "WaitingTime", "Written", "agreements", "codes", "geo", "render_resource",
+    "Organization", "Place", "READERS", "REASONS", "REASON_TEXT", "RESOURCE_TYPES", "Resolution",
+    "SEARCH_PARAMETERS", "Stored", "Verdict", "Wait", "WaitingTime", "WRITERS", "Written", "agreements", "codes",
+    "geo", "render_resource",
 ]

@@ -10,7 +10,7 @@ Rules (README "Users, roles and access", care-search.md "Who uses it"):
   ``admin``). The care search runs for the caller's own region; asking for another region is refused (403).
   Admins and the command line may search for any region.
 * **Confidential agreements** are visible only to principals of their own region (and to admins and the
-  command line, who manage the data).
+  command line, who manage the data); elsewhere they do not exist, for writes as for reads (404).
 * **Agreements, commissions and services** are written by ``avtalsadmin`` for the own region only, and by
   ``admin`` for any region. An agreement or commission belongs to its ``region``; a service belongs to the
   regions whose commissions cover it (a new, uncovered service may be created by any agreement
@@ -36,6 +36,10 @@ AGREEMENT_WRITERS = ("avtalsadmin", "admin")
 
 DIRECTORY_WRITERS = ("admin",)
 """Roles that may write organisations, places, waiting times and capacity reports."""
+
+READERS = CARE_READERS
+WRITERS = tuple(dict.fromkeys(AGREEMENT_WRITERS + DIRECTORY_WRITERS))
+"""Roles that may write some care data at all (asked before a write's body is read)."""
 
 REGION_SCOPED = (m.Agreement, m.Commission, m.CareService)
 
@@ -85,6 +89,9 @@ def check_writes(by: t.Principal, records: Iterable[m.Record], *, stored: Callab
             continue
         t.require(by, *AGREEMENT_WRITERS, action=what)
         old = stored(rtype, record.id)
+        if old is not None and not visible(old, by, own):
+            # Reading it answers 404; a write must not tell more (not even that it exists, nor its region).
+            raise t.UnknownResource("OP_UNKNOWN_RESOURCE", rtype, record.id)
         owners = _owners(record, covering_regions) | (_owners(old, covering_regions) if old is not None else set())
         foreign = sorted(o for o in owners if o != own)
         if own is None or foreign:

@@ -400,8 +400,8 @@ class ConceptIndex:
     def from_text(self, text: str) -> list[Candidate]:
         """Ranked candidate concepts for free text (Swedish or English): concepts that lead to services first,
         then by how well a term matches (exact, prefix, words, fuzzy), then shorter terms."""
+        text = t.bounded_filter(text, name="text").strip()
         self.refresh()
-        text = text.strip()
         if not words(text):
             raise t.InvalidRequest.plain("text: give at least one word", expression="text")
         found: dict[str, Candidate] = {}

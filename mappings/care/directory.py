@@ -97,7 +97,7 @@ class CareDirectory:
             raise t.InvalidRequest.plain(f"the resource id '{resource.get('id')}' does not match the URL id "
                                          f"'{id_}'", expression=f"{resource_type}.id")
         parsed = fhir.parse({**resource, "id": id_}, rest.resolve_plain)
-        return self._write([(parsed, _etag_version(if_match), "")], by)[0]
+        return self._write([(parsed, t.etag_version(if_match), "")], by)[0]
 
     def transaction(self, bundle: dict, *, by: t.Principal) -> list[Written]:
         """``POST /`` with a transaction Bundle: every entry or none (FHIR bundle.html "transaction")."""
@@ -107,7 +107,7 @@ class CareDirectory:
             for path, resource, _, if_match in entries.items:
                 parsed = fhir.parse(resource, entries.resolve, f"{path}.resource")
                 where = f"{path} ({resource['resourceType']}/{resource['id']})"
-                items.append((parsed, _etag_version(if_match), where))
+                items.append((parsed, t.etag_version(if_match), where))
             return self._write(items, by)
 
     def write_records(self, records: Sequence[m.Record], *, by: t.Principal,
@@ -234,14 +234,3 @@ def _check_type(resource_type: str) -> None:
         raise t.InvalidRequest.plain(f"the care directory keeps {', '.join(m.RESOURCE_TYPES)}, not {resource_type}")
 
 
-def _etag_version(value: str | None) -> int | None:
-    """``W/"3"``, ``"3"`` or ``3`` -> 3; None when absent."""
-    if value is None:
-        return None
-    v = value.strip()
-    if v.startswith("W/"):
-        v = v[2:]
-    v = v.strip('"')
-    if not v.isdigit():
-        raise t.InvalidRequest.plain(f"If-Match '{value}' is not a version (W/\"n\")")
-    return int(v)

@@ -398,7 +398,7 @@ class CareSearch:
             return (), 0, (), 0
         store = self.store
         point = req.near or (geo.postal_point(req.postal_code) if req.postal_code else None)
-        with store.engine.connect() as conn:
+        with store.engine.connect() as conn, store.db.budgeted(conn, "the care search"):
             candidates: dict[str, _Candidate] = {}
             coverage = self._region_coverage(conn, None if req.include_excluded else region.id)
             rows = [r for k in targets for r in coverage.get(k, ())]

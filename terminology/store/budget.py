@@ -21,6 +21,14 @@ from ..errors import TooCostly
 
 BUDGET_PARAM = "ecl_time_budget_ms"
 """The parameter name that carries a set's time budget in milliseconds (never sent to the database)."""
+TEXT_PARAM = "text_time_budget"
+"""Set beside :data:`BUDGET_PARAM` by a text match, so a statement stopped by its budget says it was the text
+filter (not an ECL expression) that cost too much."""
+OPTION = "vardterm_statement_budget_ms"
+"""The engine execution option through which a :class:`~terminology.store.Database` hands its statement budget
+to the stores built on its engines."""
+DEFAULT_BUDGET_MS = 10_000
+"""The budget of a statement when the database was opened without one (``Database(statement_budget_ms=)``)."""
 
 
 def with_budget(params: dict, budget_ms: int | None) -> dict:
@@ -35,23 +43,27 @@ def with_budget(params: dict, budget_ms: int | None) -> dict:
     return {**params, BUDGET_PARAM: budget_ms}
 
 
-def split(params: dict) -> tuple[dict, int | None]:
-    """The parameters for the database, and the time budget they carried (None: no budget)."""
+def split(params: dict) -> tuple[dict, int | None, str | None]:
+    """The parameters for the database, the time budget they carried (None: no budget) and what it is for
+    (None: an ECL expression; else a description such as "the text filter")."""
     if not params or BUDGET_PARAM not in params:
-        return params, None
+        return params, None, None
     rest = dict(params)
-    return rest, rest.pop(BUDGET_PARAM)
+    return rest, rest.pop(BUDGET_PARAM), rest.pop(TEXT_PARAM, None)
 
 
 @contextlib.contextmanager
-def guard(driver_connection, dialect: str, budget_ms: int | None):
+def guard(driver_connection, dialect: str, budget_ms: int | None, what: str | None = None):
     """Run the statements of the ``with`` block under a budget of ``budget_ms`` (0: no time limit; None: no
-    guard at all)."""
+    guard at all); ``what`` names the work in the too-costly message (default: an ECL evaluation)."""
     if budget_ms is None:
         yield
         return
     deadline = time.monotonic() + budget_ms / 1000 if budget_ms else None
     too_slow = TooCostly("ECL_TOO_COSTLY", f"the evaluation took longer than its time budget of {budget_ms} ms")
+    if what is not None:
+        too_slow = TooCostly.plain(f"{what[0].upper()}{what[1:]} took longer than its time budget of {budget_ms} ms; "
+                                   "make it narrower")
     too_complex = TooCostly("ECL_TOO_COSTLY", "the expression makes a query too complex for the database "
                                               "(nested too deeply); split it or nest it less")
     if dialect == "sqlite":
@@ -61,8 +73,8 @@ def guard(driver_connection, dialect: str, budget_ms: int | None):
             driver_connection.set_progress_handler(lambda: 1 if time.monotonic() > deadline else 0, 2000)
         try:
             yield
-        except sqlite3.OperationalError as exc:
-            text = str(exc)
+        except Exception as exc:
+            text = str(_driver_error(exc)) if isinstance(_driver_error(exc), sqlite3.OperationalError) else ""
             if "interrupt" in text:
                 raise too_slow from None
             if "stack overflow" in text or "too large" in text or "too many" in text:
@@ -84,7 +96,14 @@ def guard(driver_connection, dialect: str, budget_ms: int | None):
         cur.close()
     try:
         yield
-    except psycopg.errors.QueryCanceled:
-        raise too_slow from None
-    except psycopg.errors.StatementTooComplex:
-        raise too_complex from None
+    except Exception as exc:
+        if isinstance(_driver_error(exc), psycopg.errors.QueryCanceled):
+            raise too_slow from None
+        if isinstance(_driver_error(exc), psycopg.errors.StatementTooComplex):
+            raise too_complex from None
+        raise
+
+
+def _driver_error(exc: Exception) -> Exception:
+    """The driver's own exception: statements run through SQLAlchemy arrive wrapped (``.orig``)."""
+    return getattr(exc, "orig", None) or exc

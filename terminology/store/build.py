@@ -26,7 +26,7 @@ from ..errors import LoadError, TerminologyError
 from ..hierarchy import closure_arrays
 from ..model import CodeSystemVersion, Rf2Batch
 from ..text import fold
-from . import schema
+from . import integrity, schema
 from .database import Database
 from .snomed_store import pg_words
 
@@ -80,15 +80,21 @@ class _Tally:
     dependencies: list = field(default_factory=list)
     refset_fields: dict = field(default_factory=dict)
     stages: dict = field(default_factory=dict)
+    violations: list = field(default_factory=list)
+
+
+Locate = Callable[[str, dict[int, str]], "tuple[str, int] | None"]
 
 
 def load_snomed(db: Database, batches: Iterable[Rf2Batch], spec: SnomedLoad, *,
                 edition_of: Callable[[dict[str, int], list[tuple[str, str]]], str],
-                progress: Progress | None = None) -> CodeSystemVersion:
-    """Write ``batches`` into a new version storage and publish it; return the published version.
+                progress: Progress | None = None, locate: Locate | None = None) -> CodeSystemVersion:
+    """Write ``batches`` into a new version storage, check its referential integrity
+    (:mod:`terminology.store.integrity`) and publish it; return the published version.
 
     ``edition_of(concept_module_counts, module_dependencies)`` picks the edition module from the data
     (the loader's rule, passed in so the store stays free of release-format knowledge).
+    ``locate(kind, {column: value})`` finds the file and line of a row that breaks a rule, for the message.
     """
     started = time.perf_counter()
     # Millions of short-lived row lists and ancestor sets make no reference cycles; the cyclic collector
@@ -96,7 +102,7 @@ def load_snomed(db: Database, batches: Iterable[Rf2Batch], spec: SnomedLoad, *,
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
-        return _load(db, batches, spec, edition_of, progress, started)
+        return _load(db, batches, spec, edition_of, progress, started, locate)
     finally:
         if gc_was_enabled:
             gc.enable()
@@ -104,7 +110,7 @@ def load_snomed(db: Database, batches: Iterable[Rf2Batch], spec: SnomedLoad, *,
 
 def _load(db: Database, batches: Iterable[Rf2Batch], spec: SnomedLoad,
           edition_of: Callable[[dict[str, int], list[tuple[str, str]]], str], progress: Progress | None,
-          started: float) -> CodeSystemVersion:
+          started: float, locate: Locate | None) -> CodeSystemVersion:
     key, storage = db.begin_version(kind="snomed", system=snomed.SYSTEM, version=f"(loading {spec.release_date})",
                                     module_id=None, effective_date=None, title="SNOMED CT (loading)",
                                     source=spec.source)
@@ -119,6 +125,8 @@ def _load(db: Database, batches: Iterable[Rf2Batch], spec: SnomedLoad,
         prefix = snomed.EXPERIMENTAL_VERSION_PREFIX if spec.experimental else snomed.VERSION_PREFIX
         version = f"{prefix}{module}/version/{date}"
         writer.finish(tally, version, progress)
+        if tally.violations:
+            raise LoadError(_broken(tally.violations, locate))
         tally.stages["total"] = round(time.perf_counter() - started, 2)
         stats = _stats(tally)
     except BaseException as exc:
@@ -136,6 +144,16 @@ def _load(db: Database, batches: Iterable[Rf2Batch], spec: SnomedLoad,
         db.drop_storage(old)
     log.info("published %s in %.1f s (%s concepts)", version, tally.stages["total"], tally.concepts)
     return next(v for v in db.versions() if v.key == key)
+
+
+def _broken(violations: list[integrity.Violation], locate: Locate | None) -> str:
+    """The refusal: each violation with the file and line of its row (when ``locate`` finds it)."""
+    lines = []
+    for v in violations:
+        where = locate(v.kind, v.columns) if locate else None
+        lines.append(f"{where[0]}, line {where[1]}: {v.problem}" if where else v.problem)
+    return ("the release is not complete or not consistent, so it was not published (what was serving still "
+            "serves):\n  " + "\n  ".join(lines))
 
 
 def _set_identity(db: Database, key: int, **values) -> None:
@@ -169,6 +187,8 @@ class _Writer:
 
     def abandon(self) -> None:
         """Roll back and close the connection after a failure, so the storage can be dropped."""
+        if self.raw.dbapi_connection is None:  # closed already (the failure came after finish)
+            return
         try:
             self.raw.rollback()
         finally:
@@ -365,6 +385,11 @@ class _Writer:
         if self.dialect == "sqlite":
             cur.execute("PRAGMA journal_mode=DELETE")
         tally.stages["analyze"] = round(time.perf_counter() - t0, 2)
+        t0 = time.perf_counter()
+        if progress:
+            progress("integrity check", 0, 1)
+        tally.violations = integrity.check(cur)
+        tally.stages["integrity"] = round(time.perf_counter() - t0, 2)
         self.raw.close()
 
     def _text_index(self, cur) -> None:

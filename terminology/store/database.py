@@ -13,11 +13,13 @@ worker notices a new version without sharing memory (ARCHITECTURE.md "Scale").
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
 import re
 import shutil
+import socket
 import threading
 from datetime import datetime, timezone
 from pathlib import Path
@@ -28,7 +30,7 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from ..errors import StoreError
 from ..model import CodeSystemVersion
-from . import schema
+from . import budget, schema
 
 log = logging.getLogger(__name__)
 
@@ -36,8 +38,11 @@ log = logging.getLogger(__name__)
 class Database:
     """A catalog database and the storages of its versions. Thread-safe; share one per process."""
 
-    def __init__(self, url: str, *, pool_size: int = 8) -> None:
+    def __init__(self, url: str, *, pool_size: int = 8, statement_budget_ms: int = budget.DEFAULT_BUDGET_MS) -> None:
         self.url = make_url(url)
+        self.statement_budget_ms = statement_budget_ms
+        """Time budget (ms; 0: none) of the statements whose cost a request decides: text matches, the care
+        search (:meth:`budgeted`); ECL statements carry their own (``EclLimits``)."""
         self.dialect = self.url.get_backend_name()
         if self.dialect not in ("sqlite", "postgresql"):
             raise StoreError(f"unsupported database {self.dialect!r}: use sqlite:/// or postgresql+psycopg://")
@@ -83,6 +88,7 @@ class Database:
                              f"or load data first") from exc
         if found != schema.SCHEMA_VERSION:
             raise StoreError(self._mismatch(found))
+        schema.catalog.create_all(self.engine)  # catalog tables added since the database was made (checkfirst)
 
     def _mismatch(self, found: str | None) -> str:
         return (f"the database {self.describe()} has schema version {found}, this program needs "
@@ -91,6 +97,13 @@ class Database:
     def describe(self) -> str:
         """The database location without a password, for messages."""
         return str(self.path) if self.dialect == "sqlite" else self.url.render_as_string(hide_password=True)
+
+    @contextlib.contextmanager
+    def budgeted(self, conn, what: str):
+        """Run the statements on ``conn`` (a SQLAlchemy connection of this database) in the ``with`` block under
+        the statement budget; past it they stop with TooCostly naming ``what`` (e.g. "the care search")."""
+        with budget.guard(conn.connection.driver_connection, self.dialect, self.statement_budget_ms, what):
+            yield conn
 
     def dispose(self) -> None:
         """Close every pooled connection."""
@@ -126,7 +139,8 @@ class Database:
             key = conn.execute(insert(t).values(
                 kind=kind, system=system, version=version, module_id=module_id, effective_date=effective_date,
                 title=title, status="loading", storage="", loaded_at=_now(), source=json.dumps(source),
-                stats="{}").returning(t.c.key)).scalar_one()
+                # Who is loading, so a listing can tell a load that is running from one that was killed.
+                stats=json.dumps({"pid": os.getpid(), "host": socket.gethostname()})).returning(t.c.key)).scalar_one()
             storage = f"sct_{key}" if kind == "snomed" else f"{kind}_{key}"
             conn.execute(update(t).where(t.c.key == key).values(storage=storage))
         self.drop_storage(storage)
@@ -215,12 +229,14 @@ class Database:
                 if not path.exists():
                     raise StoreError(f"the storage of a loaded version is missing: {path}")
                 engine = create_engine(f"sqlite:///file:{path}?mode=ro&uri=true",
-                                       pool_size=self._pool_size, max_overflow=self._pool_size)
+                                       pool_size=self._pool_size, max_overflow=self._pool_size,
+                                       execution_options={budget.OPTION: self.statement_budget_ms})
                 event.listen(engine, "connect", _sqlite_read_pragmas)
             return engine
         return create_engine(self.url, pool_size=self._pool_size if not write else 1,
                              max_overflow=self._pool_size if not write else 1, pool_pre_ping=not write,
-                             connect_args={"options": f"-c search_path={storage}"})
+                             connect_args={"options": f"-c search_path={storage}"},
+                             execution_options={budget.OPTION: self.statement_budget_ms})
 
     def storage_path(self, storage: str) -> Path:
         """SQLite only: the file that holds ``storage``."""
@@ -234,6 +250,32 @@ class Database:
         with self.engine.connect() as conn:
             return bool(conn.execute(text("SELECT 1 FROM information_schema.schemata WHERE schema_name = :s"),
                                      {"s": storage}).first())
+
+    def storage_size(self, storage: str) -> int:
+        """Bytes on disk of a storage (its file, or its schema's tables, indexes and TOAST); 0 when it is gone."""
+        _check_storage_name(storage)
+        if self.dialect == "sqlite":
+            path = self.storage_path(storage)
+            return sum(p.stat().st_size for p in (path, Path(f"{path}-journal"), Path(f"{path}-wal")) if p.exists())
+        with self.engine.connect() as conn:
+            return int(conn.execute(text(
+                "SELECT COALESCE(SUM(pg_total_relation_size(c.oid)), 0) FROM pg_class c "
+                "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = :s AND c.relkind IN ('r', 'm')"),
+                {"s": storage}).scalar())
+
+    def load_running(self, version: CodeSystemVersion) -> bool | None:
+        """For a ``loading`` row: whether the process that loads it still runs (None: it runs on another host,
+        so this one cannot tell)."""
+        pid, host = version.stats.get("pid"), version.stats.get("host")
+        if not pid or host != socket.gethostname():
+            return None
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+        return True
 
     def drop_storage(self, storage: str) -> None:
         """Delete a storage (file or schema) if it exists."""
@@ -302,7 +344,7 @@ def _sqlite_build_pragmas(dbapi_conn, _record) -> None:
 def _to_version(r) -> CodeSystemVersion:
     return CodeSystemVersion(key=r["key"], system=r["system"], version=r["version"], module_id=r["module_id"],
                              effective_date=r["effective_date"], title=r["title"], loaded_at=r["loaded_at"],
-                             storage=r["storage"], stats=json.loads(r["stats"] or "{}"))
+                             storage=r["storage"], stats=json.loads(r["stats"] or "{}"), status=r["status"])
 
 
 def _now() -> str:

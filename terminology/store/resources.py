@@ -122,13 +122,22 @@ class ResourceStore:
     def write_many(self, items: Iterable[tuple[str, str, dict | None]], *,
                    changes: Sequence[Change] | None = None) -> list[StoredResource]:
         """Several writes in one transaction: all of them land, or none. ``changes`` (one per item) are
-        recorded in the change history in the same transaction."""
+        recorded in the change history in the same transaction. A write that changes nothing (the same content
+        as the current version, apart from ``meta.versionId`` / ``lastUpdated``, or a delete of what is
+        deleted) adds no version and no history entry: the current one is returned (FHIR http.html leaves it to
+        the server; a new version for every repeated PUT made histories and caches churn for nothing)."""
         self._ensure_index()
         out = []
         now = _now()
+        changed = False
         with self.db.engine.begin() as conn:
             for i, (resource_type, id_, content) in enumerate(items):
                 key = and_(T.c.resource_type == resource_type, T.c.id == id_)
+                current = conn.execute(select(T).where(key, T.c.current == 1)).first()
+                if current is not None and _same(_row(current).content, content, id_):
+                    out.append(_row(current))
+                    continue
+                changed = True
                 last = conn.execute(select(func.max(T.c.version_id)).where(key)).scalar() or 0
                 conn.execute(update(T).where(key, T.c.current == 1).values(current=0))
                 version_id = last + 1
@@ -148,7 +157,8 @@ class ResourceStore:
                 out.append(StoredResource(resource_type, id_, version_id, now, content is None, content))
                 if changes is not None:
                     _record(conn, changes[i], resource_type, id_, version_id, content, now)
-            Database._bump(conn)
+            if changed:
+                Database._bump(conn)
         return out
 
     def search(self, resource_type: str, criteria: list[rs.Criterion], *, offset: int = 0,
@@ -245,4 +255,15 @@ def _record(conn, change: Change, resource_type: str, id_: str, version_id: int,
         at=now, who=change.who, channel=change.channel, action=change.action, resource_type=resource_type,
         id=id_, version_id=version_id, url=(body or {}).get("url"), version=(body or {}).get("version"),
         status=(body or {}).get("status") if content is not None else "deleted", what=change.what))
+
+
+
+def _same(stored: dict | None, content: dict | None, id_: str) -> bool:
+    """Whether writing ``content`` over ``stored`` would change nothing but the server-managed meta."""
+    def plain(resource: dict | None):
+        if resource is None:
+            return None
+        meta = {k: v for k, v in (resource.get("meta") or {}).items() if k not in ("versionId", "lastUpdated")}
+        return {**{k: v for k, v in resource.items() if k != "meta"}, "id": id_, **({"meta": meta} if meta else {})}
+    return plain(stored) == plain(content)
 

@@ -101,6 +101,32 @@ api_key = Table(
     Column("created_at", String(40), nullable=False),
 )
 """Keys for systems calling the API (``Authorization: ApiKey <key_id>.<secret>``)."""
+
+api_key_use = Table(
+    "api_key_use", catalog,
+    Column("key_id", String(16), primary_key=True),
+    Column("last_used_at", String(40), nullable=False, doc="when the key last authenticated a request (minutes)"),
+)
+"""When each API key was last used (its own table: written at most once a minute per key and worker)."""
+
+web_session = Table(
+    "web_session", catalog,
+    Column("sid_hash", String(64), primary_key=True, doc="SHA-256 (hex) of the session id in the cookie"),
+    Column("username", String(64), nullable=False),
+    Column("expires", Float, nullable=False, doc="Unix time the session ends"),
+)
+"""Logged-in web sessions: a session is valid only while its row exists (logout, a disabled user or a new
+password delete it), so every worker and host sees the same answer."""
+Index("ix_web_session_user", web_session.c.username)
+
+login_failure = Table(
+    "login_failure", catalog,
+    Column("key", Integer, primary_key=True, autoincrement=True),
+    Column("subject", String(200), nullable=False, doc="user:<name> or address:<client address>"),
+    Column("at", Float, nullable=False, doc="Unix time of the failed login"),
+)
+"""Recent failed logins, per account and per client address, for the login throttle."""
+Index("ix_login_failure_subject", login_failure.c.subject, login_failure.c.at)
 Index("ix_fhir_resource_id", fhir_resource.c.resource_type, fhir_resource.c.id, fhir_resource.c.version_id,
       unique=True)
 Index("ix_fhir_resource_url", fhir_resource.c.resource_type, fhir_resource.c.url, fhir_resource.c.current)

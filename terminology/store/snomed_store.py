@@ -110,6 +110,8 @@ class SnomedStore:
         self.engine = engine
         self.dialect = dialect
         self._counts: Bounded = Bounded(1024)
+        self.text_budget_ms: int = engine.get_execution_options().get(budget.OPTION, budget.DEFAULT_BUDGET_MS)
+        """Time budget of the statements that read a text match (the database's statement budget)."""
 
     # --- concept sets ----------------------------------------------------------------------------
 
@@ -171,7 +173,7 @@ class SnomedStore:
 
         None when the query has no words (then it filters nothing).
         """
-        words = tokens(query)
+        words = list(dict.fromkeys(tokens(query)))
         if not words:
             return None
         if self.dialect == "sqlite":
@@ -183,7 +185,7 @@ class SnomedStore:
             sql = ("SELECT DISTINCT d.concept_id AS id FROM description d "
                    f"WHERE {pg_words('d.term_folded')} @@ to_tsquery('simple', :{name}) "
                    "AND d.active = 1")
-        return ConceptSet(sql, params)
+        return ConceptSet(sql, {**budget.with_budget(params, self.text_budget_ms), budget.TEXT_PARAM: "the text filter"})
 
     # --- set queries -----------------------------------------------------------------------------
 
@@ -196,13 +198,13 @@ class SnomedStore:
         ``IN :name`` lists are rewritten here for the driver. A set's time budget (``budget.BUDGET_PARAM``)
         is taken out of the parameters and enforced on the statement.
         """
-        params, budget_ms = budget.split(params)
+        params, budget_ms, what = budget.split(params)
         sql, params = _expand_lists(sql, params, tuple(expanding))
         if self.dialect == "postgresql":
             sql = _pyformat(sql)
         with self.engine.connect() as conn:
             raw = conn.connection.driver_connection
-            with budget.guard(raw, self.dialect, budget_ms):
+            with budget.guard(raw, self.dialect, budget_ms, what):
                 cur = raw.cursor()
                 try:
                     cur.execute(sql, params)

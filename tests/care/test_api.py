@@ -235,3 +235,16 @@ def test_care_search_json_pages_hits_and_excluded(client):
     ids = [h["service"]["id"] for h in first["excluded"] + second["excluded"]]
     assert len(ids) == len(set(ids)) == min(4, first["excludedTotal"])
     assert "_offset=2" in first["next"]
+@pytest.mark.parametrize("path", ["/fhir/r4/HealthcareService/$care-search", "/api/care/search"])
+def test_care_search_text_and_numbers_are_bounded(client, path):
+    """Issue 15: a text of thousands of words was a 500 (LIKE pattern too complex) and minutes of work."""
+    many = " ".join(f"ord{i}" for i in range(40))
+    r = client.get(path, params={"text": many, "region": "05"})
+    assert r.status_code == 422 and "at most 32" in r.text, r.text
+    huge = {"text": " ".join(f"w{i}" for i in range(20_000)), "region": "05"}
+    r = client.post(path, data=huge) if path.startswith("/fhir") else client.post(path, json=huge)
+    assert r.status_code == 400 and "at most 500" in r.text, r.text
+    for name, value in (("age", "99999999999999999999"), ("maxWait", "¹"), ("_count", "-1"), ("distance", "nan"),
+                        ("bmi", "1e400")):
+        r = client.get(path, params={"text": "kataraktoperation", "region": "05", name: value})
+        assert r.status_code == 400 and name in r.text, (name, r.text)

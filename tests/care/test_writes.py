@@ -108,3 +108,17 @@ def test_region_scope_keeps_an_administrator_to_the_own_region(directory):
     with pytest.raises(Forbidden, match="region-01"):
         directory.transaction(_bundle(own, other), by=Principal("admin-05", frozenset({"avtalsadmin"}), "05"))
     assert directory.store.get("Contract", "scope-own") is None
+
+
+def test_a_write_that_changes_nothing_makes_no_new_version(directory):
+    """Issue 15: a PUT of the stored content again added a version and a history entry."""
+    from mappings.care import render_resource
+
+    stored = directory.store.get("Contract", "ct-eye")
+    resource = render_resource(stored)
+    events = len(directory.history(by=TEST, resource_type="Contract", resource_id="ct-eye", limit=100))
+    again = directory.update("Contract", "ct-eye", resource, by=TEST)
+    assert not again.created and again.stored.version_id == stored.version_id
+    assert len(directory.history(by=TEST, resource_type="Contract", resource_id="ct-eye", limit=100)) == events
+    with pytest.raises(VersionConflict):  # If-Match still has to name the current version
+        directory.update("Contract", "ct-eye", resource, if_match=f'W/"{stored.version_id + 5}"', by=TEST)

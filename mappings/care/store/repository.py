@@ -217,7 +217,8 @@ class CareStore:
     def write(self, items: Sequence[tuple[m.Record, int | None]], *, who: str, channel: str) -> list[tuple[m.Stored, bool]]:
         """Store records in one transaction: each ``(record, expected)`` is an update when the id exists
         (``expected`` None: the version read in this transaction; otherwise it must be current), else an
-        insert. Returns each stored record and whether it was created."""
+        insert; a record equal to the stored one is left as it is (no new version). Returns each stored record
+        and whether it was created."""
         stamp = now()
         by_type: dict[str, list[int]] = defaultdict(list)
         for i, (record, _) in enumerate(items):
@@ -242,6 +243,14 @@ class CareStore:
                         version, created, what = 1, True, "created"
                     else:
                         want = have if expected is None else expected
+                        if record.id in old and old[record.id].record == record:
+                            # Nothing changes: no new version and no history entry (the If-Match rule holds).
+                            if want != have:
+                                raise t.VersionConflict.plain(
+                                    f"{rtype}/{record.id} is at version {have}, not {want}; read it again and "
+                                    "re-apply the change")
+                            out[i] = (old[record.id], False)
+                            continue
                         done = conn.execute(update(table).where(table.c.id == record.id, table.c.version_id == want)
                                             .values(version_id=have + 1, last_updated=stamp, **row))
                         if done.rowcount != 1:
@@ -263,10 +272,11 @@ class CareStore:
                     for part in chunks(updated_ids):
                         conn.execute(delete(link_table).where(link_table.c[owner].in_(part)))
                     _bulk_insert(conn, link_table, link_rows.get(link_table.name, []))
-            _bulk_insert(conn, s.event, events)
-            g = s.care_meta
-            conn.execute(update(g).where(g.c.key == "generation")
-                         .values(value=cast(cast(g.c.value, Integer) + 1, Text)))
+            if events:
+                _bulk_insert(conn, s.event, events)
+                g = s.care_meta
+                conn.execute(update(g).where(g.c.key == "generation")
+                             .values(value=cast(cast(g.c.value, Integer) + 1, Text)))
         return [o for o in out if o is not None]
 
     # --- reads for the care search ---------------------------------------------------------------
