@@ -32,9 +32,11 @@ __all__ = [
 
 from .access import ANONYMOUS, COMMAND_LINE, ROLES, TERMINOLOGY_EDITORS, Principal, require, require_region  # noqa: E402
 from .accounts import Accounts  # noqa: E402
-from .errors import Forbidden, Unauthenticated  # noqa: E402
+from .errors import Forbidden, ReadOnlyNode, Unauthenticated  # noqa: E402
 from .ecl import EclLimits, EclResult  # noqa: E402
+from .bounded import cache_stats  # noqa: E402
+from .store.migrate import SCHEMA_REVISION  # noqa: E402
 
-__all__ += ["ANONYMOUS", "Accounts", "COMMAND_LINE", "Forbidden", "Principal", "ROLES", "TERMINOLOGY_EDITORS",
+__all__ += ["ANONYMOUS", "Accounts", "COMMAND_LINE", "Forbidden", "Principal", "ReadOnlyNode", "ROLES", "TERMINOLOGY_EDITORS",
             "Unauthenticated", "require", "require_region"]
-__all__ += ["EclLimits", "EclResult"]
+__all__ += ["EclLimits", "EclResult", "cache_stats", "SCHEMA_REVISION"]

@@ -24,6 +24,7 @@ For ``$validate-code`` a code that is not found is a *result* (``result=false``)
     │   └── ResourceGone      the resource was deleted
     ├── Unauthenticated           the caller must log in (or present a token) first
     ├── Forbidden                 the caller may not do this (role or region)
+    │   └── ReadOnlyNode          this server node does not write (VARDTERM_READ_ONLY, or a read replica)
     ├── Unsupported               valid, but this server does not do it
     ├── TooCostly                 the answer would exceed a configured limit
     ├── LoadError                 a release or code file is bad; names file, line and problem
@@ -134,6 +135,10 @@ class Unauthenticated(TerminologyError):
 
 class Forbidden(TerminologyError):
     """The caller is known but lacks the role or region for the action."""
+
+
+class ReadOnlyNode(Forbidden):
+    """A write reached a node that only reads (a read-only node, or a database that is a read replica)."""
 
 
 class Unsupported(TerminologyError):

@@ -38,7 +38,6 @@ def install(app: FastAPI) -> None:
     service: t.TerminologyService = app.state.service
     directory = care.CareDirectory(service.db, service, maps=getattr(app.state, "repository", None),
                                    refresh_seconds=app.state.settings.catalog_refresh_seconds)
-    directory.initialise()
     app.state.care = directory
     for version, prefix, public in (("4.0", "/fhir/r4", True), ("5.0", "/fhir/r5", True), ("4.0", "/fhir", False)):
         app.include_router(care_router(version), prefix=prefix, include_in_schema=public,

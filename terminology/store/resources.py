@@ -43,7 +43,7 @@ class ResourceStore:
 
     def __init__(self, db: Database) -> None:
         self.db = db
-        self._parsed: Bounded = Bounded(PARSED_CACHE_SIZE)
+        self._parsed: Bounded = Bounded(PARSED_CACHE_SIZE, "parsed_resources")
 
     def read(self, resource_type: str, id_: str, version_id: int | None = None) -> StoredResource | None:
         """The current row of a logical id (possibly a delete marker), or one version of it."""

@@ -109,7 +109,7 @@ class SnomedStore:
     def __init__(self, engine: Engine, dialect: str) -> None:
         self.engine = engine
         self.dialect = dialect
-        self._counts: Bounded = Bounded(1024)
+        self._counts: Bounded = Bounded(1024, "concept_set_counts")
 
     # --- concept sets ----------------------------------------------------------------------------
 

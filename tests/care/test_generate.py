@@ -51,7 +51,6 @@ def test_demo_directory_answers_the_example_questions(new_db):
     load_rf2(db, [MINI])
     directory = CareDirectory(db, TerminologyService(db, refresh_seconds=0), maps=ResourceRepository(db),
                               refresh_seconds=0)
-    directory.initialise()
     g = generate("demo", today=TODAY)
     directory.write_records(g.records, by=GENERATOR)
     load_concept_maps(db, g.concept_maps)
