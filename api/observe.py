@@ -39,6 +39,25 @@ def incoming_id(headers) -> str | None:
     return None
 
 
+def route_template(scope) -> str:
+    """The matched route with its path parameters as ``{name}`` (``/fhir/r4/ValueSet/{id}``), from the path
+    and the parameters the router found; ``unmatched`` when no route matched (so unknown paths cannot grow
+    the label set)."""
+    if "route" not in scope:
+        return "unmatched"
+    path, params = scope["path"], scope.get("path_params")
+    if not params:
+        return path
+    segments = path.split("/")
+    for name, value in params.items():
+        value = str(value)
+        for i in range(len(segments) - 1, 0, -1):
+            if segments[i] == value:
+                segments[i] = "{" + name + "}"
+                break
+    return "/".join(segments)
+
+
 class RequestObserver:
     """The middleware; ``metrics`` is an :class:`api.metrics.Metrics` or None (off)."""
 
@@ -76,7 +95,7 @@ class RequestObserver:
 
     def _finish(self, scope, status: int, started: float) -> None:
         elapsed = time.perf_counter() - started
-        route = getattr(scope.get("route"), "path", None) or "unmatched"
+        route = route_template(scope)
         if self.metrics is not None:
             self.metrics.observe(route, scope["method"], status, elapsed)
         if self.access_log:
