@@ -59,11 +59,12 @@ def configure(level: str, fmt: str) -> None:
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         logger = logging.getLogger(name)
         logger.handlers[:] = []
-        logger.propagate = True
+        logger.propagate = name != "uvicorn.access"  # requests are logged by api.observe (VARDTERM_ACCESS_LOG)
 
 
 def uvicorn_log_config(level: str) -> dict:
-    """uvicorn's logging configuration: no handlers of its own, so its lines go through :func:`configure`'s."""
+    """uvicorn's logging configuration: no handlers of its own, so its lines go through :func:`configure`'s;
+    its access lines are off (``api.observe`` writes them, with the caller and the request id)."""
     return {"version": 1, "disable_existing_loggers": False,
-            "loggers": {name: {"handlers": [], "level": level.upper(), "propagate": True}
+            "loggers": {name: {"handlers": [], "level": level.upper(), "propagate": name != "uvicorn.access"}
                         for name in ("uvicorn", "uvicorn.error", "uvicorn.access")}}

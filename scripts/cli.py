@@ -432,9 +432,11 @@ def _run_server(settings: Settings, host: str | None, port: int | None, workers:
     click.echo(f"Serving FHIR R4 at http://{settings.host}:{settings.port}/fhir/r4 (alias /fhir), "
                f"R5 at /fhir/r5, API docs at /docs" + (" (read-only node)" if settings.read_only else ""))
     try:
+        # A new worker imports the whole server before it answers the supervisor's health check; on a busy
+        # machine that takes longer than uvicorn's default 5 s, and the worker would be killed and restarted.
         uvicorn.run("scripts.serve:app", factory=True, host=settings.host, port=settings.port,
                     workers=settings.workers, log_config=logs.uvicorn_log_config(settings.log_level),
-                    access_log=False)
+                    access_log=False, timeout_worker_healthcheck=60)
     finally:
         if metrics_dir:
             shutil.rmtree(metrics_dir, ignore_errors=True)

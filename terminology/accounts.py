@@ -17,7 +17,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from .access import ROLES, Principal
-from .errors import InvalidRequest, Unauthenticated
+from .errors import InvalidRequest, ReadOnlyNode, Unauthenticated
 from .store.accounts import AccountStore
 from .store.database import Database
 
@@ -62,7 +62,11 @@ class Accounts:
         except (VerificationError, InvalidHashError):
             raise wrong from None
         if _hasher.check_needs_rehash(row.secret_hash):
-            self.store.set_user(username, password_hash=_hasher.hash(password))
+            try:
+                self.store.set_user(username, password_hash=_hasher.hash(password))
+            except ReadOnlyNode:
+                pass  # a read-only node: the writer re-hashes at a later login
+
         return Principal(username, frozenset(row.roles), row.region, channel)
 
     def principal_of(self, username: str, *, channel: str = "web") -> Principal:

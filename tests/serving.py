@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
@@ -22,14 +23,15 @@ def free_port() -> int:
 
 
 @contextmanager
-def vardterm_server(args: list[str], *, cwd: Path, log: Path | None = None, timeout: float = 60):
+def vardterm_server(args: list[str], *, cwd: Path, log: Path | None = None, timeout: float = 60,
+                    env: dict[str, str] | None = None):
     """Run ``vardterm <args> --port N`` in ``cwd`` and yield its base URL once ``/health`` answers (its
     ``status`` is ``empty`` before anything is loaded). Output goes to ``log`` when given (else a pipe); a
-    server that exits or never answers fails with its output."""
+    server that exits or never answers fails with its output. ``env``: variables added to this process's."""
     port = free_port()
     out = open(log, "w") if log else subprocess.PIPE
     proc = subprocess.Popen([VARDTERM, *args, "--port", str(port)], cwd=cwd, stdout=out, stderr=subprocess.STDOUT,
-                            text=True)
+                            text=True, env={**os.environ, **(env or {})})
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + timeout
