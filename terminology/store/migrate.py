@@ -87,6 +87,7 @@ def upgrade(engine: Engine, target: str = "head") -> tuple[str | None, str | Non
     """Run the revisions up to ``target``; return (revision before, revision after)."""
     from alembic import command
 
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)  # one line per plugin otherwise
     before = state(engine).revision
     with engine.connect() as conn:
         if conn.dialect.name == "postgresql":
