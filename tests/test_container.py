@@ -19,7 +19,6 @@ import shlex
 import shutil
 import subprocess
 import time
-from pathlib import Path
 
 import httpx
 import pytest
