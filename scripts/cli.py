@@ -605,12 +605,14 @@ def synth_kodtextfil(out: Path, shape: str, codes: int, seed: int) -> None:
               help="Folder for the JSON results.")
 @click.option("--no-load", is_flag=True,
               help="Reuse the databases a previous run loaded in --workdir (no load figures).")
-@click.option("--suite", type=click.Choice(["terminology", "care", "national", "resources"]),
+@click.option("--suite", type=click.Choice(["terminology", "care", "national", "resources", "nodes"]),
               default="terminology", show_default=True,
               help="care: the care search on care-50k over a 25,000-concept synthetic release (no "
                    "International-size load). national: load times of the national code systems (excerpts "
                    "and 40,000-code generated files) and $translate over HTTP. resources: $validate-code, "
-                   "$lookup and $expand on a stored 10,000-concept CodeSystem over HTTP.")
+                   "$lookup and $expand on a stored 10,000-concept CodeSystem over HTTP. nodes: $lookup and "
+                   "$validate-code throughput with 1, 2 and 4 server processes on each backend, and with the "
+                   "metrics on and off (hey).")
 @domain_errors
 def bench(scale: str, backends: tuple[str, ...], pg_admin_url: str, requests: int, concurrency: int,
           workdir: Path, out: Path, no_load: bool, suite: str) -> None:
@@ -621,6 +623,7 @@ def bench(scale: str, backends: tuple[str, ...], pg_admin_url: str, requests: in
         vardterm bench --suite care --backend sqlite
         vardterm bench --suite national
         vardterm bench --suite resources
+        vardterm bench --suite nodes --scale intl --no-load
     """
     from .bench import BenchOptions, run
 
@@ -632,6 +635,10 @@ def bench(scale: str, backends: tuple[str, ...], pg_admin_url: str, requests: in
     if suite == "resources":
         from .resource_bench import run_resources
         return run_resources(workdir=workdir, out=out, requests=min(requests, 1000))
+    if suite == "nodes":
+        from .node_bench import run_nodes
+        return run_nodes(backends=backends or ("sqlite", "postgresql"), pg_admin_url=pg_admin_url,
+                         workdir=workdir, out=out, scale=_scale(scale), load=not no_load)
     if suite == "national":
         from .national_bench import run_national
         return run_national(backends=backends or ("sqlite", "postgresql"), pg_admin_url=pg_admin_url,
