@@ -73,7 +73,7 @@ class RequestObserver:
         request_id = incoming_id(scope["headers"]) or uuid.uuid4().hex
         scope.setdefault("state", {})["request_id"] = request_id
         token = REQUEST_ID.set(request_id)
-        status = 500
+        status = 0
         id_header = (b"x-request-id", request_id.encode())
 
         async def send_with_id(message) -> None:
@@ -86,9 +86,10 @@ class RequestObserver:
         try:
             await self.app(scope, receive, send_with_id)
         except BaseException:
-            # Answered by Starlette's outermost handler (a 500 with this id, api/errors.py); the id stays set
-            # for its log line (the request's task and context end with it).
-            self._finish(scope, 500, started)
+            # Answered by Starlette's outermost handler (a 500 with this id, api/errors.py) unless the answer
+            # had started (a client that went away); the id stays set for that handler's log line (the
+            # request's task and context end with it).
+            self._finish(scope, status or 500, started)
             raise
         self._finish(scope, status, started)
         REQUEST_ID.reset(token)

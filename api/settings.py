@@ -134,8 +134,9 @@ class Settings(BaseSettings):
                                    description="Token claim holding the user's region (län code).")
     session_secret: str | None = Field(
         default=None, description="Secret key that signs the web app's session cookies (at least 32 characters). "
-                                  "Default: a random key per process, so sessions end when the server restarts; "
-                                  "set it when running several workers or hosts.")
+                                  "Default: a random key per 'vardterm serve', shared by its workers, so sessions "
+                                  "end when the server restarts; set it, the same on every node, when running "
+                                  "several hosts.")
     session_max_age_minutes: int = Field(default=480, ge=1, le=7 * 24 * 60,
                                          description="How long a web login lasts (minutes) before the user must log "
                                                      "in again.")

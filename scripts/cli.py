@@ -17,10 +17,9 @@ from pathlib import Path
 
 import click
 
+from api import logs, metrics as api_metrics
 from api.settings import Settings
 from terminology import ROLES, Accounts, Database
-
-from api import logs, metrics as api_metrics
 
 from . import care_cli
 from .clierrors import domain_errors

@@ -159,9 +159,8 @@ class Database:
                        **{f"storage:{k}": e for k, e in self._engines.items()}}
         out = {}
         for name, engine in engines.items():
-            pool = engine.pool
-            in_use = pool.checkedout() if hasattr(pool, "checkedout") else 0
-            out[name] = (in_use + (pool.checkedin() if hasattr(pool, "checkedin") else 0), in_use)
+            in_use = engine.pool.checkedout()
+            out[name] = (in_use + engine.pool.checkedin(), in_use)
         return out
 
     # --- the catalog -----------------------------------------------------------------------------
