@@ -281,3 +281,25 @@ def test_reads_go_to_the_replica(pg_databases):
         assert reader.get(LOOKUP).status_code == 200
         assert reader.get("/fhir/r4/ValueSet/knees").status_code == 404  # everything from the replica
         assert reader.put("/fhir/r4/ValueSet/knees", json=VALUE_SET).status_code == 405
+
+
+# --- a reload keeps the replaced copy until the other nodes switched ------------------------------------------
+
+def test_a_replaced_copy_is_dropped_only_after_the_retire_time(new_db):
+    import threading
+    import time
+
+    from scripts.loading import load_rf2
+
+    db = new_db("sqlite")
+    first = load_rf2(db, [MINI])
+    started = time.monotonic()
+    done = threading.Thread(target=load_rf2, args=(db, [MINI]), kwargs={"retire_after": 3})
+    done.start()
+    while not any(v.key != first.key for v in db.versions()):
+        assert time.monotonic() - started < 60
+        time.sleep(0.05)
+    assert db.storage_exists(first.storage)  # published, but the old copy is still there for the others
+    done.join()
+    assert not db.storage_exists(first.storage)
+    assert [v.version for v in db.versions()] == [first.version]
