@@ -47,6 +47,10 @@ def vardterm_server(args: list[str], *, cwd: Path, log: Path | None = None, time
         yield base
     finally:
         proc.terminate()
-        proc.wait(10)
+        try:
+            proc.wait(30)  # several workers on a busy machine take a while to stop
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(10)
         if log:
             out.close()
