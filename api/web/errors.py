@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import logging
-
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -13,8 +11,6 @@ import terminology as t
 
 from .. import errors as api_errors, readonly
 from .common import LoginNeeded, login_redirect, page
-
-log = logging.getLogger(__name__)
 
 TITLES = {400: "Något stämmer inte", 401: "Logga in", 403: "Åtkomst nekad", 404: "Sidan finns inte",
           405: "Skrivskyddad server",
