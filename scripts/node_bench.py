@@ -17,7 +17,6 @@ import re
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 from urllib.parse import quote
 
@@ -26,7 +25,8 @@ import httpx
 from terminology import Database, snomed
 
 from . import httpload
-from .bench import BenchOptions, Figure, _database_url, _fresh_database, _load_in_child, _report, ensure_release
+from .bench import (BenchOptions, Figure, _database_url, _free_port, _fresh_database, _load_in_child, _report,
+                    ensure_release, wait_for)
 from .progress import Progress
 
 PROCESSES = (1, 2, 4)
@@ -92,24 +92,13 @@ class _server:
         self.url, self.workers, self.metrics = url, workers, metrics
 
     def __enter__(self) -> str:
-        from .bench import _free_port
-
         port = _free_port()
         env = {**os.environ, "VARDTERM_DATABASE_URL": self.url, "VARDTERM_LOG_LEVEL": "WARNING",
                "VARDTERM_METRICS": str(self.metrics).lower(), "VARDTERM_DB_POOL_SIZE": "8"}
         self.proc = subprocess.Popen([sys.executable, "-m", "scripts.cli", "serve", "--port", str(port),
                                       "--workers", str(self.workers)], env=env, cwd=REPO)
         base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 180
-        while True:
-            try:
-                if httpx.get(f"{base}/health/ready", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("the server did not start")
-            time.sleep(0.2)
+        wait_for(f"{base}/health/ready", self.proc, timeout=180)
         for _ in range(50 * self.workers):  # warm every worker's connections and caches
             httpx.get(f"{base}/health/ready")
         return base

@@ -22,6 +22,20 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def wait_for_answer(url: str, proc: subprocess.Popen, *, timeout: float, output: Path | None = None) -> None:
+    """Return once ``url`` answers 200; fail with the process's output when it exits or ``timeout`` passes."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if httpx.get(url, timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        assert proc.poll() is None, output.read_text() if output else proc.stdout.read()
+        assert time.monotonic() < deadline, f"{url} did not answer within {timeout} s"
+        time.sleep(0.1)
+
+
 @contextmanager
 def vardterm_server(args: list[str], *, cwd: Path, log: Path | None = None, timeout: float = 60,
                     env: dict[str, str] | None = None):
@@ -34,16 +48,7 @@ def vardterm_server(args: list[str], *, cwd: Path, log: Path | None = None, time
                             text=True, env={**os.environ, **(env or {})})
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert proc.poll() is None, log.read_text() if log else proc.stdout.read()
-            assert time.monotonic() < deadline, f"vardterm {' '.join(args)} did not start"
-            time.sleep(0.1)
+        wait_for_answer(f"{base}/health", proc, timeout=timeout, output=log)
         yield base
     finally:
         proc.terminate()

@@ -29,7 +29,7 @@ from api import Settings
 from scripts.cli import main
 
 from .conftest import MINI, REPO
-from .serving import VARDTERM, free_port, vardterm_server
+from .serving import VARDTERM, free_port, vardterm_server, wait_for_answer
 
 CONTAINERFILE = REPO / "Containerfile"
 COMPOSE = REPO / "compose.yaml"
@@ -167,15 +167,7 @@ def test_the_images_commands_run_as_the_image_runs_them(tmp_path):
     probe = exec_form(check[check.index("CMD") + 3:].strip())
     try:
         base = f"http://127.0.0.1:{env['VARDTERM_PORT']}"
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                if httpx.get(f"{base}/health/live", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert server.poll() is None and time.monotonic() < deadline, log.read_text()
-            time.sleep(0.2)
+        wait_for_answer(f"{base}/health/live", server, timeout=120, output=log)
         not_ready = _run(probe[1:], env, cwd=tmp_path)
         assert not_ready.returncode == 1 and "no SNOMED CT edition is loaded" in not_ready.stderr
         assert _run(["load", "rf2", str(MINI)], env, cwd=tmp_path).returncode == 0
@@ -217,15 +209,7 @@ def test_the_balancer_sends_reads_to_readers_and_writes_to_the_writer(tmp_path, 
                                   "daemon off;"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         try:
             lb = f"http://127.0.0.1:{port}"
-            deadline = time.monotonic() + 20
-            while True:
-                try:
-                    if httpx.get(f"{lb}/health/live", timeout=1).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                assert nginx.poll() is None and time.monotonic() < deadline, nginx.stdout.read()
-                time.sleep(0.2)
+            wait_for_answer(f"{lb}/health/live", nginx, timeout=20)
             vs = {"resourceType": "ValueSet", "url": "http://example.org/vs/lb", "status": "active",
                   "compose": {"include": [{"system": "http://snomed.info/sct", "concept": [{"code": "609588000"}]}]}}
             calls = {
