@@ -17,6 +17,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 from urllib.parse import quote
 
@@ -59,6 +60,9 @@ def run_nodes(*, backends: tuple[str, ...], pg_admin_url: str, workdir: Path, ou
                     figures.append(Figure(f"{name}_rps_{backend}_{n}_processes", round(rate), "req/s", "",
                                           f"{clients} clients, {_load_avg()}"))
         if backend == backends[0]:
+            for metrics, micros in _observer_overhead().items():
+                figures.append(Figure(f"request_observer_cpu_{'with' if metrics else 'without'}_metrics",
+                                      round(micros, 1), "us", "", "per request, in process (no HTTP, no database)"))
             for metrics in (True, False):
                 with _server(url, workers=1, metrics=metrics) as base:
                     for c in (1, 8):
@@ -69,6 +73,46 @@ def run_nodes(*, backends: tuple[str, ...], pg_admin_url: str, workdir: Path, ou
     progress.done("measured")
     _report(figures, BenchOptions(scale=f"nodes-{scale}", out=out))
     return figures
+
+
+def _observer_overhead(requests: int = 20_000) -> dict[bool, float]:
+    """CPU microseconds per request that ``api.observe.RequestObserver`` adds (request id, route template,
+    and with metrics one histogram observation) around an app that answers at once: a figure of the code
+    alone, which a busy machine disturbs far less than a throughput."""
+    import asyncio
+
+    from api.metrics import Metrics
+    from api.observe import RequestObserver
+
+    async def app(scope, receive, send):
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    async def receive():
+        return {"type": "http.request"}
+
+    async def send(message):
+        return None
+
+    def scope() -> dict:
+        return {"type": "http", "method": "GET", "path": "/fhir/r4/CodeSystem/$lookup", "route": app,
+                "path_params": {}, "headers": [(b"host", b"localhost")]}
+
+    async def cpu(handler) -> float:
+        started = time.process_time()
+        for _ in range(requests):
+            await handler(scope(), receive, send)
+        return time.process_time() - started
+
+    async def measure() -> dict[bool, float]:
+        bare = min([await cpu(app) for _ in range(3)])
+        out = {}
+        for metrics in (True, False):
+            observer = RequestObserver(app, metrics=Metrics(None) if metrics else None)
+            out[metrics] = (min([await cpu(observer) for _ in range(3)]) - bare) / requests * 1e6
+        return out
+
+    return asyncio.run(measure())
 
 
 def _concept(url: str) -> tuple[str, str]:
