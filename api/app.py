@@ -1,30 +1,34 @@
 """The application factory: ``create_app(settings)`` builds the FastAPI app (STYLE.md principle 14).
 
 Bases: ``/fhir/r4`` (FHIR 4.0.1, the Swedish default), ``/fhir`` (alias of r4) and ``/fhir/r5`` (5.0.0).
-OpenAPI documentation is at ``/docs`` (and ``/openapi.json``); ``/health`` says whether the database is
-usable and which code system versions are loaded.
+OpenAPI documentation is at ``/docs`` (and ``/openapi.json``); ``/health/live`` and ``/health/ready`` are
+the probes (:mod:`api.health`), ``/metrics`` the Prometheus metrics (:mod:`api.metrics`).
+
+The app keeps no state another node would miss: every cache is keyed by a version or generation read from
+the database (checked every ``VARDTERM_CATALOG_REFRESH_SECONDS``), so any number of processes and hosts on
+one database answer alike (README "Drift").
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
-import time
 
-from fastapi import Depends, FastAPI, Request
+from fastapi import Depends, FastAPI, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 import mappings
 import terminology as t
 
-from . import care, errors, feed, middleware, web
+from . import care, errors, feed, health, metrics as metrics_mod, middleware, readonly, web
 from .fhir import openapi
 from .fhir.authoring_routes import authoring_router
 from .fhir.capabilities import SOFTWARE_VERSION
 from .fhir.mapping_routes import mapping_router
 from .fhir.resource_routes import resource_router
 from .fhir.routes import fhir_router
-from .auth import terminology_reader
+from .auth import principal, terminology_reader
+from .observe import RequestObserver
 from .settings import Settings
 
 READ_GUARD = [Depends(terminology_reader)]
@@ -34,24 +38,34 @@ log = logging.getLogger("vardterm.api")
 
 
 def create_app(settings: Settings, *, service: t.TerminologyService | None = None) -> FastAPI:
-    """Build the app for ``settings``; the database must exist and have the right schema version."""
+    """Build the app for ``settings``; the database must exist and be at this program's schema revision."""
     if service is None:
         db = t.Database(settings.database_url, pool_size=settings.db_pool_size,
-                        statement_budget_ms=settings.ecl_time_budget_ms)
+                        statement_budget_ms=settings.ecl_time_budget_ms, read_url=settings.read_database_url,
+                        read_only=settings.read_only)
         db.check()
         service = t.TerminologyService(db, default_language=settings.default_language,
                                        default_edition=settings.default_snomed_edition,
                                        max_expansion=settings.max_expansion_size,
                                        refresh_seconds=settings.catalog_refresh_seconds,
                                        ecl_limits=settings.ecl_limits())
+    metrics = metrics_mod.Metrics(service) if settings.metrics else None
+
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI):
-        yield
-        # After the running requests (uvicorn gives them VARDTERM_SHUTDOWN_TIMEOUT_SECONDS): close the pool.
-        service.db.dispose()
-        log.info("stopped: database connections closed")
+        if metrics is not None:
+            metrics.start()
+        try:
+            yield
+        finally:
+            if metrics is not None:
+                metrics.stop()
+            # After the running requests (uvicorn gives them VARDTERM_SHUTDOWN_TIMEOUT_SECONDS): close the pool.
+            service.db.dispose()
+            log.info("stopped: database connections closed")
 
     app = FastAPI(title="vardterm", version=SOFTWARE_VERSION, lifespan=lifespan, docs_url=None, redoc_url=None,
+                  dependencies=[Depends(readonly.refuse_writes)] if settings.read_only else None,
                   description="FHIR terminology server for SNOMED CT and Swedish national code systems. "
                               "FHIR R4 at /fhir/r4 (alias /fhir), R5 at /fhir/r5.")
     app.state.settings = settings
@@ -87,26 +101,24 @@ def create_app(settings: Settings, *, service: t.TerminologyService | None = Non
     def root() -> RedirectResponse:
         return RedirectResponse("/app/")
 
-    @app.get("/health", tags=["Server"], summary="Is the server usable, and what is loaded")
-    def health() -> dict:
-        versions = service.versions()
-        return {"status": "ok" if versions else "empty",
-                "versions": [{"system": v.system, "version": v.version, "title": v.title,
-                              "loaded_at": v.loaded_at} for v in versions]}
+    app.include_router(health.router)
 
     @app.get("/docs", include_in_schema=False)
     def docs() -> HTMLResponse:
         """Swagger UI over /openapi.json; started by a static script, so the page needs no inline script."""
         return HTMLResponse(DOCS_PAGE)
 
-    if settings.access_log:
-        @app.middleware("http")
-        async def access_log(request: Request, call_next):
-            started = time.perf_counter()
-            response = await call_next(request)
-            log.info("%s %s -> %s in %.1f ms", request.method, request.url.path, response.status_code,
-                     (time.perf_counter() - started) * 1000)
-            return response
+    if metrics is not None:
+        @app.get("/metrics", tags=["Server"], summary="Prometheus metrics (needs credentials unless "
+                                                      "VARDTERM_METRICS_PUBLIC)", response_class=Response)
+        def metrics_endpoint(request: Request) -> Response:
+            if not settings.metrics_public and not principal(request).authenticated:
+                raise t.Unauthenticated.plain("Log in (an API key or a bearer token) to read the metrics")
+            metrics.sample()
+            body, media_type = metrics_mod.exposition()
+            return Response(body, media_type=media_type)
+
+    app.add_middleware(RequestObserver, metrics=metrics, access_log=settings.access_log)
 
     # Outermost last: proxies decide the scheme and client first; every answer, a 413 or 500 included, gets
     # the security headers; the guard applies the body limit before any route reads the body.

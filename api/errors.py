@@ -15,6 +15,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import terminology as t
 
+from . import readonly
+from .logs import REQUEST_ID
 from .fhir.render import fhir_response
 
 log = logging.getLogger(__name__)
@@ -40,6 +42,7 @@ ERROR_TABLE: tuple[tuple[type[t.TerminologyError], int, str], ...] = (
     (t.UnknownResource, 404, "not-found"),
     (t.NotFound, 404, "not-found"),
     (t.Unauthenticated, 401, "login"),
+    (t.ReadOnlyNode, 405, "not-supported"),
     (t.Forbidden, 403, "forbidden"),
     (t.Throttled, 429, "throttled"),
     (t.TooCostly, 422, "too-costly"),
@@ -62,9 +65,11 @@ TX_ISSUE_TYPE = "http://hl7.org/fhir/tools/CodeSystem/tx-issue-type"
 
 
 def outcome(text: str, *, code: str, severity: str = "error", message_id: str | None = None,
-            expression: str | None = None, tx_code: str | None = None) -> dict:
+            expression: str | None = None, tx_code: str | None = None, diagnostics: str | None = None) -> dict:
     """An OperationOutcome with one issue (``tx_code``: its tx-issue-type as ``details.coding``)."""
     issue: dict = {"severity": severity, "code": code, "details": {"text": text}}
+    if diagnostics:
+        issue["diagnostics"] = diagnostics
     if tx_code:
         issue["details"] = {"coding": [{"system": TX_ISSUE_TYPE, "code": tx_code}], "text": text}
     if message_id and message_id != "OP_UNSUPPORTED":
@@ -78,25 +83,36 @@ def _fhir_version(request: Request) -> str:
     return "4.0" if not request.url.path.startswith("/fhir/r5") else "5.0"
 
 
+def request_note(request: Request) -> str | None:
+    """The ``diagnostics`` of an error answer: the request id (also in the ``X-Request-ID`` header and the
+    logs), so a user's report finds the log lines."""
+    request_id = getattr(request.state, "request_id", None)
+    return f"request id {request_id}" if request_id else None
+
+
 def install(app: FastAPI) -> None:
     """Register the handlers that turn every failure into an OperationOutcome."""
 
     @app.exception_handler(t.TerminologyError)
     async def _domain(request: Request, exc: t.TerminologyError):
         status, code = status_and_code(exc)
-        body = outcome(exc.text, code=code, message_id=exc.message_id, expression=exc.expression,
-                       tx_code=exc.tx_code)
-        headers = {"WWW-Authenticate": 'Bearer realm="vardterm", ApiKey'} if status == 401 else None
-        if isinstance(exc, t.Throttled):
+        text, headers = exc.text, None
+        if status == 401:
+            headers = {"WWW-Authenticate": 'Bearer realm="vardterm", ApiKey'}
+        elif isinstance(exc, t.Throttled):
             headers = {"Retry-After": str(exc.retry_after)}
+        elif isinstance(exc, t.ReadOnlyNode):
+            text, headers = readonly.refusal(request.app.state.settings.writer_url).text, {"Allow": "GET, HEAD"}
+        body = outcome(text, code=code, message_id=exc.message_id, expression=exc.expression,
+                       tx_code=exc.tx_code, diagnostics=request_note(request))
         return fhir_response(body, _fhir_version(request), status=status, headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError):
         problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'][1:]) or 'request'}: {e['msg']}"
                              for e in exc.errors())
-        return fhir_response(outcome(f"The request is not valid: {problems}", code="invalid"),
-                             _fhir_version(request), status=400)
+        return fhir_response(outcome(f"The request is not valid: {problems}", code="invalid",
+                                     diagnostics=request_note(request)), _fhir_version(request), status=400)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException):
@@ -105,10 +121,25 @@ def install(app: FastAPI) -> None:
         text = exc.detail if isinstance(exc.detail, str) else "Request failed"
         if exc.status_code == 404 and text == "Not Found":
             text = f"There is nothing at {request.url.path}"
-        return fhir_response(outcome(text, code=code), _fhir_version(request), status=exc.status_code)
+        return fhir_response(outcome(text, code=code, diagnostics=request_note(request)), _fhir_version(request),
+                             status=exc.status_code, headers=getattr(exc, "headers", None))
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception):
-        log.exception("unexpected failure on %s %s", request.method, request.url.path)
+        log_failure(request)
         return fhir_response(outcome("The server failed to process the request; the failure has been logged.",
-                                     code="exception"), _fhir_version(request), status=500)
+                                     code="exception", diagnostics=request_note(request)),
+                             _fhir_version(request), status=500, headers=request_id_header(request))
+
+
+def log_failure(request: Request) -> None:
+    """Log an unexpected failure with its traceback and request id. Starlette answers it outside the
+    middlewares (``ServerErrorMiddleware``), so the id is set again here for the log line."""
+    REQUEST_ID.set(getattr(request.state, "request_id", None))
+    log.exception("unexpected failure on %s %s", request.method, request.url.path)
+
+
+def request_id_header(request: Request) -> dict | None:
+    """``X-Request-ID`` for an answer given outside the middlewares (an unexpected failure)."""
+    request_id = getattr(request.state, "request_id", None)
+    return {"X-Request-ID": request_id} if request_id else None

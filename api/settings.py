@@ -7,6 +7,7 @@ Built at the edge (the CLI or ``create_app``) from arguments, environment variab
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -60,13 +61,60 @@ class Settings(BaseSettings):
         default=10_000, ge=1,
         description="Longest ECL expression text in characters; a longer one is refused as too costly "
                     "before it is parsed.")
+    read_database_url: str | None = Field(
+        default=None,
+        description="A PostgreSQL read replica of the database. On a read-only node every read goes there; on "
+                    "the writer the terminology reads (catalog of versions, SNOMED CT storages) go there and "
+                    "writes, resources, accounts and the care directory stay on VARDTERM_DATABASE_URL.")
+    read_only: bool = Field(
+        default=False,
+        description="This node only reads: every write (REST create/update/delete, transactions, web forms) "
+                    "is answered 405 with an OperationOutcome naming VARDTERM_WRITER_URL, the database "
+                    "connections are read-only, and the command line refuses to load or change data.")
+    writer_url: str | None = Field(
+        default=None,
+        description="Base URL of the writable node (e.g. https://tx-writer.region.se), named in the answer a "
+                    "read-only node gives to a write.")
     catalog_refresh_seconds: float = Field(
-        default=1.0, ge=0,
-        description="How often a worker checks the catalog for newly published versions (seconds).")
+        default=1.0, ge=0, le=60,
+        description="How often (seconds) a worker checks the database for changes made by other nodes and "
+                    "processes: newly published or removed versions, stored resources, the care directory. "
+                    "A write on one node is seen by every other node within this bound.")
+    retire_after_seconds: float = Field(
+        default=10.0, ge=0,
+        description="How long 'vardterm load' waits before deleting the storage of a version it replaced (and "
+                    "'vardterm remove' before deleting a removed one), so that every node has switched and "
+                    "finished its running requests first: more than VARDTERM_CATALOG_REFRESH_SECONDS plus the "
+                    "longest request.")
     db_pool_size: int = Field(default=8, ge=1, le=256,
                               description="Database connections kept per worker and per loaded version.")
     log_level: str = Field(default="INFO", description="Python logging level: DEBUG, INFO, WARNING or ERROR.")
-    access_log: bool = Field(default=False, description="Log one line per HTTP request.")
+    log_format: Literal["text", "json"] = Field(
+        default="text",
+        description="text: readable lines; json: one JSON object per line (time, level, logger, message, "
+                    "request_id, and for request lines method, route, path, status, duration_ms, user, "
+                    "region, channel), for log collectors.")
+    access_log: bool = Field(
+        default=False,
+        description="Log one line per HTTP request (method, route, status, duration, user or key, region, "
+                    "request id); never query strings, bodies, passwords or tokens.")
+    metrics: bool = Field(
+        default=True,
+        description="Collect Prometheus metrics (request counts and latency per route and status, database "
+                    "pools, cache hit rates, loaded versions) and serve them at /metrics.")
+    metrics_public: bool = Field(
+        default=False,
+        description="Let anonymous callers read /metrics. Default: /metrics needs credentials (an API key or "
+                    "token of any role); use VARDTERM_METRICS_PORT to scrape without them.")
+    metrics_port: int | None = Field(
+        default=None, ge=1, le=65535,
+        description="Also serve the metrics, without credentials, on this port (on VARDTERM_HOST), summed over "
+                    "every worker of the node: for a scraper inside the cluster, with the port not published.")
+    ready_needs_edition: bool = Field(
+        default=True,
+        description="Whether /health/ready reports not ready until a SNOMED CT edition is loaded (the default "
+                    "edition, when VARDTERM_DEFAULT_SNOMED_EDITION names one). false for a server of FHIR "
+                    "resources only.")
     open_terminology_reads: bool = Field(
         default=True,
         description="Whether the FHIR terminology reads ($lookup, $validate-code, $expand, $translate, reads "
@@ -87,8 +135,9 @@ class Settings(BaseSettings):
                                    description="Token claim holding the user's region (län code).")
     session_secret: str | None = Field(
         default=None, description="Secret key that signs the web app's session cookies (at least 32 characters). "
-                                  "Default: a random key per process, so sessions end when the server restarts; "
-                                  "set it when running several workers or hosts.")
+                                  "Default: a random key per 'vardterm serve', shared by its workers, so sessions "
+                                  "end when the server restarts; set it, the same on every node, when running "
+                                  "several hosts.")
     session_max_age_minutes: int = Field(default=480, ge=1, le=7 * 24 * 60,
                                          description="How long a web login lasts (minutes) before the user must log "
                                                      "in again.")

@@ -162,16 +162,22 @@ def _start_server(url: str, **settings: str) -> tuple[subprocess.Popen, str, flo
                              "127.0.0.1", "--port", str(port), "--log-level", "warning", "--no-access-log"],
                             env=env, cwd=Path(__file__).resolve().parents[1])
     base = f"http://127.0.0.1:{port}/fhir/r4"
+    wait_for(f"{base}/metadata", proc, timeout=60, interval=0.02)
+    return proc, base, time.perf_counter() - t0
+
+
+def wait_for(url: str, proc: subprocess.Popen, *, timeout: float, interval: float = 0.2) -> None:
+    """Return once ``url`` answers 200; RuntimeError when ``proc`` exits or ``timeout`` seconds pass."""
+    deadline = time.monotonic() + timeout
     while True:
         try:
-            if httpx.get(f"{base}/metadata", timeout=1).status_code == 200:
-                break
+            if httpx.get(url, timeout=1).status_code == 200:
+                return
         except httpx.HTTPError:
             pass
-        if proc.poll() is not None or time.perf_counter() - t0 > 60:
-            raise RuntimeError("the server did not start")
-        time.sleep(0.02)
-    return proc, base, time.perf_counter() - t0
+        if proc.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(f"the server did not start ({url})")
+        time.sleep(interval)
 
 
 def _sample(url: str, n: int, seed: int = 7) -> tuple[list[int], list[tuple[int, int]], list[str]]:

@@ -31,13 +31,12 @@ GENERATOR = t.Principal("generator", frozenset(t.ROLES), None, "generator")
 
 
 def open_directory(settings: Settings) -> care.CareDirectory:
-    """The care directory on the settings' database (tables created if missing)."""
+    """The care directory on the settings' database (created when the database is new)."""
     db = t.Database(settings.database_url, pool_size=settings.db_pool_size)
     db.initialise()
     service = t.TerminologyService(db, default_language=settings.default_language,
                                    default_edition=settings.default_snomed_edition, refresh_seconds=0)
     directory = care.CareDirectory(db, service, maps=t.ResourceRepository(db), refresh_seconds=0)
-    directory.initialise()
     return directory
 
 

@@ -9,11 +9,15 @@ from __future__ import annotations
 import json
 import logging
 import os
+import secrets
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 import click
 
+from api import logs, metrics as api_metrics
 from api.settings import Settings
 from terminology import ROLES, Accounts, Database
 
@@ -45,16 +49,25 @@ def main(ctx: click.Context, database_url: str | None, log_level: str) -> None:
         vardterm load rf2 SnomedCT_InternationalRF2_PRODUCTION_20250701T120000Z.zip
         vardterm serve
     """
-    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     overrides = {"log_level": log_level}
     if database_url:
         overrides["database_url"] = database_url
     ctx.obj = Settings(**overrides)
+    logs.configure(ctx.obj.log_level, ctx.obj.log_format)
 
 
-def _db(settings: Settings) -> Database:
-    db = Database(settings.database_url, pool_size=settings.db_pool_size)
-    db.initialise()
+def _db(settings: Settings, *, write: bool = True) -> Database:
+    """The settings' database: created when new (``write``), else checked to be at this program's revision.
+    A read-only node (``VARDTERM_READ_ONLY``) may not write at all."""
+    if write and settings.read_only:
+        raise click.ClickException(
+            "this node is read-only (VARDTERM_READ_ONLY): load and change data on the writable node"
+            + (f" ({settings.writer_url})" if settings.writer_url else ""))
+    db = Database(settings.database_url, pool_size=settings.db_pool_size, read_only=settings.read_only)
+    if write:
+        db.initialise()
+    else:
+        db.check()
     return db
 
 
@@ -70,10 +83,67 @@ def _terminology_changed(settings: Settings) -> None:
 @click.pass_obj
 @domain_errors
 def init(settings: Settings) -> None:
-    """Create the database (catalog tables) if it does not exist yet."""
+    """Create the database (every shared table, at the current schema revision) if it does not exist yet;
+    an existing database is only checked (upgrade one with 'vardterm db upgrade')."""
     db = _db(settings)
     care_cli.open_directory(settings)
-    click.echo(f"Database ready: {db.describe()}")
+    click.echo(f"Database ready: {db.describe()} (schema revision {db.schema_revision()})")
+
+
+@main.group("db")
+def db_group() -> None:
+    """The database schema: upgrade it for this version of vardterm, or see where it stands.
+
+    \b
+    Upgrading vardterm: stop the writer (read-only nodes may keep serving the old
+    version until the schema changes under them), install the new version, then:
+        vardterm db upgrade
+    and start the nodes of the new version. A server refuses a database at another revision.
+    """
+
+
+@db_group.command("upgrade")
+@click.pass_obj
+@domain_errors
+def db_upgrade(settings: Settings) -> None:
+    """Run the schema migrations up to this program's revision (an empty database is created)."""
+    if settings.read_only:
+        raise click.ClickException("this node is read-only (VARDTERM_READ_ONLY): run 'vardterm db upgrade' with "
+                                   "the writable database")
+    db = Database(settings.database_url, pool_size=1)
+    before, after = db.upgrade()
+    if before == after:
+        click.echo(f"{db.describe()} is at schema revision {after}: nothing to do")
+    else:
+        click.echo(f"Upgraded {db.describe()} from schema revision {before or '(none)'} to {after}")
+    _report_storages(db)
+
+
+@db_group.command("current")
+@click.pass_obj
+@domain_errors
+def db_current(settings: Settings) -> None:
+    """Show the database's schema revision, the one this program needs, and loaded versions whose storage
+    format is out of date (exit status 1 when anything needs doing)."""
+    from terminology import SCHEMA_REVISION
+
+    db = Database(settings.database_url, pool_size=1, read_only=settings.read_only)
+    found = db.schema_revision()
+    click.echo(f"Database:        {db.describe()}")
+    click.echo(f"Schema revision: {found or '(none)'}")
+    click.echo(f"This program:    {SCHEMA_REVISION}")
+    if found != SCHEMA_REVISION:
+        raise click.ClickException("the schema is not current: run 'vardterm db upgrade'")
+    if _report_storages(db):
+        raise click.ClickException("some loaded versions must be loaded again")
+    click.echo("Up to date.")
+
+
+def _report_storages(db: Database) -> list[str]:
+    problems = db.storage_problems()
+    for problem in problems:
+        click.echo(f"  {problem}", err=True)
+    return problems
 
 
 @main.group()
@@ -106,7 +176,8 @@ def load_rf2_command(settings: Settings, sources: tuple[Path, ...], release_type
     db = _db(settings)
     progress = Progress("load")
     version = load_rf2(db, sources, release_type=release_type, as_of=as_of, edition_module=edition_module,
-                       version_date=version_date, experimental=experimental, progress=progress)
+                       version_date=version_date, experimental=experimental, progress=progress,
+                       retire_after=settings.retire_after_seconds)
     s = version.stats
     progress.done(f"Loaded {version.version}: {s['active_concepts']:,} active concepts of {s['concepts']:,}, "
                   f"{s['descriptions']:,} descriptions, {s['closure_pairs']:,} closure pairs")
@@ -318,7 +389,7 @@ def load_conceptmap_csv_command(settings: Settings, source: Path, url: str, vers
 @domain_errors
 def versions(settings: Settings) -> None:
     """List the loaded code system versions, the default one, and what failed or interrupted loads left."""
-    db = _db(settings)
+    db = _db(settings, write=False)
     rows = db.versions()
     leftovers = db.versions(statuses=("loading", "failed", "replaced"))
     if not rows and not leftovers:
@@ -365,7 +436,7 @@ def remove(settings: Settings, version: str) -> None:
     if not matches:
         raise click.ClickException(f"no loaded version {version}; see 'vardterm versions'")
     for v in matches:
-        db.remove(v.key)
+        db.remove(v.key, retire_after=settings.retire_after_seconds)
     _terminology_changed(settings)
     click.echo(f"Removed {version}")
 
@@ -391,19 +462,67 @@ def _run_server(settings: Settings, host: str | None, port: int | None, workers:
 
     values = settings.model_dump()
     values.update({k: v for k, v in (("host", host), ("port", port), ("workers", workers)) if v is not None})
+    # One session key for every worker of this server (a random one each would break web logins between them).
+    values["session_secret"] = settings.session_secret or secrets.token_urlsafe(32)
     settings = Settings(**values)
-    Database(settings.database_url).check()
+    db = Database(settings.database_url, read_url=settings.read_database_url, read_only=settings.read_only,
+                  pool_size=1)
+    db.check()
+    problems = db.storage_problems()
+    db.dispose()
+    if problems:
+        raise click.ClickException("these loaded versions were built by another version of vardterm; load them "
+                                   "again (or 'vardterm remove' them): " + "; ".join(problems))
     for name, value in settings.model_dump().items():
         if value is not None:
             os.environ[f"VARDTERM_{name.upper()}"] = json.dumps(value) if isinstance(value, dict) else str(value)
+    metrics_dir = None
+    if settings.metrics and settings.workers > 1 and not os.environ.get(api_metrics.MULTIPROC_ENV):
+        metrics_dir = tempfile.mkdtemp(prefix="vardterm-metrics-")
+        os.environ[api_metrics.MULTIPROC_ENV] = metrics_dir
+    if settings.metrics and settings.metrics_port:
+        api_metrics.serve_port(settings.metrics_port, settings.host)
     click.echo(f"Serving FHIR R4 at http://{settings.host}:{settings.port}/fhir/r4 (alias /fhir), "
-               f"R5 at /fhir/r5, API docs at /docs")
-    # Forwarded headers are the app's to judge (VARDTERM_TRUSTED_PROXIES), not uvicorn's default of trusting
-    # 127.0.0.1; on SIGTERM running requests get VARDTERM_SHUTDOWN_TIMEOUT_SECONDS, then they are cancelled.
-    uvicorn.run("scripts.serve:app", factory=True, host=settings.host, port=settings.port,
-                workers=settings.workers, log_level=settings.log_level.lower(),
-                access_log=settings.access_log, proxy_headers=False, server_header=False,
-                timeout_graceful_shutdown=settings.shutdown_timeout_seconds)
+               f"R5 at /fhir/r5, API docs at /docs" + (" (read-only node)" if settings.read_only else ""))
+    try:
+        # A new worker imports the whole server before it answers the supervisor's health check; on a busy
+        # machine that takes longer than uvicorn's default 5 s, and the worker would be killed and restarted.
+        # Forwarded headers are the app's to judge (VARDTERM_TRUSTED_PROXIES), not uvicorn's default of trusting
+        # 127.0.0.1; on SIGTERM running requests get VARDTERM_SHUTDOWN_TIMEOUT_SECONDS, then they are cancelled.
+        uvicorn.run("scripts.serve:app", factory=True, host=settings.host, port=settings.port,
+                    workers=settings.workers, log_config=logs.uvicorn_log_config(settings.log_level),
+                    access_log=False, proxy_headers=False, server_header=False,
+                    timeout_graceful_shutdown=settings.shutdown_timeout_seconds, timeout_worker_healthcheck=60)
+    finally:
+        if metrics_dir:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
+
+
+@main.command()
+@click.argument("what", type=click.Choice(["ready", "live"]), default="ready")
+@click.option("--url", metavar="URL", help="Base URL of the server (default: http://127.0.0.1:<VARDTERM_PORT>).")
+@click.option("--timeout", default=5.0, show_default=True, help="Seconds to wait for the answer.")
+@click.pass_obj
+def probe(settings: Settings, what: str, url: str | None, timeout: float) -> None:
+    """Ask a running server whether it is ready (or live): exit status 0 if so, 1 with the reason if not.
+
+    The container's HEALTHCHECK; the same as a Kubernetes probe of /health/ready (/health/live).
+
+    \b
+        vardterm probe ready
+        vardterm probe live --url http://10.0.0.7:8080
+    """
+    import urllib.error
+    import urllib.request
+
+    base = url or f"http://127.0.0.1:{settings.port}"
+    try:
+        with urllib.request.urlopen(f"{base.rstrip('/')}/health/{what}", timeout=timeout) as answer:
+            click.echo(f"{what}: {answer.read().decode()}")
+    except urllib.error.HTTPError as exc:
+        raise click.ClickException(f"not {what}: HTTP {exc.code} {exc.read().decode(errors='replace')}") from None
+    except (urllib.error.URLError, OSError) as exc:
+        raise click.ClickException(f"not {what}: no answer from {base} ({getattr(exc, 'reason', exc)})") from None
 
 
 @main.command()
@@ -560,14 +679,15 @@ def synth_kodtextfil(out: Path, shape: str, codes: int, seed: int) -> None:
               help="Folder for the JSON results.")
 @click.option("--no-load", is_flag=True,
               help="Reuse the databases a previous run loaded in --workdir (no load figures).")
-@click.option("--suite", type=click.Choice(["terminology", "care", "national", "resources", "codelists"]),
+@click.option("--suite", type=click.Choice(["terminology", "care", "national", "resources", "codelists", "nodes"]),
               default="terminology", show_default=True,
               help="care: the care search on care-50k over a 25,000-concept synthetic release (no "
                    "International-size load). national: load times of the national code systems (excerpts "
                    "and 40,000-code generated files) and $translate over HTTP. resources: $validate-code, "
                    "$lookup and $expand on a stored 10,000-concept CodeSystem over HTTP. codelists: the ECL "
                    "preview of the value set editor and ValueSet?code= with 1,000 stored value sets, on the "
-                   "--scale edition (SQLite).")
+                   "--scale edition (SQLite). nodes: $lookup and $validate-code throughput with 1, 2 and 4 server "
+                   "processes on each backend, and with the metrics on and off (hey).")
 @domain_errors
 def bench(scale: str, backends: tuple[str, ...], pg_admin_url: str, requests: int, concurrency: int,
           workdir: Path, out: Path, no_load: bool, suite: str) -> None:
@@ -579,6 +699,7 @@ def bench(scale: str, backends: tuple[str, ...], pg_admin_url: str, requests: in
         vardterm bench --suite national
         vardterm bench --suite resources
         vardterm bench --suite codelists --scale intl --backend sqlite --no-load
+        vardterm bench --suite nodes --scale intl --no-load
     """
     from .bench import BenchOptions, run
 
@@ -594,6 +715,10 @@ def bench(scale: str, backends: tuple[str, ...], pg_admin_url: str, requests: in
     if suite == "resources":
         from .resource_bench import run_resources
         return run_resources(workdir=workdir, out=out, requests=min(requests, 1000))
+    if suite == "nodes":
+        from .node_bench import run_nodes
+        return run_nodes(backends=backends or ("sqlite", "postgresql"), pg_admin_url=pg_admin_url,
+                         workdir=workdir, out=out, scale=_scale(scale), load=not no_load)
     if suite == "national":
         from .national_bench import run_national
         return run_national(backends=backends or ("sqlite", "postgresql"), pg_admin_url=pg_admin_url,
@@ -630,7 +755,7 @@ def user_add(settings: Settings, username: str, roles: tuple[str, ...], region: 
 @domain_errors
 def user_list(settings: Settings) -> None:
     """List the users with their roles and regions."""
-    for u in Accounts(_db(settings)).users():
+    for u in Accounts(_db(settings, write=False)).users():
         click.echo(f"{u.name}\t{','.join(u.roles)}\t{u.region or '-'}\t{'active' if u.active else 'disabled'}")
 
 

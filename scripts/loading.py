@@ -17,12 +17,14 @@ log = logging.getLogger(__name__)
 
 def load_rf2(db: Database, sources: Sequence[str | Path], *, release_type: str | None = None,
              as_of: str | None = None, edition_module: str | None = None, version_date: str | None = None,
-             experimental: bool = False,
-             progress: Callable[[str, int, int], None] | None = None) -> CodeSystemVersion:
+             experimental: bool = False, progress: Callable[[str, int, int], None] | None = None,
+             retire_after: float = 0) -> CodeSystemVersion:
     """Load one SNOMED CT edition from ``sources`` (International plus extensions, zips or folders).
 
     ``release_type`` Snapshot (default when present) or Full; with Full, ``as_of`` picks the snapshot date.
     The version URI is derived from the data (edition module, newest package date) unless overridden.
+    A copy of the same version that this load replaces is deleted ``retire_after`` seconds after the new one
+    is published (the servers' switch-over time; see ``Database.retire``).
     """
     release = rf2.scan(sources)
     packages = [p for p in release.packages if any(f.startswith(p.name + "/") for f in release.files)]
@@ -37,7 +39,8 @@ def load_rf2(db: Database, sources: Sequence[str | Path], *, release_type: str |
                       version_date=version_date, experimental=experimental)
     batches = rf2.read(sources, release_type=release_type, as_of=as_of, progress=progress)
     return load_snomed(db, batches, spec, edition_of=rf2.edition_module, progress=progress,
-                       locate=rf2.locator(sources, release_type=release_type))
+                       locate=rf2.locator(sources, release_type=release_type),
+                       retire_after=retire_after)
 
 
 def refresh_memberships(db: Database, *, default_edition: str | None = None, max_expansion: int = 100_000):

@@ -6,14 +6,12 @@ every worker process builds the same app.
 
 from __future__ import annotations
 
-import logging
-
 from fastapi import FastAPI
 
-from api import Settings, create_app
+from api import Settings, create_app, logs
 
 
 def app() -> FastAPI:
     settings = Settings()
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logs.configure(settings.log_level, settings.log_format)
     return create_app(settings)

@@ -33,12 +33,14 @@ __all__ = [
 
 from .access import ANONYMOUS, COMMAND_LINE, ROLES, TERMINOLOGY_EDITORS, Principal, require, require_region  # noqa: E402
 from .accounts import Accounts, LoginThrottle  # noqa: E402
-from .errors import Forbidden, Throttled, Unauthenticated  # noqa: E402
+from .errors import Forbidden, ReadOnlyNode, Throttled, Unauthenticated  # noqa: E402
 from .ecl import EclLimits, EclResult  # noqa: E402
+from .bounded import cache_stats  # noqa: E402
+from .store.migrate import SCHEMA_REVISION  # noqa: E402
 
-__all__ += ["ANONYMOUS", "Accounts", "COMMAND_LINE", "Forbidden", "LoginThrottle", "Principal", "ROLES",
-            "TERMINOLOGY_EDITORS", "Throttled", "Unauthenticated", "require", "require_region"]
-__all__ += ["EclLimits", "EclResult"]
+__all__ += ["ANONYMOUS", "Accounts", "COMMAND_LINE", "Forbidden", "LoginThrottle", "Principal", "ReadOnlyNode",
+            "ROLES", "TERMINOLOGY_EDITORS", "Throttled", "Unauthenticated", "require", "require_region"]
+__all__ += ["EclLimits", "EclResult", "cache_stats", "SCHEMA_REVISION"]
 
 from . import authoring, lifecycle  # noqa: E402
 from .authoring import Authoring  # noqa: E402

@@ -31,7 +31,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from .access import ROLES, Principal
-from .errors import InvalidRequest, Throttled, Unauthenticated
+from .errors import InvalidRequest, ReadOnlyNode, Throttled, Unauthenticated
 from .store.accounts import AccountStore, KeyRow
 from .store.database import Database
 
@@ -106,7 +106,11 @@ class Accounts:
             raise wrong
         self.store.clear_failures(subjects[0])
         if _hasher.check_needs_rehash(row.secret_hash):
-            self.store.set_user(username, password_hash=_hasher.hash(password))
+            try:
+                self.store.set_user(username, password_hash=_hasher.hash(password))
+            except ReadOnlyNode:
+                pass  # a read-only node: the writer re-hashes at a later login
+
         return Principal(username, frozenset(row.roles), row.region, channel)
 
     def _check_throttle(self, subjects: list[str], now: float, username: str, address: str | None) -> None:

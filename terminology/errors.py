@@ -25,6 +25,7 @@ For ``$validate-code`` a code that is not found is a *result* (``result=false``)
     │   └── ResourceGone      the resource was deleted
     ├── Unauthenticated           the caller must log in (or present a token) first
     ├── Forbidden                 the caller may not do this (role or region)
+    │   └── ReadOnlyNode          this server node does not write (VARDTERM_READ_ONLY, or a read replica)
     ├── Throttled                 too many failed logins: wait ``retry_after`` seconds
     ├── Unsupported               valid, but this server does not do it
     ├── TooCostly                 the answer would exceed a configured limit
@@ -149,6 +150,10 @@ class Throttled(TerminologyError):
     def __init__(self, text: str, *, retry_after: int) -> None:
         self.retry_after = retry_after
         super().__init__("OP_UNSUPPORTED", text=text)
+
+
+class ReadOnlyNode(Forbidden):
+    """A write reached a node that only reads (a read-only node, or a database that is a read replica)."""
 
 
 class Unsupported(TerminologyError):

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
@@ -21,30 +22,40 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def wait_for_answer(url: str, proc: subprocess.Popen, *, timeout: float, output: Path | None = None) -> None:
+    """Return once ``url`` answers 200; fail with the process's output when it exits or ``timeout`` passes."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if httpx.get(url, timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        assert proc.poll() is None, output.read_text() if output else proc.stdout.read()
+        assert time.monotonic() < deadline, f"{url} did not answer within {timeout} s"
+        time.sleep(0.1)
+
+
 @contextmanager
-def vardterm_server(args: list[str], *, cwd: Path, log: Path | None = None, timeout: float = 60):
+def vardterm_server(args: list[str], *, cwd: Path, log: Path | None = None, timeout: float = 60,
+                    env: dict[str, str] | None = None):
     """Run ``vardterm <args> --port N`` in ``cwd`` and yield its base URL once ``/health`` answers (its
     ``status`` is ``empty`` before anything is loaded). Output goes to ``log`` when given (else a pipe); a
-    server that exits or never answers fails with its output."""
+    server that exits or never answers fails with its output. ``env``: variables added to this process's."""
     port = free_port()
     out = open(log, "w") if log else subprocess.PIPE
     proc = subprocess.Popen([VARDTERM, *args, "--port", str(port)], cwd=cwd, stdout=out, stderr=subprocess.STDOUT,
-                            text=True)
+                            text=True, env={**os.environ, **(env or {})})
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert proc.poll() is None, log.read_text() if log else proc.stdout.read()
-            assert time.monotonic() < deadline, f"vardterm {' '.join(args)} did not start"
-            time.sleep(0.1)
+        wait_for_answer(f"{base}/health", proc, timeout=timeout, output=log)
         yield base
     finally:
         proc.terminate()
-        proc.wait(10)
+        try:
+            proc.wait(30)  # several workers on a busy machine take a while to stop
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(10)
         if log:
             out.close()

@@ -39,7 +39,6 @@ def install(app: FastAPI) -> None:
     service: t.TerminologyService = app.state.service
     directory = care.CareDirectory(service.db, service, maps=getattr(app.state, "repository", None),
                                    refresh_seconds=app.state.settings.catalog_refresh_seconds)
-    directory.initialise()
     app.state.care = directory
     private = [Depends(private_answer), Depends(_care_caller)]
     for version, prefix, public in (("4.0", "/fhir/r4", True), ("5.0", "/fhir/r5", True), ("4.0", "/fhir", False)):

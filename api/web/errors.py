@@ -3,20 +3,17 @@
 
 from __future__ import annotations
 
-import logging
-
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import terminology as t
 
-from .. import errors as api_errors
+from .. import errors as api_errors, readonly
 from .common import LoginNeeded, login_redirect, page
 
-log = logging.getLogger(__name__)
-
 TITLES = {400: "Något stämmer inte", 401: "Logga in", 403: "Åtkomst nekad", 404: "Sidan finns inte",
+          405: "Skrivskyddad server",
           409: "Någon annan hann före", 412: "Någon annan hann före", 422: "Det går inte",
           500: "Något gick fel"}
 
@@ -40,6 +37,8 @@ def install(app: FastAPI) -> None:
         status, _ = api_errors.status_and_code(exc)
         if status == 401:
             return login_redirect(request)
+        if isinstance(exc, t.ReadOnlyNode):
+            exc = readonly.refusal(request.app.state.settings.writer_url)
         return error_page(request, status, exc.text)
 
     async def http(request: Request, exc: StarletteHTTPException):
@@ -58,9 +57,11 @@ def install(app: FastAPI) -> None:
     async def unexpected(request: Request, exc: Exception):
         if not _web(request):
             return await originals[Exception](request, exc)
-        log.exception("unexpected failure on %s %s", request.method, request.url.path)
-        return error_page(request, 500, "Servern kunde inte utföra begäran. Felet är loggat; försök igen "
-                                        "eller kontakta förvaltningen.")
+        api_errors.log_failure(request)
+        response = error_page(request, 500, "Servern kunde inte utföra begäran. Felet är loggat; försök igen "
+                                            "eller kontakta förvaltningen.")
+        response.headers.update(api_errors.request_id_header(request) or {})
+        return response
 
     async def login(request: Request, exc: LoginNeeded):
         return login_redirect(request)

@@ -53,10 +53,6 @@ class CareDirectory:
         self.index = ConceptIndex(service, self.store, maps, language=language, refresh_seconds=refresh_seconds)
         self.searcher = CareSearch(self.store, self.index)
 
-    def initialise(self) -> None:
-        """Create the care tables if missing (``vardterm init`` and ``vardterm demo`` call this)."""
-        self.store.initialise()
-
     # --- the search ------------------------------------------------------------------------------
 
     def search(self, req: CareSearchRequest, *, by: t.Principal, today: str | None = None) -> CareSearchResult:

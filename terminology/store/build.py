@@ -88,9 +88,13 @@ Locate = Callable[[str, dict[int, str]], "tuple[str, int] | None"]
 
 def load_snomed(db: Database, batches: Iterable[Rf2Batch], spec: SnomedLoad, *,
                 edition_of: Callable[[dict[str, int], list[tuple[str, str]]], str],
-                progress: Progress | None = None, locate: Locate | None = None) -> CodeSystemVersion:
+                progress: Progress | None = None, locate: Locate | None = None,
+                retire_after: float = 0) -> CodeSystemVersion:
     """Write ``batches`` into a new version storage, check its referential integrity
     (:mod:`terminology.store.integrity`) and publish it; return the published version.
+
+    The storage of a copy of the same version that this load replaces is dropped ``retire_after`` seconds
+    after publishing (:meth:`Database.retire`).
 
     ``edition_of(concept_module_counts, module_dependencies)`` picks the edition module from the data
     (the loader's rule, passed in so the store stays free of release-format knowledge).
@@ -102,7 +106,7 @@ def load_snomed(db: Database, batches: Iterable[Rf2Batch], spec: SnomedLoad, *,
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
-        return _load(db, batches, spec, edition_of, progress, started, locate)
+        return _load(db, batches, spec, edition_of, progress, started, locate, retire_after)
     finally:
         if gc_was_enabled:
             gc.enable()
@@ -110,7 +114,7 @@ def load_snomed(db: Database, batches: Iterable[Rf2Batch], spec: SnomedLoad, *,
 
 def _load(db: Database, batches: Iterable[Rf2Batch], spec: SnomedLoad,
           edition_of: Callable[[dict[str, int], list[tuple[str, str]]], str], progress: Progress | None,
-          started: float, locate: Locate | None) -> CodeSystemVersion:
+          started: float, locate: Locate | None, retire_after: float) -> CodeSystemVersion:
     key, storage = db.begin_version(kind="snomed", system=snomed.SYSTEM, version=f"(loading {spec.release_date})",
                                     module_id=None, effective_date=None, title="SNOMED CT (loading)",
                                     source=spec.source)
@@ -140,9 +144,9 @@ def _load(db: Database, batches: Iterable[Rf2Batch], spec: SnomedLoad,
     engine.dispose()
     title = _edition_title(module, date)
     _set_identity(db, key, version=version, module_id=module, effective_date=date, title=title)
-    for old in db.publish(key, stats):
-        db.drop_storage(old)
+    replaced = db.publish(key, stats)
     log.info("published %s in %.1f s (%s concepts)", version, tally.stages["total"], tally.concepts)
+    db.retire(replaced, after=retire_after)
     return next(v for v in db.versions() if v.key == key)
 
 
@@ -374,7 +378,7 @@ class _Writer:
         self.raw.commit()
         tally.stages["text_index"] = round(time.perf_counter() - t0, 2)
         languages = self._languages(cur)
-        meta = {"version": version, "schema_version": schema.SCHEMA_VERSION,
+        meta = {"version": version, "schema_version": schema.STORAGE_FORMAT,
                 "languages": json.dumps(languages), "stats": json.dumps(_stats(tally))}
         self._copy("version_meta", ("key", "value"), list(meta.items()))
         t0 = time.perf_counter()

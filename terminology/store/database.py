@@ -21,6 +21,7 @@ import re
 import shutil
 import socket
 import threading
+import time
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -28,26 +29,39 @@ from sqlalchemy import Engine, create_engine, event, insert, select, text, updat
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
-from ..errors import StoreError
+from ..errors import ReadOnlyNode, StoreError
 from ..model import CodeSystemVersion
-from . import budget, schema
+from . import budget, migrate, schema
 
 log = logging.getLogger(__name__)
 
 
 class Database:
-    """A catalog database and the storages of its versions. Thread-safe; share one per process."""
+    """A catalog database and the storages of its versions. Thread-safe; share one per process.
 
-    def __init__(self, url: str, *, pool_size: int = 8, statement_budget_ms: int = budget.DEFAULT_BUDGET_MS) -> None:
-        self.url = make_url(url)
+    :param read_url: a PostgreSQL read replica of ``url``: the catalog of versions and the version storages
+        (the read-mostly terminology traffic) are read there; writes, and the reads of resources, accounts
+        and the care directory (which must see the node's own writes), stay on ``url``.
+    :param read_only: this process never writes: every connection is read-only in the database itself
+        (SQLite ``query_only``, PostgreSQL ``default_transaction_read_only``), so a write that slips through
+        fails as :class:`~terminology.errors.ReadOnlyNode`; with a ``read_url`` everything is read there.
+    :param statement_budget_ms: time budget (ms; 0: none) of the statements whose cost a request decides: text
+        matches, the care search (:meth:`budgeted`); ECL statements carry their own (``EclLimits``).
+    """
+
+    def __init__(self, url: str, *, pool_size: int = 8, read_url: str | None = None, read_only: bool = False,
+                 statement_budget_ms: int = budget.DEFAULT_BUDGET_MS) -> None:
         self.statement_budget_ms = statement_budget_ms
-        """Time budget (ms; 0: none) of the statements whose cost a request decides: text matches, the care
-        search (:meth:`budgeted`); ECL statements carry their own (``EclLimits``)."""
+        self.read_only = read_only
+        if read_only and read_url:
+            url, read_url = read_url, None
+        self.url = _normal_url(url)
+        self.read_url = _normal_url(read_url) if read_url else None
         self.dialect = self.url.get_backend_name()
         if self.dialect not in ("sqlite", "postgresql"):
             raise StoreError(f"unsupported database {self.dialect!r}: use sqlite:/// or postgresql+psycopg://")
-        if self.dialect == "postgresql" and self.url.drivername == "postgresql":
-            self.url = self.url.set(drivername="postgresql+psycopg")
+        if self.read_url is not None and self.read_url.get_backend_name() != "postgresql":
+            raise StoreError("a read replica URL must be a PostgreSQL one (postgresql+psycopg://...)")
         self._pool_size = pool_size
         self._engines: dict[str, Engine] = {}
         self._lock = threading.Lock()
@@ -57,42 +71,78 @@ class Database:
             self.path = Path(self.url.database)
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self.engine = create_engine(self.url, pool_size=pool_size, max_overflow=pool_size)
-            event.listen(self.engine, "connect", _sqlite_pragmas)
+            event.listen(self.engine, "connect", _sqlite_read_only_pragmas if read_only else _sqlite_pragmas)
         else:
             self.engine = create_engine(self.url, pool_size=pool_size, max_overflow=pool_size,
-                                        pool_pre_ping=True)
+                                        pool_pre_ping=True, connect_args=_pg_args(read_only=read_only))
+        self.read_engine = self.engine
+        """Where the catalog of versions is read (the replica when there is one)."""
+        if self.read_url is not None:
+            self.read_engine = create_engine(self.read_url, pool_size=pool_size, max_overflow=pool_size,
+                                             pool_pre_ping=True, connect_args=_pg_args(read_only=True))
+        for engine in {self.engine, self.read_engine}:
+            event.listen(engine, "handle_error", _read_only_violation)
 
     # --- set-up and checks -----------------------------------------------------------------------
 
     def initialise(self) -> None:
-        """Create the catalog tables if missing and record the schema version (idempotent)."""
-        schema.catalog.create_all(self.engine)
-        with self.engine.begin() as conn:
-            rows = dict(conn.execute(select(schema.build_info.c.key, schema.build_info.c.value)).all())
-            if "schema_version" not in rows:
-                conn.execute(insert(schema.build_info), [
-                    {"key": "schema_version", "value": schema.SCHEMA_VERSION},
-                    {"key": "generation", "value": "0"},
-                ])
-            elif rows["schema_version"] != schema.SCHEMA_VERSION:
-                raise StoreError(self._mismatch(rows["schema_version"]))
+        """Build the shared tables on an empty database (every migration, so it ends at the current revision);
+        on any other database only :meth:`check` it: upgrading is ``vardterm db upgrade``'s, never implicit."""
+        if self.read_only:
+            return self.check()
+        if migrate.state(self.engine).fresh:
+            migrate.upgrade(self.engine)
+        else:
+            self.check()
 
     def check(self) -> None:
-        """Refuse a database that is not initialised or has another schema version (STYLE.md principle 4)."""
+        """Refuse a database that is unreachable, not initialised or at another schema revision (STYLE.md
+        principle 4), with the command that fixes it."""
         try:
-            with self.engine.connect() as conn:
-                found = conn.execute(select(schema.build_info.c.value)
-                                     .where(schema.build_info.c.key == "schema_version")).scalar()
-        except (OperationalError, ProgrammingError) as exc:
+            found = migrate.state(self.engine)
+        except OperationalError as exc:
+            raise StoreError(f"the database {self.describe()} cannot be reached: {_first_line(exc)}") from exc
+        if found.current:
+            return
+        if found.fresh:
             raise StoreError(f"the database {self.describe()} is not initialised; run 'vardterm init' "
-                             f"or load data first") from exc
-        if found != schema.SCHEMA_VERSION:
-            raise StoreError(self._mismatch(found))
-        schema.catalog.create_all(self.engine)  # catalog tables added since the database was made (checkfirst)
+                             f"or load data first")
+        if found.revision is None:
+            raise StoreError(f"the database {self.describe()} was made by an earlier vardterm and has no schema "
+                             f"revision; run 'vardterm db upgrade'")
+        if found.revision in migrate.known():
+            raise StoreError(f"the database {self.describe()} is at schema revision {found.revision}, this "
+                             f"program needs {migrate.SCHEMA_REVISION}; run 'vardterm db upgrade'")
+        raise StoreError(f"the database {self.describe()} is at schema revision {found.revision}, which this "
+                         f"program does not know (it needs {migrate.SCHEMA_REVISION}): a newer vardterm upgraded "
+                         f"it; run that version")
 
-    def _mismatch(self, found: str | None) -> str:
-        return (f"the database {self.describe()} has schema version {found}, this program needs "
-                f"{schema.SCHEMA_VERSION}; rebuild it by loading the releases again into a new database")
+    def schema_revision(self) -> str | None:
+        """The schema revision recorded in the database (None when never migrated)."""
+        return migrate.revision(self.engine)
+
+    def upgrade(self) -> tuple[str | None, str | None]:
+        """Run the schema migrations (``vardterm db upgrade``); return the revisions before and after."""
+        if self.read_only:
+            raise ReadOnlyNode.plain("this node is read-only: run 'vardterm db upgrade' against the writable "
+                                     "database")
+        return migrate.upgrade(self.engine)
+
+    def storage_problems(self) -> list[str]:
+        """Ready versions whose storage was built in another format than this program reads (they must be
+        loaded again); empty when all is well. Reads one row of each storage."""
+        problems = []
+        for v in self.versions():
+            try:
+                with self.storage_engine(v.storage).connect() as conn:
+                    found = conn.execute(text("SELECT value FROM version_meta WHERE key = 'schema_version'")).scalar()
+            except (OperationalError, ProgrammingError, StoreError) as exc:
+                problems.append(f"{v.version}: its storage {v.storage} cannot be read ({_first_line(exc)})")
+                continue
+            if found != schema.STORAGE_FORMAT:
+                problems.append(f"{v.version}: storage format {found}, this program reads {schema.STORAGE_FORMAT}; "
+                                f"load it again")
+        return problems
 
     def describe(self) -> str:
         """The database location without a password, for messages."""
@@ -112,12 +162,24 @@ class Database:
                 engine.dispose()
             self._engines.clear()
         self.engine.dispose()
+        self.read_engine.dispose()
+
+    def pools(self) -> dict[str, tuple[int, int]]:
+        """Connection pools of this process: name -> (connections open, connections in use), for metrics."""
+        with self._lock:
+            engines = {"catalog": self.engine, **({"replica": self.read_engine} if self.read_url else {}),
+                       **{f"storage:{k}": e for k, e in self._engines.items()}}
+        out = {}
+        for name, engine in engines.items():
+            in_use = engine.pool.checkedout()
+            out[name] = (in_use + engine.pool.checkedin(), in_use)
+        return out
 
     # --- the catalog -----------------------------------------------------------------------------
 
     def generation(self) -> int:
-        """A number that changes whenever the set of ready versions changes."""
-        with self.engine.connect() as conn:
+        """A number that changes whenever the set of ready versions (or a stored resource) changes."""
+        with self.read_engine.connect() as conn:
             value = conn.execute(select(schema.build_info.c.value)
                                  .where(schema.build_info.c.key == "generation")).scalar()
         return int(value or 0)
@@ -128,7 +190,7 @@ class Database:
         q = select(t).where(t.c.status.in_(statuses)).order_by(t.c.key)
         if kind:
             q = q.where(t.c.kind == kind)
-        with self.engine.connect() as conn:
+        with self.read_engine.connect() as conn:
             return [_to_version(r) for r in conn.execute(q).mappings()]
 
     def begin_version(self, *, kind: str, system: str, version: str, module_id: str | None,
@@ -174,14 +236,29 @@ class Database:
             conn.execute(update(t).where(t.c.key == key).values(status="failed",
                                                                  stats=json.dumps({"error": reason})))
 
-    def remove(self, key: int) -> None:
-        """Take a ready version out of service and delete its storage."""
+    def remove(self, key: int, *, retire_after: float = 0) -> None:
+        """Take a ready version out of service and delete its storage (``retire_after`` seconds later)."""
         t = schema.code_system_version
         with self.engine.begin() as conn:
             storage = conn.execute(select(t.c.storage).where(t.c.key == key)).scalar_one()
             conn.execute(t.delete().where(t.c.key == key))
             self._bump(conn)
-        self.drop_storage(storage)
+        self.retire([storage], after=retire_after)
+
+    def retire(self, storages: list[str], *, after: float) -> None:
+        """Delete storages that were just taken out of service, ``after`` seconds from now.
+
+        Other processes and hosts keep reading a storage until their next catalog check (every
+        ``VARDTERM_CATALOG_REFRESH_SECONDS``) and their running requests end; dropping it at once would fail
+        those requests. A process killed while waiting leaves the storage to ``vardterm gc``.
+        """
+        if not storages:
+            return
+        if after > 0:
+            log.info("waiting %.0f s for every server to switch before deleting %s", after, ", ".join(storages))
+            time.sleep(after)
+        for storage in storages:
+            self.drop_storage(storage)
 
     def forget_stale(self) -> int:
         """Delete catalog rows of replaced, failed and abandoned loads and their storages; return how many.
@@ -233,9 +310,10 @@ class Database:
                                        execution_options={budget.OPTION: self.statement_budget_ms})
                 event.listen(engine, "connect", _sqlite_read_pragmas)
             return engine
-        return create_engine(self.url, pool_size=self._pool_size if not write else 1,
+        return create_engine(self.url if write else self.read_url or self.url,
+                             pool_size=self._pool_size if not write else 1,
                              max_overflow=self._pool_size if not write else 1, pool_pre_ping=not write,
-                             connect_args={"options": f"-c search_path={storage}"},
+                             connect_args=_pg_args(read_only=not write, search_path=storage),
                              execution_options={budget.OPTION: self.statement_budget_ms})
 
     def storage_path(self, storage: str) -> Path:
@@ -295,12 +373,42 @@ class Database:
                 conn.execute(text(f'DROP SCHEMA IF EXISTS "{storage}" CASCADE'))
 
     def destroy(self) -> None:
-        """Delete everything: every storage and the catalog (used by tests and ``vardterm reset``)."""
+        """Delete everything: every storage and every shared table (used by tests)."""
         for v in self.versions(statuses=("loading", "ready", "replaced", "failed")):
             self.drop_storage(v.storage)
-        schema.catalog.drop_all(self.engine)
+        migrate.downgrade(self.engine)
+        with self.engine.begin() as conn:
+            conn.execute(text(f"DROP TABLE IF EXISTS {migrate.VERSION_TABLE}"))
         if self.dialect == "sqlite":
             shutil.rmtree(self.path.parent / f"{self.path.name}.versions", ignore_errors=True)
+
+
+def _normal_url(url: str):
+    found = make_url(url)
+    if found.get_backend_name() == "postgresql" and found.drivername == "postgresql":
+        found = found.set(drivername="postgresql+psycopg")
+    return found
+
+
+def _pg_args(*, read_only: bool, search_path: str | None = None) -> dict:
+    """libpq options of a PostgreSQL connection: its schema, and read-only transactions on a read-only node
+    (what a hot-standby replica enforces anyway, so a node behaves the same on the primary and a replica)."""
+    options = [f"-c search_path={search_path}"] if search_path else []
+    if read_only:
+        options.append("-c default_transaction_read_only=on")
+    return {"options": " ".join(options)} if options else {}
+
+
+def _read_only_violation(context) -> None:
+    """``handle_error`` hook: a write refused by a read-only connection or replica becomes ReadOnlyNode
+    (PostgreSQL SQLSTATE 25006 read_only_sql_transaction; SQLite "attempt to write a readonly database")."""
+    original = context.original_exception
+    if getattr(original, "sqlstate", None) == "25006" or "readonly database" in str(original):
+        raise ReadOnlyNode.plain("This server node is read-only: it does not write to the database") from original
+
+
+def _first_line(exc: Exception) -> str:
+    return str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
 
 
 def _single_pool():
@@ -319,6 +427,14 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA busy_timeout=10000")
     cur.execute("PRAGMA foreign_keys=ON")
+    cur.close()
+
+
+def _sqlite_read_only_pragmas(dbapi_conn, record) -> None:
+    """The main file on a read-only node: the usual settings (a writer may share it), then no writes."""
+    _sqlite_pragmas(dbapi_conn, record)
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA query_only=ON")
     cur.close()
 
 

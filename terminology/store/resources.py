@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from typing import Iterable, Sequence
 
 import orjson
-from sqlalchemy import and_, delete, exists, func, insert, inspect, not_, or_, select, update
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy import and_, delete, exists, func, insert, not_, or_, select, update
+from sqlalchemy.exc import IntegrityError
 
 from .. import resource_search as rs
 from ..bounded import Bounded
@@ -66,18 +66,14 @@ class ResourceStore:
 
     def __init__(self, db: Database) -> None:
         self.db = db
-        self._parsed: Bounded = Bounded(PARSED_CACHE_SIZE)
+        self._parsed: Bounded = Bounded(PARSED_CACHE_SIZE, "parsed_resources")
         self._indexed = False
 
     def _ensure_index(self) -> None:
-        """Create the search index table when missing and index the resources stored before it (once)."""
-        if self._indexed:
+        """Index the resources stored before the search index existed (once per database; the table itself is
+        made by the migrations). A read-only node leaves that to the writer."""
+        if self._indexed or self.db.read_only:
             return
-        try:
-            P.create(self.db.engine, checkfirst=True)
-        except DBAPIError:
-            if not inspect(self.db.engine).has_table(P.name):  # else another worker created it meanwhile
-                raise
         info = schema.build_info
         with self.db.engine.connect() as conn:
             done = conn.execute(select(info.c.value).where(info.c.key == INDEX_MARK)).scalar() is not None
@@ -93,9 +89,10 @@ class ResourceStore:
         self._indexed = True
 
     def forget_index(self) -> None:
-        """Drop the search index and its mark, as a database from before the index was (for tests)."""
+        """Empty the search index and drop its mark, as a database migrated from before the index was (for
+        tests)."""
         with self.db.engine.begin() as conn:
-            P.drop(conn, checkfirst=True)
+            conn.execute(delete(P))
             conn.execute(delete(schema.build_info).where(schema.build_info.c.key == INDEX_MARK))
         self._indexed = False
 

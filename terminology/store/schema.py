@@ -16,12 +16,15 @@ from __future__ import annotations
 from sqlalchemy import (BigInteger, Column, Float, Index, Integer, LargeBinary, MetaData, SmallInteger, String, Table,
                         Text)
 
-SCHEMA_VERSION = "3"
-"""Bump when a table changes shape; a server refuses a database built with another schema version."""
+STORAGE_FORMAT = "3"
+"""Format of a version storage (the ``snomed`` tables below), recorded by the loader in its
+``version_meta.schema_version``. Bump it when those tables change shape: storages are built whole by a load
+and never migrated, so one of another format is reported (``Database.storage_problems``) and loaded again.
+The catalog tables (``catalog`` below) change by Alembic revisions instead (``migrate.py``)."""
 
 SCTID = Integer().with_variant(BigInteger(), "postgresql")
 
-# --- the catalog (main database) ------------------------------------------------------------------
+# --- the catalog (main database; its history is the Alembic revisions in migrations/versions) ------------
 
 catalog = MetaData()
 

@@ -109,7 +109,7 @@ class SnomedStore:
     def __init__(self, engine: Engine, dialect: str) -> None:
         self.engine = engine
         self.dialect = dialect
-        self._counts: Bounded = Bounded(1024)
+        self._counts: Bounded = Bounded(1024, "concept_set_counts")
         self.text_budget_ms: int = engine.get_execution_options().get(budget.OPTION, budget.DEFAULT_BUDGET_MS)
         """Time budget of the statements that read a text match (the database's statement budget)."""
 

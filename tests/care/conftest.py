@@ -24,7 +24,6 @@ def care_dirs(mini_dbs):
             db = mini_dbs(backend)
             repo = ResourceRepository(db)
             directory = CareDirectory(db, TerminologyService(db, refresh_seconds=0), maps=repo, refresh_seconds=0)
-            directory.initialise()
             directory.transaction(care_fixture.bundle(), by=FIXTURE)
             load_concept_maps(db, care_fixture.CONCEPT_MAPS)
             cache[backend] = directory

@@ -78,7 +78,6 @@ def test_every_region_gets_answers_to_the_vardlots_questions_on_the_day_it_is_ma
     load_rf2(db, [MINI])
     directory = CareDirectory(db, TerminologyService(db, refresh_seconds=0), maps=ResourceRepository(db),
                               refresh_seconds=0)
-    directory.initialise()
     g = generate("demo", today=day)
     directory.write_records(g.records, by=GENERATOR)
     load_concept_maps(db, g.concept_maps)
@@ -128,7 +127,6 @@ def test_the_demo_directory_is_made_again_for_the_day_the_demo_starts(new_db, tm
     load_rf2(db, [MINI])
     directory = CareDirectory(db, TerminologyService(db, refresh_seconds=0), maps=ResourceRepository(db),
                               refresh_seconds=0)
-    directory.initialise()
     today, then = dt.date.today(), dt.date.today() - dt.timedelta(days=400)
     load_generated(directory, "demo", today=then)
     user = Principal("anna", frozenset(ROLES), None, "web")

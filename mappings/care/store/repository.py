@@ -72,20 +72,6 @@ class CareStore:
         self.db = db
         self.engine = db.engine
 
-    # --- set-up ----------------------------------------------------------------------------------
-
-    def initialise(self) -> None:
-        """Create the care tables if missing (idempotent); refuse another schema version."""
-        s.metadata.create_all(self.engine)
-        with self.engine.begin() as conn:
-            rows = dict(conn.execute(select(s.care_meta.c.key, s.care_meta.c.value)).all())
-            if "schema_version" not in rows:
-                conn.execute(insert(s.care_meta), [{"key": "schema_version", "value": s.SCHEMA_VERSION},
-                                                   {"key": "generation", "value": "0"}])
-            elif rows["schema_version"] != s.SCHEMA_VERSION:
-                raise t.StoreError(f"the care tables of {self.db.describe()} have schema version "
-                                   f"{rows['schema_version']}, this program needs {s.SCHEMA_VERSION}")
-
     def generation(self) -> int:
         """A number that changes with every write."""
         with self.engine.connect() as conn:

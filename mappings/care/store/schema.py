@@ -4,14 +4,14 @@
 Every main table carries ``version_id`` and ``last_updated`` (FHIR ``meta``); repeated elements live in
 link tables keyed by the owner's id. Dates are ``YYYY-MM-DD`` text, so comparisons are the same on both
 engines. ``care_meta.generation`` counts write transactions, so every API worker can tell that its caches
-are stale without sharing memory (ARCHITECTURE.md "Scale").
+are stale without sharing memory (ARCHITECTURE.md "Scale"). The tables are made and changed by the schema
+migrations of the catalog database (``terminology/store/migrations``, ``vardterm db upgrade``): a change here
+needs a revision there.
 """
 
 from __future__ import annotations
 
 from sqlalchemy import Boolean, Column, Float, Index, Integer, MetaData, String, Table, Text
-
-SCHEMA_VERSION = "1"
 
 metadata = MetaData()
 
