@@ -495,13 +495,16 @@ def synth_kodtextfil(out: Path, shape: str, codes: int, seed: int) -> None:
                    "against vardterm serve started on --database-url or a running server (--url).")
 @click.option("--database-url", "bench_database_url", metavar="URL",
               help="http: the database the started server uses (default: the group's --database-url, else the "
-                   "demo database data/vardterm.db, built if missing).")
+                   "demo database data/vardterm.db, built if missing). With --url: the running server's "
+                   "database, where a temporary API key for test i's PUT is made (instead of --api-key).")
 @click.option("--url", "server_url", metavar="URL",
               help="http: measure an already running server instead, e.g. http://127.0.0.1:8080.")
 @click.option("--clients", default="1,10,50", show_default=True, metavar="N,N,...",
               help="http: client counts (concurrent keep-alive connections) to run each test at.")
 @click.option("--seconds", type=click.IntRange(1, 3600), help="http: seconds per test and client count "
                                                               "[default: 10; 2 with --quick].")
+@click.option("--tests", "test_ids", metavar="ID,ID,...",
+              help="http: run only these tests, e.g. LK01,VC03,a,f (the generator's ceiling always runs).")
 @click.option("--quick", is_flag=True, help="http: a smoke run: one client count (the first), 2 s a test, 30 "
                                            "answers of each pool checked.")
 @click.option("--pools", "pools_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
@@ -514,8 +517,8 @@ def synth_kodtextfil(out: Path, shape: str, codes: int, seed: int) -> None:
 @domain_errors
 def bench(settings: Settings, scale: str, backends: tuple[str, ...], pg_admin_url: str, requests: int,
           concurrency: int, workdir: Path, out: Path, no_load: bool, suite: str, bench_database_url: str | None,
-          server_url: str | None, clients: str, seconds: int | None, quick: bool, pools_file: Path | None,
-          api_key: str | None, fhir_version: str) -> None:
+          server_url: str | None, clients: str, seconds: int | None, test_ids: str | None, quick: bool,
+          pools_file: Path | None, api_key: str | None, fhir_version: str) -> None:
     """Measure load time and memory, HTTP latency and throughput, expansion and search on synthetic data.
 
     \b
@@ -531,8 +534,8 @@ def bench(settings: Settings, scale: str, backends: tuple[str, ...], pg_admin_ur
 
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one INFO line per request would drown the report
     if suite == "http":
-        return _bench_http(settings, out, bench_database_url, server_url, clients, seconds, quick, pools_file,
-                           api_key, fhir_version)
+        return _bench_http(settings, out, bench_database_url, server_url, clients, seconds, test_ids, quick,
+                           pools_file, api_key, fhir_version)
     if suite == "care":
         from .care_bench import run_care
         return run_care(backends=backends or ("sqlite",), pg_admin_url=pg_admin_url, workdir=workdir, out=out,
@@ -550,8 +553,8 @@ def bench(settings: Settings, scale: str, backends: tuple[str, ...], pg_admin_ur
 
 
 def _bench_http(settings: Settings, out: Path, database_url: str | None, server_url: str | None, clients: str,
-                seconds: int | None, quick: bool, pools_file: Path | None, api_key: str | None,
-                fhir_version: str) -> None:
+                seconds: int | None, test_ids: str | None, quick: bool, pools_file: Path | None,
+                api_key: str | None, fhir_version: str) -> None:
     from .http_bench import HttpBenchError, HttpBenchOptions, run_http
 
     try:
@@ -560,11 +563,12 @@ def _bench_http(settings: Settings, out: Path, database_url: str | None, server_
         raise click.BadParameter(f"{clients!r}: give client counts such as 1,10,50", param_hint="--clients")
     if not counts or min(counts) < 1:
         raise click.BadParameter(f"{clients!r}: give client counts such as 1,10,50", param_hint="--clients")
-    database = database_url or settings.database_url
+    database = database_url if server_url else database_url or settings.database_url
     try:
         run_http(HttpBenchOptions(url=server_url, database_url=database,
                                   build_demo=database == Settings.model_fields["database_url"].default,
                                   clients=counts[:1] if quick else counts, seconds=seconds or (2 if quick else 10),
+                                  tests=tuple(x.strip() for x in (test_ids or "").split(",") if x.strip()),
                                   fhir=fhir_version, pools=pools_file, api_key=api_key,
                                   preflight=30 if quick else 400, out=out))
     except HttpBenchError as exc:

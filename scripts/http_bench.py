@@ -54,7 +54,9 @@ class HttpBenchError(RuntimeError):
 class HttpBenchOptions:
     url: str | None = None
     """A running server's root URL (``http://host:port``); None starts ``vardterm serve`` on ``database_url``."""
-    database_url: str = "sqlite:///data/vardterm.db"
+    database_url: str | None = "sqlite:///data/vardterm.db"
+    """The database of the server started here; with ``url``, the running server's database if known (only to
+    make a temporary API key for test i's PUT)."""
     build_demo: bool = True
     """Build the demo data into ``database_url`` when it holds no SNOMED CT edition yet."""
     clients: tuple[int, ...] = (1, 10, 50)
@@ -64,6 +66,8 @@ class HttpBenchOptions:
     """A pools file written by an earlier run, to send exactly the same requests again."""
     api_key: str | None = None
     """For the PUT of test i's ValueSet on a running server (a server started here gets a temporary key)."""
+    tests: tuple[str, ...] = ()
+    """Only these tests (ids such as LK01 or a); all when empty. The ceiling always runs."""
     seed: int = 42
     preflight: int = 400
     """How many entries of each pool are sent once and checked before the timed runs."""
@@ -88,15 +92,19 @@ def run_http(opts: HttpBenchOptions) -> dict:
                 tests, stored = pools.build(client, seed=opts.seed, progress=_say)
             pools_path = opts.out / f"bench-http-pools-{stamp}.json"
             pools_path.write_text(pools.to_json(tests, y_value_set=stored), "utf-8")
-            skipped = _store(client, stored, key or opts.api_key)
+            unknown = set(opts.tests) - {t.id for t in tests}
+            if unknown:
+                raise HttpBenchError(f"no test {', '.join(sorted(unknown))}; the tests are "
+                                     + ", ".join(t.id for t in tests))
+            tests = [t for t in tests if t.entries and (not opts.tests or t.id in opts.tests)]
+            storing = any(t.id == "i" for t in tests)
+            skipped = _store(client, stored, key or opts.api_key) if storing else []
+            tests = [t for t in tests if t.id not in skipped]
             try:
-                if skipped:
-                    tests = [t for t in tests if t.id != "i"]
-                tests = [t for t in tests if t.entries]
                 results = [_run_test(wrk, root, f"/fhir/{opts.fhir}", t, client, opts, server_pid)
                            for t in [_ceiling(), *tests]]
             finally:
-                if not skipped:
+                if storing and not skipped:
                     client.delete(f"/ValueSet/{stored['id']}", headers=_auth(key or opts.api_key))
     doc = {"suite": "http", "machine": machine(), "commit": git_commit(), "taken": stamp,
            "load_average": {"start": [round(x, 2) for x in load_start],
@@ -119,12 +127,34 @@ def _target(opts: HttpBenchOptions) -> Iterator[tuple[str, int | None, str | Non
     """``(root URL, server pid or None, temporary API key or None, description)`` of the server to measure."""
     if opts.url:
         root = re.sub(r"/fhir(/r[45])?/?$", "", opts.url.rstrip("/"))
-        yield root, None, None, {"url": root, "started": False, "health": _health(root)}
+        with _temporary_key(opts.database_url) as key:
+            yield root, None, key, {"url": root, "started": False, "health": _health(root)}
         return
     url = _absolute(opts.database_url)
     _ensure_loaded(url, opts.build_demo)
-    db = Database(url)
+    with _temporary_key(url) as key, _server(url) as (root, pid):
+        yield root, pid, key, {"url": root, "started": True, "database_url": url, "command": "vardterm serve",
+                               "health": _health(root)}
+
+
+@contextmanager
+def _temporary_key(database_url: str | None) -> Iterator[str | None]:
+    """An API key with the informatiker role in ``database_url`` for the run (revoked after it), or None."""
+    if database_url is None:
+        yield None
+        return
+    db = Database(_absolute(database_url))
     key = Accounts(db).add_key("vardterm-bench", ("informatiker",), None)
+    try:
+        yield key
+    finally:
+        Accounts(db).revoke_key(key.split(".", 1)[0])
+        db.dispose()
+
+
+@contextmanager
+def _server(url: str) -> Iterator[tuple[str, int]]:
+    """``vardterm serve`` on ``url`` with its defaults (one worker), on a free port of 127.0.0.1."""
     port = _free_port()
     command = [sys.executable, "-m", "scripts.cli", "--database-url", url, "serve", "--host", "127.0.0.1",
                "--port", str(port)]
@@ -134,8 +164,7 @@ def _target(opts: HttpBenchOptions) -> Iterator[tuple[str, int | None, str | Non
         try:
             _wait(root, proc, log)
             _say(f"started vardterm serve (one worker, default settings) on {url} at {root}")
-            yield root, proc.pid, key, {"url": root, "started": True, "database_url": url,
-                                        "command": "vardterm serve", "health": _health(root)}
+            yield root, proc.pid
         finally:
             proc.terminate()
             try:
@@ -143,8 +172,6 @@ def _target(opts: HttpBenchOptions) -> Iterator[tuple[str, int | None, str | Non
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
-            Accounts(db).revoke_key(key.split(".", 1)[0])
-            db.dispose()
 
 
 def _absolute(url: str) -> str:
@@ -233,24 +260,30 @@ def _run_test(wrk: str, root: str, prefix: str, test: pools.Test, client: httpx.
             _say(f"{test.id:<8} {clients:>3} clients: {run['rps']:>9,.0f} req/s, p50 {run['p50_ms']:.2f} ms, "
                  f"p99 {run['p99_ms']:.2f} ms, {run['errors']} errors")
             runs.append(run)
+            _settle(root, server_pid)
     return {"id": test.id, "title": test.title, "source": test.source, "expected_status": test.expected_status,
             "pool_size": len(test.entries), "preflight": preflight, "runs": runs}
 
 
 def _preflight(client: httpx.Client, root: str, prefix: str, test: pools.Test, limit: int) -> dict:
-    """Send each pool entry once and check its answer; the count of disagreements with up to 5 examples."""
-    wrong, examples = 0, []
+    """Send each pool entry once and check its answer: the count of disagreements with up to 5 examples, and
+    the 3 slowest requests (one client, so these times are the request's own)."""
+    wrong, examples, timed = 0, [], []
     entries = test.entries[:limit]
     for e in entries:
         url = f"{root}{prefix}{e.path}"
+        started = time.perf_counter()
         r = client.request(e.method, url, json=e.body,
                            headers={"Content-Type": "application/fhir+json"} if e.body else None)
+        timed.append(((time.perf_counter() - started) * 1000, e))
         problem = check(e.expect, r.status_code, _json_or_none(r))
         if problem:
             wrong += 1
             if len(examples) < 5:
                 examples.append({"request": f"{e.method} {prefix}{e.path}", "body": e.body, "problem": problem})
-    return {"checked": len(entries), "wrong": wrong, "examples": examples}
+    slowest = [{"ms": round(ms, 1), "request": f"{e.method} {prefix}{e.path}", "body": e.body}
+               for ms, e in sorted(timed, key=lambda x: -x[0])[:3]]
+    return {"checked": len(entries), "wrong": wrong, "examples": examples, "slowest": slowest}
 
 
 def _json_or_none(r: httpx.Response) -> dict | None:
@@ -328,6 +361,20 @@ def _wrk(wrk: str, root: str, pool_file: Path, clients: int, seconds: int, serve
             if wall and server_before is not None and server_after is not None else None}
 
 
+def _settle(root: str, pid: int | None, timeout: float = 300) -> None:
+    """Wait until the server has finished the requests still queued when wrk stopped, so they do not slow the
+    next run: until its CPU use drops below a tenth of a core (or, not knowing its process, until it answers)."""
+    deadline = time.monotonic() + timeout
+    while pid is not None and time.monotonic() < deadline:
+        before = _cpu_seconds(pid)
+        time.sleep(0.25)
+        after = _cpu_seconds(pid)
+        if before is None or after is None or after - before < 0.025:
+            return
+    if pid is None:
+        httpx.get(f"{root}/health", timeout=timeout)
+
+
 def _wrk_version(wrk: str) -> str:
     done = subprocess.run([wrk, "-v"], capture_output=True, text=True)
     first = (done.stdout or done.stderr).splitlines()
@@ -342,7 +389,21 @@ def _say(message: str) -> None:
 
 
 def _ms(v: float) -> str:
-    return f"{v:.0f}" if v >= 100 else f"{v:.1f}" if v >= 10 else f"{v:.2f}"
+    return "-" if not v else f"{v:.0f}" if v >= 100 else f"{v:.1f}" if v >= 10 else f"{v:.2f}"
+
+
+def _describe(request: str, body: dict | None) -> str:
+    """A request in a line: the path, or for a POST the parameters (a ValueSet by its compose)."""
+    if not body:
+        return request
+    parts = []
+    for p in body.get("parameter", []):
+        if "resource" in p:
+            parts.append(f"{p['name']}=" + json.dumps(p["resource"].get("compose", p["resource"]),
+                                                      separators=(",", ":")))
+        else:
+            parts.append(f"{p['name']}=" + str(next(v for k, v in p.items() if k.startswith("value"))))
+    return f"{request} " + " ".join(parts)
 
 
 def format_report(doc: dict) -> str:
@@ -375,7 +436,13 @@ def format_report(doc: dict) -> str:
         p = t["preflight"]
         if p["wrong"]:
             notes.append(f"{t['id']}: {p['wrong']} of {p['checked']} answers differ from what the pool expects, e.g. "
-                         + "; ".join(f"{x['request'][:160]} -> {x['problem']}" for x in p["examples"][:2]))
+                         + "; ".join(f"{_describe(x['request'], x['body'])[:300]} -> {x['problem']}"
+                                     for x in p["examples"][:2]))
+    for t in doc["tests"]:
+        slow = t["preflight"].get("slowest") or []
+        if slow and slow[0]["ms"] >= 100:
+            notes.append(f"{t['id']}: slowest answer {slow[0]['ms']:,.0f} ms: "
+                         f"{_describe(slow[0]['request'], slow[0]['body'])[:300]}")
     if doc["skipped"]:
         notes.append("skipped: " + ", ".join(doc["skipped"]))
     return "\n".join(lines) + "\n\n" + "\n".join(f"* {n}" for n in notes)
