@@ -557,11 +557,8 @@ def _bench_http(settings: Settings, out: Path, database_url: str | None, server_
                 api_key: str | None, fhir_version: str) -> None:
     from .http_bench import HttpBenchError, HttpBenchOptions, run_http
 
-    try:
-        counts = tuple(int(c) for c in clients.split(","))
-    except ValueError:
-        raise click.BadParameter(f"{clients!r}: give client counts such as 1,10,50", param_hint="--clients")
-    if not counts or min(counts) < 1:
+    counts = tuple(int(c) for c in clients.split(",") if c.strip().isdigit())
+    if len(counts) != len(clients.split(",")) or min(counts) < 1:
         raise click.BadParameter(f"{clients!r}: give client counts such as 1,10,50", param_hint="--clients")
     database = database_url if server_url else database_url or settings.database_url
     try:

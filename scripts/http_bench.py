@@ -330,6 +330,16 @@ def _cpu_seconds(pid: int | None) -> float | None:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def _rss_mib(pid: int | None) -> float | None:
+    """The server's resident memory now (MiB), when its process is known."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text() if pid else ""
+    except OSError:
+        return None
+    found = re.search(r"^VmRSS:\s+(\d+) kB", status, re.M)
+    return round(int(found.group(1)) / 1024, 1) if found else None
+
+
 def _wrk(wrk: str, root: str, pool_file: Path, clients: int, seconds: int, server_pid: int | None,
          expected_status: int) -> dict:
     threads = max(1, min(clients, os.cpu_count() or 1))
@@ -357,8 +367,10 @@ def _wrk(wrk: str, root: str, pool_file: Path, clients: int, seconds: int, serve
             "errors": errors, "error_rate": round(errors / max(1, answered + transport), 4),
             "statuses": {str(k): v for k, v in sorted(statuses.items())}, "transport_errors": transport,
             "wrk_cpu_pct": round(100 * wrk_cpu / wall, 1) if wall else None,
+            "wrk_cpu_us_per_request": round(1e6 * wrk_cpu / w["requests"], 1) if w["requests"] else None,
             "server_cpu_pct": round(100 * (server_after - server_before) / wall, 1)
-            if wall and server_before is not None and server_after is not None else None}
+            if wall and server_before is not None and server_after is not None else None,
+            "server_rss_mib": _rss_mib(server_pid)}
 
 
 def _settle(root: str, pid: int | None, timeout: float = 300) -> None:
@@ -421,10 +433,14 @@ def format_report(doc: dict) -> str:
     lines.insert(1, "|" + "|".join("-" * (w + 2) for w in widths) + "|")
     ceiling = next(t for t in doc["tests"] if t["id"] == CEILING)
     la = doc["load_average"]
-    notes = [f"Load generator: {doc['generator']}, {doc['seconds']} s per run. Its ceiling (GET /health): "
-             + ", ".join(f"{r['rps']:,.0f} req/s at {r['clients']} (wrk used {r['wrk_cpu_pct']}% of a core"
+    cost = max((r["wrk_cpu_us_per_request"] or 0) for r in ceiling["runs"])
+    notes = [f"Load generator: {doc['generator'].split(' Copyright')[0]}, {doc['seconds']} s per run. "
+             "Ceiling (GET /health, the cheapest route): "
+             + ", ".join(f"{r['rps']:,.0f} req/s at {r['clients']} clients (wrk used {r['wrk_cpu_pct']}% of a core"
                          + (f", the server {r['server_cpu_pct']}%" if r["server_cpu_pct"] is not None else "")
-                         + ")" for r in ceiling["runs"]),
+                         + ")" for r in ceiling["runs"])
+             + (f"; wrk spends {cost:.0f} µs of CPU a request, so one wrk thread could send about "
+                f"{1e6 / cost:,.0f} req/s: the server, not the generator, is the limit" if cost else ""),
              f"Load average {la['start'][0]} at the start, {la['end'][0]} at the end; commit {doc['commit']}; "
              f"target {doc['target']['url']}{doc['fhir_base']}"
              + (" (vardterm serve started here, default settings)" if doc["target"].get("started") else "")]
@@ -432,6 +448,10 @@ def format_report(doc: dict) -> str:
                   key=lambda r: r["wrk_cpu_pct"] or 0, default=None)
     if busiest:
         notes.append(f"wrk used at most {busiest['wrk_cpu_pct']}% of a core in any test run")
+    memory = [(r["server_rss_mib"], t["id"]) for t in doc["tests"] for r in t["runs"] if r.get("server_rss_mib")]
+    if memory:
+        notes.append(f"server memory (RSS): {memory[0][0]:,.0f} MiB after the first run, {memory[-1][0]:,.0f} MiB "
+                     f"at the end, most {max(memory)[0]:,.0f} MiB (after {max(memory)[1]})")
     for t in doc["tests"]:
         p = t["preflight"]
         if p["wrong"]:

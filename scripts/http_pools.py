@@ -148,12 +148,14 @@ def build(client: httpx.Client, *, seed: int = 42, progress: Callable[[str], Non
     rng = random.Random(seed)
     started = time.monotonic()
 
-    # Random active concepts with their displays: pages of the whole edition at random offsets.
+    # Random active concepts with their displays: pages of the whole edition at random offsets (its
+    # expansion lists the inactive concepts too, marked inactive).
     n_all = api.total(implicit())
     concepts: dict[str, str] = {}
-    for _ in range(12):
+    for _ in range(16):
         page = api.expand(implicit(), count=100, offset=rng.randrange(max(1, n_all - 100)))
-        concepts.update({c["code"]: c.get("display") or "" for c in page.get("contains", [])})
+        concepts.update({c["code"]: c.get("display") or "" for c in page.get("contains", [])
+                         if not c.get("inactive")})
     # Clinical content only, as tx-benchmark's pools: the metadata hierarchy is left out.
     n_meta = api.total(implicit(MODEL_COMPONENT))
     meta = {c["code"] for c in api.expand(implicit(MODEL_COMPONENT), count=min(n_meta, 20_000)).get("contains", [])}

@@ -41,7 +41,7 @@ def test_quick_run_on_the_fixture_has_every_test_without_errors(tmp_path):
         assert t["preflight"]["wrong"] == 0, (t["id"], t["preflight"]["examples"])
     lk05 = next(t for t in doc["tests"] if t["id"] == "LK05")
     assert set(lk05["runs"][0]["statuses"]) == {"404"}  # the expected not-found answers are no errors
-    assert "| LK01 " in done.stdout and "ceiling (GET /health)" in done.stdout
+    assert "| LK01 " in done.stdout and "Ceiling (GET /health" in done.stdout
     # the same requests again, from the pools file the run wrote (before/after comparisons)
     pools = doc["pools"]
     assert json.loads(Path(pools).read_text())["stored_value_set"]["compose"]["include"][0]["filter"]
@@ -62,3 +62,11 @@ def test_answer_checks():
     assert check({"status": 200, "contains": 2}, 200, expansion) == "1 codes in the expansion, expected 2"
     assert check({"status": 200, "nonempty": True}, 200, {"expansion": {"total": 0}}) == \
         "empty expansion, expected codes"
+
+
+def test_without_wrk_the_bench_says_how_to_install_it(monkeypatch, tmp_path):
+    from scripts import http_bench
+
+    monkeypatch.setattr(http_bench.shutil, "which", lambda name: None)
+    with pytest.raises(http_bench.HttpBenchError, match="apt-get install wrk"):
+        http_bench.run_http(http_bench.HttpBenchOptions(out=tmp_path))
