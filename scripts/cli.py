@@ -505,8 +505,8 @@ def synth_kodtextfil(out: Path, shape: str, codes: int, seed: int) -> None:
                                                               "[default: 10; 2 with --quick].")
 @click.option("--tests", "test_ids", metavar="ID,ID,...",
               help="http: run only these tests, e.g. LK01,VC03,a,f (the generator's ceiling always runs).")
-@click.option("--quick", is_flag=True, help="http: a smoke run: one client count (the first), 2 s a test, 30 "
-                                           "answers of each pool checked.")
+@click.option("--quick", is_flag=True, help="http: a smoke run: one client count (the first), 2 s a test, smaller "
+                                           "pools, 20 answers of each pool checked.")
 @click.option("--pools", "pools_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="http: reuse the pools file of an earlier run (exactly the same requests).")
 @click.option("--api-key", envvar="VARDTERM_BENCH_API_KEY", metavar="KEY",
@@ -567,7 +567,7 @@ def _bench_http(settings: Settings, out: Path, database_url: str | None, server_
                                   clients=counts[:1] if quick else counts, seconds=seconds or (2 if quick else 10),
                                   tests=tuple(x.strip() for x in (test_ids or "").split(",") if x.strip()),
                                   fhir=fhir_version, pools=pools_file, api_key=api_key,
-                                  preflight=30 if quick else 400, out=out))
+                                  lookups=80 if quick else 250, preflight=20 if quick else 400, out=out))
     except HttpBenchError as exc:
         raise click.ClickException(str(exc)) from None
 

@@ -69,6 +69,8 @@ class HttpBenchOptions:
     tests: tuple[str, ...] = ()
     """Only these tests (ids such as LK01 or a); all when empty. The ceiling always runs."""
     seed: int = 42
+    lookups: int = 250
+    """How many concepts the pools read whole (fewer for a smoke run)."""
     preflight: int = 400
     """How many entries of each pool are sent once and checked before the timed runs."""
     out: Path = Path("bench-results")
@@ -89,7 +91,7 @@ def run_http(opts: HttpBenchOptions) -> dict:
                 tests, stored = pools.from_json(opts.pools.read_text("utf-8"))
                 _say(f"pools read from {opts.pools}")
             else:
-                tests, stored = pools.build(client, seed=opts.seed, progress=_say)
+                tests, stored = pools.build(client, seed=opts.seed, lookups=opts.lookups, progress=_say)
             pools_path = opts.out / f"bench-http-pools-{stamp}.json"
             pools_path.write_text(pools.to_json(tests, y_value_set=stored), "utf-8")
             unknown = set(opts.tests) - {t.id for t in tests}
@@ -379,9 +381,9 @@ def _settle(root: str, pid: int | None, timeout: float = 300) -> None:
     deadline = time.monotonic() + timeout
     while pid is not None and time.monotonic() < deadline:
         before = _cpu_seconds(pid)
-        time.sleep(0.25)
+        time.sleep(0.1)
         after = _cpu_seconds(pid)
-        if before is None or after is None or after - before < 0.025:
+        if before is None or after is None or after - before < 0.015:
             return
     if pid is None:
         httpx.get(f"{root}/health", timeout=timeout)

@@ -140,10 +140,11 @@ def _nearest(candidates: list[Hierarchy], target: float, taken: set[str]) -> Hie
     return min(free, key=lambda h: (abs(math.log(h.size) - math.log(target)), h.code))
 
 
-def build(client: httpx.Client, *, seed: int = 42, progress: Callable[[str], None] = print
+def build(client: httpx.Client, *, seed: int = 42, lookups: int = 250, progress: Callable[[str], None] = print
           ) -> tuple[list[Test], dict]:
     """Every test's pool, read from the default SNOMED CT edition of the server behind ``client`` (whose base
-    URL is a FHIR base such as ``http://127.0.0.1:8080/fhir/r5``), and the ValueSet test i needs stored."""
+    URL is a FHIR base such as ``http://127.0.0.1:8080/fhir/r5``), and the ValueSet test i needs stored.
+    ``lookups`` concepts are read whole (parents, attributes) for the subsumption, attribute and ECL pools."""
     api = Api(client)
     rng = random.Random(seed)
     started = time.monotonic()
@@ -163,7 +164,7 @@ def build(client: httpx.Client, *, seed: int = 42, progress: Callable[[str], Non
     rng.shuffle(codes)
     progress(f"{len(codes)} random concepts of {n_all:,}")
 
-    looked = [api.lookup(c) for c in codes[:250]]
+    looked = [api.lookup(c) for c in codes[:lookups]]
     with_parent = [x for x in looked if x["parents"]]
     with_attributes = [x for x in with_parent if x["attributes"]]
 
