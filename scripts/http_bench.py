@@ -332,14 +332,17 @@ def _cpu_seconds(pid: int | None) -> float | None:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def _rss_mib(pid: int | None) -> float | None:
-    """The server's resident memory now (MiB), when its process is known."""
+def _memory_mib(pid: int | None) -> dict:
+    """The server's resident memory now (MiB), when its process is known: ``rss`` in all, and ``anon``, its
+    own (heap) part. The rest is mostly the SQLite files mapped into it (``mmap_size``), which the kernel
+    shares and can drop, so ``anon`` is the figure to watch for the memory a worker needs."""
     try:
         status = Path(f"/proc/{pid}/status").read_text() if pid else ""
     except OSError:
-        return None
-    found = re.search(r"^VmRSS:\s+(\d+) kB", status, re.M)
-    return round(int(found.group(1)) / 1024, 1) if found else None
+        status = ""
+    found = {k: re.search(rf"^{k}:\s+(\d+) kB", status, re.M) for k in ("VmRSS", "RssAnon")}
+    return {"server_rss_mib": round(int(found["VmRSS"].group(1)) / 1024, 1) if found["VmRSS"] else None,
+            "server_anon_mib": round(int(found["RssAnon"].group(1)) / 1024, 1) if found["RssAnon"] else None}
 
 
 def _wrk(wrk: str, root: str, pool_file: Path, clients: int, seconds: int, server_pid: int | None,
@@ -372,7 +375,7 @@ def _wrk(wrk: str, root: str, pool_file: Path, clients: int, seconds: int, serve
             "wrk_cpu_us_per_request": round(1e6 * wrk_cpu / w["requests"], 1) if w["requests"] else None,
             "server_cpu_pct": round(100 * (server_after - server_before) / wall, 1)
             if wall and server_before is not None and server_after is not None else None,
-            "server_rss_mib": _rss_mib(server_pid)}
+            **_memory_mib(server_pid)}
 
 
 def _settle(root: str, pid: int | None, timeout: float = 300) -> None:
@@ -450,10 +453,12 @@ def format_report(doc: dict) -> str:
                   key=lambda r: r["wrk_cpu_pct"] or 0, default=None)
     if busiest:
         notes.append(f"wrk used at most {busiest['wrk_cpu_pct']}% of a core in any test run")
-    memory = [(r["server_rss_mib"], t["id"]) for t in doc["tests"] for r in t["runs"] if r.get("server_rss_mib")]
-    if memory:
-        notes.append(f"server memory (RSS): {memory[0][0]:,.0f} MiB after the first run, {memory[-1][0]:,.0f} MiB "
-                     f"at the end, most {max(memory)[0]:,.0f} MiB (after {max(memory)[1]})")
+    for key, what in (("server_anon_mib", "own (anonymous) memory"), ("server_rss_mib", "resident memory with "
+                                                                           "the mapped database files")):
+        memory = [(r[key], t["id"]) for t in doc["tests"] for r in t["runs"] if r.get(key)]
+        if memory:
+            notes.append(f"server {what}: {memory[0][0]:,.0f} MiB after the first run, {memory[-1][0]:,.0f} MiB "
+                         f"at the end, most {max(memory)[0]:,.0f} MiB (after {max(memory)[1]})")
     for t in doc["tests"]:
         p = t["preflight"]
         if p["wrong"]:
