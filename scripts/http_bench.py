@@ -91,7 +91,8 @@ def run_http(opts: HttpBenchOptions) -> dict:
                 tests, stored = pools.from_json(opts.pools.read_text("utf-8"))
                 _say(f"pools read from {opts.pools}")
             else:
-                tests, stored = pools.build(client, seed=opts.seed, lookups=opts.lookups, progress=_say)
+                tests, stored = pools.build(client, seed=opts.seed, lookups=opts.lookups, fhir=opts.fhir,
+                                            progress=_say)
             pools_path = opts.out / f"bench-http-pools-{stamp}.json"
             pools_path.write_text(pools.to_json(tests, y_value_set=stored), "utf-8")
             unknown = set(opts.tests) - {t.id for t in tests}

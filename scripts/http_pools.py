@@ -140,8 +140,8 @@ def _nearest(candidates: list[Hierarchy], target: float, taken: set[str]) -> Hie
     return min(free, key=lambda h: (abs(math.log(h.size) - math.log(target)), h.code))
 
 
-def build(client: httpx.Client, *, seed: int = 42, lookups: int = 250, progress: Callable[[str], None] = print
-          ) -> tuple[list[Test], dict]:
+def build(client: httpx.Client, *, seed: int = 42, lookups: int = 250, fhir: str = "r5",
+          progress: Callable[[str], None] = print) -> tuple[list[Test], dict]:
     """Every test's pool, read from the default SNOMED CT edition of the server behind ``client`` (whose base
     URL is a FHIR base such as ``http://127.0.0.1:8080/fhir/r5``), and the ValueSet test i needs stored.
     ``lookups`` concepts are read whole (parents, attributes) for the subsumption, attribute and ECL pools."""
@@ -211,7 +211,7 @@ def build(client: httpx.Client, *, seed: int = 42, lookups: int = 250, progress:
         *_validate_tests(codes, concepts, hierarchies, members, rng),
         *_expand_tests(api, n_all, codes, concepts, hierarchies, with_attributes, rng),
         _subsumes_test(with_parent, hierarchies, members, sizes, rng),
-        _translate_test(api),
+        _translate_test(api, fhir),
         *_issue_tests(api, y, y_contains, codes, with_attributes, rng),
     ]
     progress(", ".join(f"{t.id} {len(t.entries)}" for t in tests)
@@ -318,11 +318,12 @@ def _subsumes_test(with_parent, hierarchies, members, sizes, rng) -> Test:
     return Test("SS01", "CodeSystem/$subsumes, pairs of every outcome", "tx-benchmark SS01", entries)
 
 
-def _translate_test(api: Api) -> Test:
+def _translate_test(api: Api, fhir: str) -> Test:
     url = f"{SCT}?fhir_cm={REPLACED_BY}"
     found = api.expand(f"{SCT}?fhir_vs=refset/{REPLACED_BY}", count=300).get("contains", [])
-    entries = [_get("/ConceptMap/$translate", {"result": True}, url=url, sourceSystem=SCT, sourceCode=c["code"],
-                    targetSystem=SCT) for c in found]
+    names = ("system", "code", "targetsystem") if fhir == "r4" else ("sourceSystem", "sourceCode", "targetSystem")
+    entries = [_get("/ConceptMap/$translate", {"result": True}, url=url,
+                    **dict(zip(names, (SCT, c["code"], SCT)))) for c in found]
     return Test("CM01", "ConceptMap/$translate with the implicit REPLACED BY map (?fhir_cm=900000000000526001)",
                 "tx-benchmark CM01", entries)
 
