@@ -679,7 +679,8 @@ def synth_kodtextfil(out: Path, shape: str, codes: int, seed: int) -> None:
               help="Folder for the JSON results.")
 @click.option("--no-load", is_flag=True,
               help="Reuse the databases a previous run loaded in --workdir (no load figures).")
-@click.option("--suite", type=click.Choice(["terminology", "care", "national", "resources", "codelists", "nodes"]),
+@click.option("--suite", type=click.Choice(["terminology", "care", "national", "resources", "codelists", "nodes",
+                                                   "http"]),
               default="terminology", show_default=True,
               help="care: the care search on care-50k over a 25,000-concept synthetic release (no "
                    "International-size load). national: load times of the national code systems (excerpts "
@@ -687,10 +688,35 @@ def synth_kodtextfil(out: Path, shape: str, codes: int, seed: int) -> None:
                    "$lookup and $expand on a stored 10,000-concept CodeSystem over HTTP. codelists: the ECL "
                    "preview of the value set editor and ValueSet?code= with 1,000 stored value sets, on the "
                    "--scale edition (SQLite). nodes: $lookup and $validate-code throughput with 1, 2 and 4 server "
-                   "processes on each backend, and with the metrics on and off (hey).")
+                   "processes on each backend, and with the metrics on and off (hey). http: throughput and "
+                   "latency of the tx-benchmark SNOMED CT request shapes and issue 18's requests with wrk, "
+                   "against vardterm serve started on --database-url or a running server (--url).")
+@click.option("--database-url", "bench_database_url", metavar="URL",
+              help="http: the database the started server uses (default: the group's --database-url, else the "
+                   "demo database data/vardterm.db, built if missing). With --url: the running server's "
+                   "database, where a temporary API key for test i's PUT is made (instead of --api-key).")
+@click.option("--url", "server_url", metavar="URL",
+              help="http: measure an already running server instead, e.g. http://127.0.0.1:8080.")
+@click.option("--clients", default="1,10,50", show_default=True, metavar="N,N,...",
+              help="http: client counts (concurrent keep-alive connections) to run each test at.")
+@click.option("--seconds", type=click.IntRange(1, 3600), help="http: seconds per test and client count "
+                                                              "[default: 10; 2 with --quick].")
+@click.option("--tests", "test_ids", metavar="ID,ID,...",
+              help="http: run only these tests, e.g. LK01,VC03,a,f (the generator's ceiling always runs).")
+@click.option("--quick", is_flag=True, help="http: a smoke run: one client count (the first), 2 s a test, smaller "
+                                           "pools, 20 answers of each pool checked.")
+@click.option("--pools", "pools_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="http: reuse the pools file of an earlier run (exactly the same requests).")
+@click.option("--api-key", envvar="VARDTERM_BENCH_API_KEY", metavar="KEY",
+              help="http with --url: a key with the informatiker role, to store test i's ValueSet (PUT).")
+@click.option("--fhir-version", type=click.Choice(["r4", "r5"]), default="r5", show_default=True,
+              help="http: the FHIR base to send requests to (/fhir/r4 or /fhir/r5).")
+@click.pass_obj
 @domain_errors
-def bench(scale: str, backends: tuple[str, ...], pg_admin_url: str, requests: int, concurrency: int,
-          workdir: Path, out: Path, no_load: bool, suite: str) -> None:
+def bench(settings: Settings, scale: str, backends: tuple[str, ...], pg_admin_url: str, requests: int,
+          concurrency: int, workdir: Path, out: Path, no_load: bool, suite: str, bench_database_url: str | None,
+          server_url: str | None, clients: str, seconds: int | None, test_ids: str | None, quick: bool,
+          pools_file: Path | None, api_key: str | None, fhir_version: str) -> None:
     """Measure load time and memory, HTTP latency and throughput, expansion and search on synthetic data.
 
     \b
@@ -700,10 +726,16 @@ def bench(scale: str, backends: tuple[str, ...], pg_admin_url: str, requests: in
         vardterm bench --suite resources
         vardterm bench --suite codelists --scale intl --backend sqlite --no-load
         vardterm bench --suite nodes --scale intl --no-load
+        vardterm bench --suite http                  # needs wrk: apt-get install wrk
+        vardterm bench --suite http --database-url sqlite:////tmp/vardterm-bench/sqlite/vardterm.db
+        vardterm bench --suite http --url http://127.0.0.1:8080 --clients 1,8
     """
     from .bench import BenchOptions, run
 
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one INFO line per request would drown the report
+    if suite == "http":
+        return _bench_http(settings, out, bench_database_url, server_url, clients, seconds, test_ids, quick,
+                           pools_file, api_key, fhir_version)
     if suite == "care":
         from .care_bench import run_care
         return run_care(backends=backends or ("sqlite",), pg_admin_url=pg_admin_url, workdir=workdir, out=out,
@@ -726,6 +758,26 @@ def bench(scale: str, backends: tuple[str, ...], pg_admin_url: str, requests: in
     run(BenchOptions(scale=_scale(scale), backends=backends or ("sqlite", "postgresql"),
                      pg_admin_url=pg_admin_url, requests=requests, concurrency=concurrency, workdir=workdir,
                      out=out, load=not no_load))
+
+
+def _bench_http(settings: Settings, out: Path, database_url: str | None, server_url: str | None, clients: str,
+                seconds: int | None, test_ids: str | None, quick: bool, pools_file: Path | None,
+                api_key: str | None, fhir_version: str) -> None:
+    from .http_bench import HttpBenchError, HttpBenchOptions, run_http
+
+    counts = tuple(int(c) for c in clients.split(",") if c.strip().isdigit())
+    if len(counts) != len(clients.split(",")) or min(counts) < 1:
+        raise click.BadParameter(f"{clients!r}: give client counts such as 1,10,50", param_hint="--clients")
+    database = database_url if server_url else database_url or settings.database_url
+    try:
+        run_http(HttpBenchOptions(url=server_url, database_url=database,
+                                  build_demo=database == Settings.model_fields["database_url"].default,
+                                  clients=counts[:1] if quick else counts, seconds=seconds or (2 if quick else 10),
+                                  tests=tuple(x.strip() for x in (test_ids or "").split(",") if x.strip()),
+                                  fhir=fhir_version, pools=pools_file, api_key=api_key,
+                                  lookups=80 if quick else 250, preflight=20 if quick else 400, out=out))
+    except HttpBenchError as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 @main.group()
