@@ -37,3 +37,8 @@ from .ecl import EclLimits, EclResult  # noqa: E402
 __all__ += ["ANONYMOUS", "Accounts", "COMMAND_LINE", "Forbidden", "Principal", "ROLES", "TERMINOLOGY_EDITORS",
             "Unauthenticated", "require", "require_region"]
 __all__ += ["EclLimits", "EclResult"]
+
+from . import scg  # noqa: E402
+from .errors import InvalidExpression  # noqa: E402
+
+__all__ += ["InvalidExpression", "scg"]
