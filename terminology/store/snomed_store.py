@@ -436,6 +436,77 @@ class SnomedStore:
     def meta(self) -> dict[str, str]:
         return dict(self._run("SELECT key, value FROM version_meta", {}))
 
+    # --- post-coordinated expressions (terminology/providers/snomed_expressions.py) -----------------
+    # Each reads many concepts in one statement: an expression names a handful of concepts, and its normal
+    # form and checks need them all.
+
+    def concept_rows(self, concept_ids: Sequence[int]) -> dict[int, ConceptRow]:
+        """The concepts of ``concept_ids`` that are in this version."""
+        rows = self._run("SELECT id, effective_time, active, module_id, definition_status_id FROM concept "
+                         "WHERE id IN :ids", {"ids": list(concept_ids)}, ("ids",))
+        return {r[0]: ConceptRow(r[0], r[1], bool(r[2]), r[3], r[4]) for r in rows}
+
+    def attributes_of(self, concept_ids: Sequence[int]) -> dict[int, list[RelationshipRow]]:
+        """:meth:`attributes` of many concepts: active non-is-a relationships and concrete values."""
+        rows = self._run(f"""
+            SELECT source_id, rel_group, type_id, destination_id, NULL FROM relationship
+             WHERE source_id IN :ids AND type_id <> {snomed.IS_A}
+            UNION ALL
+            SELECT source_id, rel_group, type_id, NULL, value FROM concrete_value WHERE source_id IN :ids
+            ORDER BY 1, 2, 3, 4, 5""", {"ids": list(concept_ids)}, ("ids",))
+        out: dict[int, list[RelationshipRow]] = {cid: [] for cid in concept_ids}
+        for r in rows:
+            out[r[0]].append(RelationshipRow(r[1], r[2], r[3], r[4]))
+        return out
+
+    def primitive_ancestors(self, concept_ids: Sequence[int]) -> dict[int, list[int]]:
+        """The proper ancestors of each concept that are primitive (on the inferred closure)."""
+        rows = self._run(f"SELECT c.descendant_id, c.ancestor_id FROM closure c JOIN concept k ON k.id = c.ancestor_id "
+                         f"WHERE c.descendant_id IN :ids AND k.definition_status_id <> {snomed.DEFINED}",
+                         {"ids": list(concept_ids)}, ("ids",))
+        out: dict[int, list[int]] = {cid: [] for cid in concept_ids}
+        for descendant, ancestor in rows:
+            out[descendant].append(ancestor)
+        return out
+
+    def ancestor_pairs(self, ancestors: Sequence[int], descendants: Sequence[int]) -> set[tuple[int, int]]:
+        """The ``(ancestor, descendant)`` pairs of the closure with the ancestor in ``ancestors`` and the descendant
+        in ``descendants`` (proper descendants; a concept is not its own ancestor here)."""
+        if not ancestors or not descendants:
+            return set()
+        rows = self._run("SELECT ancestor_id, descendant_id FROM closure WHERE ancestor_id IN :a "
+                         "AND descendant_id IN :d", {"a": list(ancestors), "d": list(descendants)}, ("a", "d"))
+        return {(r[0], r[1]) for r in rows}
+
+    def refset_contains(self, refset_id: int, component_id: int) -> bool:
+        """True when an active member of the refset references the component."""
+        return bool(self._run("SELECT 1 FROM refset_member WHERE refset_id = :r AND referenced_component_id = :c "
+                              "AND active = 1", {"r": refset_id, "c": component_id}))
+
+    def members_with_fields(self, *fields: str) -> list[tuple[int, int, dict]]:
+        """``(refset, referenced component, additional fields)`` of the active members of every refset whose
+        additional fields include all of ``fields`` (how the MRCM refsets of any edition are found: by their
+        pattern, e.g. ``domainId`` and ``grouped`` for attribute domains)."""
+        refsets = [refset for refset, names in self._run("SELECT refset_id, fields FROM refset", {})
+                   if set(fields) <= set(json.loads(names))]
+        if not refsets:
+            return []
+        rows = self._run("SELECT refset_id, referenced_component_id, fields FROM refset_member "
+                         "WHERE refset_id IN :r AND active = 1 ORDER BY refset_id, referenced_component_id",
+                         {"r": refsets}, ("r",))
+        return [(r[0], r[1], json.loads(r[2]) if r[2] else {}) for r in rows]
+
+    def active_terms(self, concept_ids: Sequence[int]) -> dict[int, list[str]]:
+        """The active synonyms and FSNs of each concept, any language (the terms an expression may write in
+        pipes)."""
+        rows = self._run(f"SELECT concept_id, term FROM description WHERE concept_id IN :ids AND active = 1 "
+                         f"AND type_id <> {snomed.DEFINITION} ORDER BY concept_id, id",
+                         {"ids": list(concept_ids)}, ("ids",))
+        out: dict[int, list[str]] = {cid: [] for cid in concept_ids}
+        for cid, term in rows:
+            out[cid].append(term)
+        return out
+
 
 def _expand_lists(sql: str, params: dict, expanding: tuple[str, ...]) -> tuple[str, dict]:
     """Replace each ``IN :name`` list parameter by one parameter per item (an empty list matches nothing)."""
