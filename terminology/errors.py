@@ -83,7 +83,13 @@ class InvalidExpression(InvalidCode):
 
 
 class InvalidEcl(InvalidRequest):
-    """An ECL expression that does not parse, or refers to something that cannot be evaluated."""
+    """An ECL expression that does not parse, or refers to something that cannot be evaluated.
+
+    Raised with the message id ``INVALID_ECL`` and the expression quoted in the text, as tx.fhir.org reports it
+    (``Invalid ECL expression: '<< 12345': (syntax error at position 4: ...)``); the tx-issue-type is
+    ``vs-invalid``."""
+
+    tx_code = "vs-invalid"
 
     position: int | None = None
     """1-based character position of the problem in the expression text, when known."""

@@ -33,12 +33,13 @@ from typing import Callable, Iterable, Iterator, MutableMapping, Sequence
 
 from .. import ecl, snomed
 from ..edition import Edition
-from ..errors import InvalidRequest, TooCostly, UnknownCodeSystem, UnknownCodeSystemVersion
+from ..errors import InvalidRequest, TooCostly, UnknownCodeSystem, UnknownCodeSystemVersion, UnknownValueSet
 from ..model import Property
 from ..store import ConceptRow, ConceptSet
 from . import snomed_expressions as expressions
 from . import snomed_implicit
 from .base import ConceptInfo, DisplayCandidate, PropertyDef, QuerySelection, SubsumptionOutcome
+from .snomed_model import model_of
 from .snomed_properties import DEFAULT_PROPERTIES, concept_properties, wanted_properties
 
 _PROPERTY_DEFS = (PropertyDef("inactive", "http://hl7.org/fhir/concept-properties#inactive", "boolean"),
@@ -304,6 +305,18 @@ class SnomedProvider:
         return SnomedSelection(self, ecl.evaluate(self.edition, expression, limits=self.ecl_limits))
 
 
+def _names_a_value_set(edition: Edition, op: str, concept_id: int) -> bool:
+    """``isa/X``: X is a concept of the version; ``refset/X``: X is a refset with members in it (remembered per
+    version, which never changes)."""
+    cache = model_of(edition.store).cache
+    key = ("implicit", op, concept_id)
+    found = cache.get(key)
+    if found is None:
+        found = cache[key] = (edition.store.concept(concept_id) is not None if op == "is-a"
+                              else edition.store.refset_fields(concept_id) is not None)
+    return found
+
+
 def _union(sets: list[ConceptSet]) -> ConceptSet:
     out = sets[0]
     for s in sets[1:]:
@@ -352,7 +365,20 @@ class SnomedSource:
                 self.shared[key] = found
         return found
 
-    @staticmethod
-    def value_set(url: str) -> dict | None:
-        """The definition of an implicit value set URL (shared, read only); None for any other URL."""
-        return snomed_implicit.definition(url) if snomed_implicit.is_implicit(url) else None
+    def value_set(self, url: str) -> dict | None:
+        """The definition of an implicit value set URL (shared, read only); None for any other URL.
+        UnknownValueSet when it names a concept the version does not have (``isa/X``) or a concept that is not a
+        refset of the version (``refset/X``)."""
+        if not snomed_implicit.is_implicit(url):
+            return None
+        vs = snomed_implicit.definition(url)
+        include = vs["compose"]["include"][0]
+        named = next((f for f in include.get("filter", []) if f["property"] == "concept"), None)
+        if named is not None:
+            try:
+                edition = self._edition(include.get("version"))
+            except (UnknownCodeSystem, UnknownCodeSystemVersion):
+                return vs  # reported as an unknown version by the engine
+            if not _names_a_value_set(edition, named["op"], int(named["value"])):
+                raise UnknownValueSet("Unable_to_resolve_value_Set_", url, tx_code="not-found")
+        return vs
