@@ -17,7 +17,7 @@ import click
 from api.settings import Settings
 from terminology import ROLES, Accounts, Database
 
-from . import care_cli
+from . import care_cli, expression_cli
 from .clierrors import domain_errors
 from .progress import Progress
 
@@ -625,16 +625,7 @@ def ecl_command(settings: Settings, expression: str, version: str | None, db_url
         vardterm ecl '<< 90470006 |Prostatectomy| AND ^ 99900111000052105'
         vardterm ecl --count '< 404684003 : 363698007 = << 49076000 |Knee joint|'
     """
-    from terminology import TerminologyService
-
-    if db_url:
-        settings = Settings(**{**settings.model_dump(), "database_url": db_url})
-    db = Database(settings.database_url, pool_size=2)
-    db.check()
-    service = TerminologyService(db, default_language=settings.default_language,
-                                 default_edition=settings.default_snomed_edition,
-                                 max_expansion=settings.max_expansion_size, refresh_seconds=0,
-                                 ecl_limits=settings.ecl_limits())
+    service = expression_cli.terminology_service(settings, db_url)
     result = service.evaluate_ecl(expression, version=version, count=0 if count_only else limit, offset=offset,
                                   display_language=language)
     if count_only:
@@ -645,6 +636,7 @@ def ecl_command(settings: Settings, expression: str, version: str | None, db_url
 
 
 main.add_command(care_cli.care_group)
+main.add_command(expression_cli.expression_group)
 
 
 if __name__ == "__main__":  # pragma: no cover
