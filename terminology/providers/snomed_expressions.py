@@ -355,17 +355,15 @@ def locate(provider: "SnomedProvider", code: str) -> ExpressionConcept | None:
 
 def display_candidates(provider: "SnomedProvider", info: ExpressionConcept):
     """The texts the display of an expression may be: the expression with the preferred terms of each loaded
-    language (and with the fully specified names), in the language of its terms."""
-    store = provider.edition.store
+    language (as its display in that language is chosen) and with the fully specified names."""
+    edition = provider.edition
     ids = list(dict.fromkeys(int(r.id) for r in ast.concept_references(info.expression)))
-    out = [(info.display, info.language, None, "active")]
-    for refset, codes in sorted(provider.edition.languages.items()):
-        names = store.displays(ids, [refset])
-        out.append((scg.render(info.expression, lambda c: names.get(int(c.id))), codes[0] if codes else None, None,
-                    "active"))
-    fsns = store.displays(ids, [])
-    out.append((scg.render(info.expression, lambda c: fsns.get(int(c.id))), "en", None, "active"))
-    return out
+    out = {info.display: info.language}
+    languages = dict.fromkeys(code for codes in edition.languages.values() for code in codes)
+    for language, refsets in [(lang, edition.display_refsets(lang)) for lang in languages] + [("en", [])]:
+        names = edition.store.displays(ids, refsets)
+        out.setdefault(scg.render(info.expression, lambda c: names.get(int(c.id))), language)
+    return [(text, language, None, "active") for text, language in out.items()]
 
 
 # --- normal forms, $lookup and $subsumes ------------------------------------------------------------------
