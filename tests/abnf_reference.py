@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import contextlib
 import sys
-from pathlib import Path
 
 from abnf import ParseError, Rule
 from abnf import _parser_python as P

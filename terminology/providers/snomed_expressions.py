@@ -176,7 +176,7 @@ class _Checker:
             most = min((r.max_total for r in limits[t] if r.max_total is not None), default=None)
             if most is not None and n > most:
                 self.problem("MRCM_CARDINALITY", self.describe(t), most, "on one concept", n, first[t])
-        for (group, t), n in in_group.items():
+        for (_, t), n in in_group.items():
             most = min((r.max_in_group for r in limits[t] if r.max_in_group is not None), default=None)
             if most and n > most:
                 self.problem("MRCM_CARDINALITY", self.describe(t), most, "in one attribute group", n, first[t])
@@ -362,7 +362,7 @@ def display_candidates(provider: "SnomedProvider", info: ExpressionConcept):
     languages = dict.fromkeys(code for codes in edition.languages.values() for code in codes)
     for language, refsets in [(lang, edition.display_refsets(lang)) for lang in languages] + [("en", [])]:
         names = edition.store.displays(ids, refsets)
-        out.setdefault(scg.render(info.expression, lambda c: names.get(int(c.id))), language)
+        out.setdefault(scg.render(info.expression, lambda c, names=names: names.get(int(c.id))), language)
     return [(text, language, None, "active") for text, language in out.items()]
 
 
