@@ -485,12 +485,14 @@ def synth_kodtextfil(out: Path, shape: str, codes: int, seed: int) -> None:
               help="Folder for the JSON results.")
 @click.option("--no-load", is_flag=True,
               help="Reuse the databases a previous run loaded in --workdir (no load figures).")
-@click.option("--suite", type=click.Choice(["terminology", "care", "national", "resources"]),
+@click.option("--suite", type=click.Choice(["terminology", "care", "national", "resources", "expressions"]),
               default="terminology", show_default=True,
               help="care: the care search on care-50k over a 25,000-concept synthetic release (no "
                    "International-size load). national: load times of the national code systems (excerpts "
                    "and 40,000-code generated files) and $translate over HTTP. resources: $validate-code, "
-                   "$lookup and $expand on a stored 10,000-concept CodeSystem over HTTP.")
+                   "$lookup and $expand on a stored 10,000-concept CodeSystem over HTTP. expressions: "
+                   "$validate-code of post-coordinated expressions over HTTP and their $subsumes in process, "
+                   "on the SQLite database of --workdir (loaded at --scale unless --no-load).")
 @domain_errors
 def bench(scale: str, backends: tuple[str, ...], pg_admin_url: str, requests: int, concurrency: int,
           workdir: Path, out: Path, no_load: bool, suite: str) -> None:
@@ -501,6 +503,7 @@ def bench(scale: str, backends: tuple[str, ...], pg_admin_url: str, requests: in
         vardterm bench --suite care --backend sqlite
         vardterm bench --suite national
         vardterm bench --suite resources
+        vardterm bench --suite expressions --scale intl --no-load
     """
     from .bench import BenchOptions, run
 
@@ -516,6 +519,10 @@ def bench(scale: str, backends: tuple[str, ...], pg_admin_url: str, requests: in
         from .national_bench import run_national
         return run_national(backends=backends or ("sqlite", "postgresql"), pg_admin_url=pg_admin_url,
                             workdir=workdir, out=out, requests=min(requests, 500))
+    if suite == "expressions":
+        from .bench import run_expressions
+        return run_expressions(BenchOptions(scale=_scale(scale), backends=("sqlite",), workdir=workdir, out=out,
+                                            load=not no_load))
     run(BenchOptions(scale=_scale(scale), backends=backends or ("sqlite", "postgresql"),
                      pg_admin_url=pg_admin_url, requests=requests, concurrency=concurrency, workdir=workdir,
                      out=out, load=not no_load))
