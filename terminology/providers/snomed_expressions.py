@@ -27,6 +27,7 @@ languages, so a code validated again costs no query.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter
 from dataclasses import dataclass
@@ -39,7 +40,7 @@ from ..model import Designation, Issue, Property
 from ..scg import ast
 from ..store import RelationshipRow
 from .snomed_expression_ecl import EclMatcher
-from .snomed_model import ConceptModel, DomainRule, concrete_range, model_of
+from .snomed_model import ConceptModel, ConcreteRange, DomainRule, concrete_range, model_of
 from .snomed_normal_form import NormalForm, Normaliser
 from .snomed_properties import _attribute, wanted_properties
 
@@ -49,6 +50,16 @@ if TYPE_CHECKING:  # pragma: no cover
 ATTRIBUTE_ROOTS = (snomed.CONCEPT_MODEL_ATTRIBUTE, snomed.CONCEPT_MODEL_OBJECT_ATTRIBUTE,
                    snomed.CONCEPT_MODEL_DATA_ATTRIBUTE)
 """Groupers of the attribute hierarchy, which are no attributes themselves."""
+
+
+@functools.lru_cache(maxsize=4096)
+def parsed(code: str) -> ast.Expression | InvalidExpression:
+    """The syntax tree of an expression, or the syntax error (remembered: trees are immutable, and a code is
+    checked, normalised and compared in one request)."""
+    try:
+        return scg.parse(code)
+    except InvalidExpression as err:
+        return err
 
 
 def looks_like_expression(code: str) -> bool:
@@ -62,23 +73,22 @@ def looks_like_expression(code: str) -> bool:
 
 @dataclass(frozen=True)
 class Checked:
-    """What checking one expression text found."""
+    """What checking one expression text found (in any language: the messages of a problem name concepts with
+    the terms of the languages of the request that found it first)."""
 
     expression: ast.Expression | None
     problems: tuple[str, ...]
     """Why it is not a code of the version (empty when it is one)."""
-    wrong_terms: tuple[tuple[ast.ConceptReference, tuple[str, ...]], ...] = ()
-    """Terms in pipes that are no active term of their concept, with the concept's terms."""
     concept_model: bool = False
     """Checked against the version's MRCM."""
-    names: tuple[tuple[int, str], ...] = ()
-    """Preferred terms of the concepts named, in the display languages (for the display)."""
 
 
 def check(provider: "SnomedProvider", code: str) -> Checked:
-    """Check an expression in the provider's version (remembered per code and display languages)."""
+    """Check an expression in the provider's version (remembered per code). A valid expression costs two
+    statements the first time (its concepts, and the is-a pairs its checks need), a third for a range that is
+    more than a hierarchy."""
     model = model_of(provider.edition.store)
-    key = ("check", code, tuple(provider.display_refsets))
+    key = ("check", code)
     found = model.cache.get(key)
     if found is None:
         found = model.cache[key] = _Checker(provider, model).run(code)
@@ -90,13 +100,18 @@ class _Checker:
         self.provider = provider
         self.model = model
         self.store = model.store
-        self.names: dict[int, str] = {}
+        self.names: dict[int, str] | None = None
         self.problems: list[str] = []
+        self.named: set[int] = set()
 
     def describe(self, concept_id: int) -> str:
-        """``id |preferred term|`` for messages."""
-        if concept_id not in self.names:
-            self.names.update(self.store.displays([concept_id], self.provider.display_refsets))
+        """``id |preferred term|`` for messages (the terms of every concept named are read at the first
+        message, in one statement)."""
+        if self.names is None or concept_id not in self.names:
+            wanted = self.named | {concept_id}
+            self.names = {**(self.names or {}), **self.store.displays(sorted(wanted),
+                                                                       self.provider.display_refsets)}
+            self.names.setdefault(concept_id, "")
         name = self.names.get(concept_id)
         return f"{concept_id} |{name}|" if name else str(concept_id)
 
@@ -104,10 +119,9 @@ class _Checker:
         self.problems.append(format_message(message_id, *args))
 
     def run(self, code: str) -> Checked:
-        try:
-            expr = scg.parse(code)
-        except InvalidExpression as err:
-            return Checked(None, (err.text,))
+        expr = parsed(code)
+        if isinstance(expr, InvalidExpression):
+            return Checked(None, (expr.text,))
         refs = list(ast.concept_references(expr))
         for r in refs:
             why = snomed.sctid_problem(r.id, snomed.PARTITION_CONCEPT)
@@ -117,7 +131,7 @@ class _Checker:
             return Checked(expr, tuple(self.problems))
         ids = list(dict.fromkeys(int(r.id) for r in refs))
         rows = self.model.rows(ids)
-        self.names = self.store.displays([i for i in ids if rows[i] is not None], self.provider.display_refsets)
+        self.named = {i for i in ids if rows[i] is not None}
         for r in refs:
             row = rows[int(r.id)]
             if row is None:
@@ -125,18 +139,27 @@ class _Checker:
             elif not row.active:
                 self.problem("SCG_INACTIVE_CONCEPT", self.describe(row.id), r.position)
         if not self.problems:
+            self.prefetch(expr)
             self.attributes(expr)
         if not self.problems and self.model.has_mrcm:
             self.concept_model(expr)
         if self.problems:
             return Checked(expr, tuple(dict.fromkeys(self.problems)))
-        return Checked(expr, (), self.terms(refs), self.model.has_mrcm, tuple(self.names.items()))
+        return Checked(expr, (), self.model.has_mrcm)
+
+    def prefetch(self, expr: ast.Expression) -> None:
+        """Read at once the ancestors of every concept the checks place in the hierarchy: attribute names (under
+        the attribute roots), focus concepts (in MRCM domains) and values (in range hierarchies)."""
+        every = list(_attributes(expr))
+        names = {int(a.name.id) for a, _ in every}
+        focus = {int(c.id) for _, owner in every for c in owner.focus}
+        values = {int(v.id) for v in (a.value for a, _ in every) if isinstance(v, ast.ConceptReference)}
+        self.model.prefetch(names | focus | values)
 
     def attributes(self, expr: ast.Expression) -> None:
         """Attribute names are concept model attributes; data attributes take concrete values, object
         attributes concepts or nested expressions."""
         every = list(_attributes(expr))
-        self.model.prefetch(ATTRIBUTE_ROOTS, {int(a.name.id) for a, _ in every})
         for a, _ in every:
             t = int(a.name.id)
             if t in ATTRIBUTE_ROOTS or t == snomed.IS_A or not self.model.subsumes(snomed.CONCEPT_MODEL_ATTRIBUTE, t):
@@ -155,8 +178,6 @@ class _Checker:
         focus = [int(c.id) for c in expr.focus]
         attributes = [(a, None) for a in expr.attributes] + [(a, i) for i, g in enumerate(expr.groups)
                                                              for a in g.attributes]
-        domains = {r.domain for a, _ in attributes for r in self.model.domain_rules(int(a.name.id))}
-        self.model.prefetch(domains, focus)
         totals: Counter = Counter()
         in_group: Counter = Counter()
         limits: dict[int, list[DomainRule]] = {}
@@ -217,64 +238,122 @@ class _Checker:
         return matched + restrictions
 
     def range(self, a: ast.Attribute) -> None:
-        constraint = self.model.range_constraint(int(a.name.id))
-        if constraint is None:
+        found = _range_of(self.provider, self.model, int(a.name.id))
+        if found is None:
             return
         value = a.value
-        concrete = concrete_range(constraint)
-        if concrete is not None:
-            if not (isinstance(value, ast.Concrete) and concrete.holds(value.kind, value.value)):
+        if found.concrete is not None:
+            if not (isinstance(value, ast.Concrete) and found.concrete.holds(value.kind, value.value)):
                 self.problem("MRCM_RANGE", self.shown(value), _position(value), self.describe(int(a.name.id)),
-                             constraint)
+                             found.constraint)
             return
         if isinstance(value, ast.Concrete):
             return  # an object attribute with a concrete value is reported by attributes()
-        ok = range_holds(self.provider, self.model, constraint, value)
+        ok = found.holds(self.provider, self.model, value)
         if ok is False:
             self.problem("MRCM_RANGE", self.shown(value), _position(value), self.describe(int(a.name.id)),
-                         constraint)
+                         found.constraint)
 
     def shown(self, value: ast.AttributeValue) -> str:
         if isinstance(value, ast.Concrete):
             return value.text
         if isinstance(value, ast.ConceptReference):
             return self.describe(int(value.id))
-        return "(" + scg.render(value, lambda c: self.names.get(int(c.id)), spaced=True) + ")"
-
-    # --- terms -----------------------------------------------------------------------------------------
-
-    def terms(self, refs: list[ast.ConceptReference]) -> tuple[tuple[ast.ConceptReference, tuple[str, ...]], ...]:
-        with_terms = [r for r in refs if r.term]
-        if not with_terms:
-            return ()
-        known = self.store.active_terms(list(dict.fromkeys(int(r.id) for r in with_terms)))
-        wrong = []
-        for r in with_terms:
-            terms = known.get(int(r.id), [])
-            if _normalised(r.term or "") not in {_normalised(t) for t in terms}:
-                wrong.append((r, tuple(terms)))
-        return tuple(wrong)
+        self.describe(int(value.focus[0].id))
+        return "(" + scg.render(value, lambda c: (self.names or {}).get(int(c.id)), spaced=True) + ")"
 
 
-def range_holds(provider: "SnomedProvider", model: ConceptModel, constraint: str,
-                value: ast.ConceptReference | ast.Expression) -> bool | None:
-    """Does a value satisfy an MRCM range constraint (ECL)? None when the constraint cannot be evaluated in this
-    version (a concept it names is not loaded, or it is not valid ECL): the value is then left unchecked."""
-    key = ("range", constraint)
-    members = model.cache.get(key)
-    if members is None:
-        try:
-            members = (ecl.parse(constraint), ecl.evaluate(model.store, constraint, limits=provider.ecl_limits))
-        except (InvalidEcl, TooCostly, Unsupported):
-            members = False
-        model.cache[key] = members
-    if members is False:
+@dataclass
+class _Range:
+    """An MRCM range constraint of one attribute, ready to test values: a concrete value range, a hierarchy
+    (``<< X OR << Y``, tested on the closure, as most ranges are), or any other ECL (tested in the store)."""
+
+    constraint: str
+    concrete: ConcreteRange | None = None
+    hierarchy: tuple[tuple[str | None, int], ...] | None = None
+    tree: object = None
+    concepts: object = None
+    usable: bool = True
+
+    def holds(self, provider: "SnomedProvider", model: ConceptModel,
+              value: ast.ConceptReference | ast.Expression) -> bool | None:
+        """Does a value satisfy the constraint? None when it cannot be evaluated in this version (a concept it
+        names is not loaded, or it is not valid ECL): the value is then left unchecked."""
+        if not self.usable:
+            return None
+        if isinstance(value, ast.ConceptReference) and self.hierarchy is not None:
+            v = int(value.id)
+            return any(v == cid if op is None else model.subsumes(cid, v) and (op == "<<" or v != cid)
+                       for op, cid in self.hierarchy)
+        normaliser = Normaliser(model)
+        if isinstance(value, ast.ConceptReference):
+            if self.concepts is None:
+                try:
+                    self.concepts = ecl.evaluate(model.store, self.tree, limits=provider.ecl_limits)
+                except (InvalidEcl, TooCostly, Unsupported):
+                    self.usable = False
+                    return None
+            return model.store.contains(self.concepts, int(value.id))
+        return EclMatcher(normaliser, provider.ecl_limits).matches(self.tree, normaliser.expression(value))
+
+
+def _range_of(provider: "SnomedProvider", model: ConceptModel, attribute: int) -> _Range | None:
+    """The MRCM range of an attribute (remembered per version), None when it has none."""
+    constraint = model.range_constraint(attribute)
+    if constraint is None:
         return None
-    tree, concepts = members
-    if isinstance(value, ast.ConceptReference):
-        return model.store.contains(concepts, int(value.id))
-    normaliser = Normaliser(model)
-    return EclMatcher(normaliser, provider.ecl_limits).matches(tree, normaliser.expression(value))
+    key = ("range", constraint)
+    found = model.cache.get(key)
+    if found is None:
+        found = _Range(constraint, concrete_range(constraint))
+        if found.concrete is None:
+            try:
+                found.tree = ecl.parse(constraint)
+                found.hierarchy = _hierarchy(found.tree)
+            except (InvalidEcl, TooCostly, Unsupported):
+                found.usable = False
+        model.cache[key] = found
+    return found
+
+
+def _hierarchy(tree) -> tuple[tuple[str | None, int], ...] | None:
+    """``X``, ``< X``, ``<< X`` or a disjunction of them, as (operator, concept) pairs; None for other ECL."""
+    from ..ecl import ast as e
+    items = tree.operands if isinstance(tree, e.Compound) and tree.operator == "OR" else (tree,)
+    out = []
+    for item in items:
+        if not (isinstance(item, e.SubExpression) and isinstance(item.focus, e.ConceptReference)
+                and item.operator in (None, "<", "<<") and item.member_of is None and not item.filters
+                and item.history is None):
+            return None
+        out.append((item.operator, item.focus.id))
+    return tuple(out)
+
+
+def warm(provider: "SnomedProvider", model: ConceptModel, expressions: list[ast.Expression]) -> None:
+    """Read, in four statements at most, what checking ``expressions``, building their normal forms and comparing
+    them need: the concepts they name, the definitions of their focus concepts, and the ancestors of all these
+    (what is known already is not read)."""
+    ids = {int(r.id) for e in expressions for r in ast.concept_references(e)
+           if snomed.sctid_problem(r.id, snomed.PARTITION_CONCEPT) is None}
+    rows = model.rows(ids)
+    known = {i for i in ids if rows[i] is not None}
+    focus = {int(c.id) for e in expressions for sub, _ in _subexpressions(e) for c in sub.focus} & known
+    every = set(known)
+    for d in model.definitions(focus).values():
+        every |= set(d.primitives)
+        for r in (*d.ungrouped, *(r for g in d.groups for r in g)):
+            every.add(r.type_id)
+            if r.destination_id is not None:
+                every.add(r.destination_id)
+    model.prefetch(every)
+
+
+def _subexpressions(e: ast.Expression) -> Iterator[tuple[ast.Expression, None]]:
+    yield e, None
+    for a in e.every_attribute:
+        if isinstance(a.value, ast.Expression):
+            yield from _subexpressions(a.value)
 
 
 def _attributes(expr: ast.Expression) -> Iterator[tuple[ast.Attribute, ast.Expression]]:
@@ -339,18 +418,36 @@ def locate(provider: "SnomedProvider", code: str) -> ExpressionConcept | None:
     found = check(provider, code)
     if found.problems or found.expression is None:
         return None
-    names = dict(found.names)
-    notes = [Issue("error", "invalid", "invalid-display", "SCG_TERM",
-                   format_message("SCG_TERM", r.term, f"{r.id} |{names[int(r.id)]}|" if names.get(int(r.id)) else r.id,
-                                  r.position, ", ".join(f"'{t}'" for t in terms) or "none"))
-             for r, terms in found.wrong_terms]
+    model = model_of(provider.edition.store)
+    key = ("view", code, tuple(provider.display_refsets))
+    view = model.cache.get(key)
+    if view is None:
+        view = model.cache[key] = _view(provider, found)
+    display, notes = view
+    languages = provider.edition.requested_languages(provider.display_language)
+    return ExpressionConcept(code, found.expression, display, languages[0] if languages else provider.language, notes)
+
+
+def _view(provider: "SnomedProvider", found: Checked) -> tuple[str, tuple[Issue, ...]]:
+    """The display of a valid expression in the provider's languages (one statement), and its notes: terms in
+    pipes that are no active term of their concept (one statement, when it has terms), no MRCM."""
+    store = provider.edition.store
+    refs = list(ast.concept_references(found.expression))  # type: ignore[arg-type]
+    names = store.displays(list(dict.fromkeys(int(r.id) for r in refs)), provider.display_refsets)
+    notes = []
+    with_terms = [r for r in refs if r.term]
+    if with_terms:
+        known = store.active_terms(list(dict.fromkeys(int(r.id) for r in with_terms)))
+        for r in with_terms:
+            terms = known.get(int(r.id), [])
+            if _normalised(r.term or "") not in {_normalised(t) for t in terms}:
+                shown = f"{r.id} |{names[int(r.id)]}|" if names.get(int(r.id)) else r.id
+                notes.append(Issue("error", "invalid", "invalid-display", "SCG_TERM", format_message(
+                    "SCG_TERM", r.term, shown, r.position, ", ".join(f"'{t}'" for t in terms) or "none")))
     if not found.concept_model:
         notes.append(Issue("information", "informational", "process-note", "SCT_NO_MRCM",
                            format_message("SCT_NO_MRCM")))
-    display = scg.render(found.expression, lambda c: names.get(int(c.id)))
-    languages = provider.edition.requested_languages(provider.display_language)
-    return ExpressionConcept(code, found.expression, display, languages[0] if languages else provider.language,
-                             tuple(notes))
+    return scg.render(found.expression, lambda c: names.get(int(c.id))), tuple(notes)  # type: ignore[arg-type]
 
 
 def display_candidates(provider: "SnomedProvider", info: ExpressionConcept):
@@ -416,10 +513,20 @@ def subsumes(provider: "SnomedProvider", code_a: str, code_b: str) -> str:
     is not a valid expression, UnknownCode for an unknown concept id."""
     model = model_of(provider.edition.store)
     normaliser = Normaliser(model)
-    forms = []
-    for code, where in ((code_a, "codeA"), (code_b, "codeB")):
+    written_as: list[ast.Expression | None] = []
+    for code in (code_a, code_b):
         if not looks_like_expression(code):
-            forms.append(normaliser.concept(provider.edition.concept(code.strip()).id))
+            written_as.append(ast.Expression((ast.ConceptReference(code.strip()),)))
+            continue
+        e = parsed(code)
+        written_as.append(None if isinstance(e, InvalidExpression) else e)
+    warm(provider, model, [e for e in written_as if e is not None])
+    written: list[tuple[str, ast.Expression]] = []
+    for code, where, e in ((code_a, "codeA", written_as[0]), (code_b, "codeB", written_as[1])):
+        if not looks_like_expression(code):
+            if model.rows([int(code.strip())])[int(code.strip())] is None:
+                provider.edition.concept(code.strip())  # raises UnknownCode as for two concepts
+            written.append((code, e))  # type: ignore[arg-type]
             continue
         found = check(provider, code)
         if found.problems or found.expression is None:
@@ -427,8 +534,8 @@ def subsumes(provider: "SnomedProvider", code_a: str, code_b: str) -> str:
                     + format_message("SCG_NOT_VALID", "; ".join(found.problems)))
             raise InvalidExpression("Unknown_Code_in_Version", code, snomed.SYSTEM, provider.version, text=text,
                                     expression=where, tx_code="invalid-code")
-        forms.append(normal_form(provider, found.expression, code))
-    a, b = forms
+        written.append((code, found.expression))
+    a, b = (normal_form(provider, e, code) for code, e in written)
     down, up = normaliser.subsumes(a, b), normaliser.subsumes(b, a)
     if down and up:
         return "equivalent"
@@ -530,6 +637,7 @@ def member(provider: "SnomedProvider", code: str, test: ExpressionTest) -> bool:
         return False
     model = model_of(provider.edition.store)
     normaliser = Normaliser(model)
+    warm(provider, model, [found.expression])
     target = Target(code, normal_form(provider, found.expression, code), normaliser,
                     EclMatcher(normaliser, provider.ecl_limits))
     return test(target)

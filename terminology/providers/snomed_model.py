@@ -138,7 +138,7 @@ class ConceptModel:
         self.store = store
         self._rows: Bounded = Bounded(50_000)
         self._definitions: Bounded = Bounded(20_000)
-        self._pairs: Bounded = Bounded(200_000)
+        self._ancestors: Bounded = Bounded(50_000)
         self._refset_domains: dict[int, bool] = {}
         self._mrcm: tuple[dict[int, list[DomainRule]], dict[int, str]] | None = None
         self.cache: Bounded = Bounded(8_192)
@@ -161,19 +161,10 @@ class ConceptModel:
         ids = list(dict.fromkeys(ids))
         missing = [i for i in ids if i not in self._definitions]
         if missing:
-            rows = self.rows(missing)
-            defined = [i for i in missing if rows[i] is not None and rows[i].definition_status_id == snomed.DEFINED]
-            primitive_ancestors = self.store.primitive_ancestors(defined) if defined else {}
-            candidates = {a for found in primitive_ancestors.values() for a in found}
-            self.prefetch(candidates, candidates)
+            primitives_of = self.store.proximal_primitives(missing)
             attributes = self.store.attributes_of(missing)
             for i in missing:
-                if i in primitive_ancestors:
-                    found = primitive_ancestors[i]
-                    primitives = tuple(sorted(a for a in found if not any(self.subsumes(a, b) for b in found
-                                                                          if b != a)))
-                else:
-                    primitives = (i,)
+                primitives = tuple(sorted(primitives_of.get(i) or (i,)))
                 grouped: dict[int, list[RelationshipRow]] = {}
                 for a in attributes.get(i, []):
                     grouped.setdefault(a.group, []).append(a)
@@ -183,26 +174,24 @@ class ConceptModel:
 
     # --- the is-a closure --------------------------------------------------------------------------
 
-    def prefetch(self, ancestors: Iterable[int], descendants: Iterable[int]) -> None:
-        """Read (in one statement) whether each of ``ancestors`` subsumes each of ``descendants``, for the pairs
-        not known yet, so that :meth:`subsumes` then answers from memory."""
-        anc, desc = set(ancestors), set(descendants)
-        todo = [(a, d) for a in anc for d in desc if a != d and (a, d) not in self._pairs]
-        if not todo:
-            return
-        found = self.store.ancestor_pairs(sorted({a for a, _ in todo}), sorted({d for _, d in todo}))
-        for pair in todo:
-            self._pairs[pair] = pair in found
+    def prefetch(self, concepts: Iterable[int]) -> None:
+        """Read (in one statement) the ancestors of each of ``concepts`` not known yet, so that :meth:`subsumes`
+        then answers from memory."""
+        missing = [c for c in set(concepts) if c not in self._ancestors]
+        if missing:
+            found = self.store.ancestors_of(missing)
+            for c in missing:
+                self._ancestors[c] = frozenset(found[c])
 
     def subsumes(self, ancestor: int, descendant: int) -> bool:
         """True when ``ancestor`` is ``descendant`` or one of its ancestors (inferred closure)."""
         if ancestor == descendant:
             return True
-        found = self._pairs.get((ancestor, descendant))
+        found = self._ancestors.get(descendant)
         if found is None:
-            self.prefetch((ancestor,), (descendant,))
-            found = self._pairs[(ancestor, descendant)]
-        return found
+            self.prefetch((descendant,))
+            found = self._ancestors[descendant]
+        return ancestor in found
 
     # --- the concept model (MRCM) -------------------------------------------------------------------
 

@@ -148,7 +148,7 @@ class Normaliser:
         groups += [[Attr(int(a.name.id), value(a.value)) for a in g.attributes] for g in e.groups]
         ids = set(focus) | {a.type for a in (*ungrouped, *(a for g in groups for a in g))} | {
             a.value for a in (*ungrouped, *(a for g in groups for a in g)) if isinstance(a.value, int)}
-        self.model.prefetch(ids, ids)
+        self.model.prefetch(ids)
         return self._reduce(status or e.definition_status or "===", focus, ungrouped, groups, tuple(focus_ids))
 
     def _nested(self, e: ast.Expression) -> Value:
@@ -237,7 +237,7 @@ class Normaliser:
         """True when the expression of ``a`` subsumes that of ``b`` (see the module docstring)."""
         if a.status == "<<<" and a != b:
             return False  # a stands for some unknown subtype of its definition: only itself is known to be one
-        self.model.prefetch(a.ids(), b.ids())
+        self.model.prefetch(a.ids() | b.ids())
         sub = self.model.subsumes
         if not all(any(sub(x, y) for y in b.focus) for x in a.focus):
             return False

@@ -12,6 +12,7 @@ built from the unmodified ABNF accepts.
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 from ..errors import InvalidExpression
@@ -24,13 +25,13 @@ MAX_DEPTH = 50
 
 _WS = " \t\r\n"
 _DIGITS = "0123456789"
-
-
-def _term_char(ch: str) -> bool:
-    """``nonwsNonPipe = %x21-7B / %x7D-7E / UTF8-2 / UTF8-3 / UTF8-4``: visible ASCII but ``|``, or any non-ASCII
-    character (UTF-8 cannot encode a lone surrogate)."""
-    o = ord(ch)
-    return (0x21 <= o <= 0x7E and ch != "|") or (o >= 0x80 and not 0xD800 <= o <= 0xDFFF)
+_SPACE = re.compile(r"[ \t\r\n]*")
+_ID = re.compile(r"[1-9][0-9]{0,17}")
+_TERM_CHAR = "[\x21-\x7b\x7d\x7e\u0080-\ud7ff\ue000-\U0010ffff]"
+"""``nonwsNonPipe = %x21-7B / %x7D-7E / UTF8-2 / UTF8-3 / UTF8-4``: visible ASCII but ``|``, or any non-ASCII
+character (UTF-8 cannot encode a lone surrogate)."""
+_TERM = re.compile(f"{_TERM_CHAR}(?: *{_TERM_CHAR})*")
+"""``term = nonwsNonPipe *( *SP nonwsNonPipe )``."""
 
 
 def _string_char(ch: str) -> bool:
@@ -64,8 +65,7 @@ class _Parser:
 
     def ws(self) -> None:
         """``ws = *( SP / HTAB / CR / LF )``."""
-        while self.i < self.n and self.s[self.i] in _WS:
-            self.i += 1
+        self.i = _SPACE.match(self.s, self.i).end()  # type: ignore[union-attr]
 
     def expect(self, label: str) -> None:
         """Note that ``label`` would have been accepted at the current position (for the error message)."""
@@ -141,12 +141,10 @@ class _Parser:
     def concept_reference(self) -> ast.ConceptReference:
         """``conceptReference = conceptId [ws "|" ws term ws "|"]``; ``sctId = digitNonZero 5*17( digit )``."""
         start = self.i
-        ch = self.peek()
-        if not ch or ch not in "123456789":
+        m = _ID.match(self.s, start)
+        if m is None:
             raise self.fail("a concept id")
-        end = start
-        while end < self.n and self.s[end] in _DIGITS and end - start < 18:
-            end += 1
+        end = m.end()
         if end - start < 6:
             self.i = end
             raise self.fail("a digit (a concept id has 6 to 18 digits)")
@@ -163,18 +161,11 @@ class _Parser:
 
     def term(self) -> str:
         """``term = nonwsNonPipe *( *SP nonwsNonPipe )``."""
-        start = self.i
-        if not self.peek() or not _term_char(self.peek()):
+        m = _TERM.match(self.s, self.i)
+        if m is None:
             raise self.fail("a term")
-        self.i += 1
-        while True:
-            j = self.i
-            while j < self.n and self.s[j] == " ":
-                j += 1
-            if j < self.n and _term_char(self.s[j]):
-                self.i = j + 1
-            else:
-                return self.s[start:self.i]
+        self.i = m.end()
+        return m.group(0)
 
     def refinement(self) -> tuple[tuple[ast.Attribute, ...], list[ast.Group]]:
         """``refinement = (attributeSet / attributeGroup) *( ws ["," ws] attributeGroup )``."""

@@ -459,24 +459,32 @@ class SnomedStore:
             out[r[0]].append(RelationshipRow(r[1], r[2], r[3], r[4]))
         return out
 
-    def primitive_ancestors(self, concept_ids: Sequence[int]) -> dict[int, list[int]]:
-        """The proper ancestors of each concept that are primitive (on the inferred closure)."""
-        rows = self._run(f"SELECT c.descendant_id, c.ancestor_id FROM closure c JOIN concept k ON k.id = c.ancestor_id "
-                         f"WHERE c.descendant_id IN :ids AND k.definition_status_id <> {snomed.DEFINED}",
-                         {"ids": list(concept_ids)}, ("ids",))
+    def proximal_primitives(self, concept_ids: Sequence[int]) -> dict[int, list[int]]:
+        """The proximal primitive supertypes of each concept (a primitive concept is its own): its primitive
+        ancestors-or-self that are no ancestor of another of them, on the inferred closure, in one statement."""
+        primitive = f"definition_status_id <> {snomed.DEFINED}"
+        rows = self._run(f"""
+            SELECT id, id FROM concept WHERE id IN :ids AND {primitive}
+            UNION ALL
+            SELECT c.descendant_id, c.ancestor_id FROM closure c JOIN concept k ON k.id = c.ancestor_id
+             WHERE c.descendant_id IN :ids AND k.{primitive}
+               AND EXISTS (SELECT 1 FROM concept s WHERE s.id = c.descendant_id AND s.{primitive.replace('<>', '=')})
+               AND NOT EXISTS (SELECT 1 FROM closure o JOIN concept ko ON ko.id = o.ancestor_id AND ko.{primitive}
+                                 JOIN closure bt ON bt.ancestor_id = c.ancestor_id
+                                  AND bt.descendant_id = o.ancestor_id
+                                WHERE o.descendant_id = c.descendant_id)""", {"ids": list(concept_ids)}, ("ids",))
         out: dict[int, list[int]] = {cid: [] for cid in concept_ids}
-        for descendant, ancestor in rows:
-            out[descendant].append(ancestor)
+        for concept, primitive_id in rows:
+            out[concept].append(primitive_id)
         return out
 
-    def ancestor_pairs(self, ancestors: Sequence[int], descendants: Sequence[int]) -> set[tuple[int, int]]:
-        """The ``(ancestor, descendant)`` pairs of the closure with the ancestor in ``ancestors`` and the descendant
-        in ``descendants`` (proper descendants; a concept is not its own ancestor here)."""
-        if not ancestors or not descendants:
-            return set()
-        rows = self._run("SELECT ancestor_id, descendant_id FROM closure WHERE ancestor_id IN :a "
-                         "AND descendant_id IN :d", {"a": list(ancestors), "d": list(descendants)}, ("a", "d"))
-        return {(r[0], r[1]) for r in rows}
+    def ancestors_of(self, concept_ids: Sequence[int]) -> dict[int, list[int]]:
+        """The proper ancestors of each concept on the closure (one index range per concept)."""
+        out: dict[int, list[int]] = {cid: [] for cid in concept_ids}
+        for descendant, ancestor in self._run("SELECT descendant_id, ancestor_id FROM closure "
+                                              "WHERE descendant_id IN :ids", {"ids": list(concept_ids)}, ("ids",)):
+            out[descendant].append(ancestor)
+        return out
 
     def refset_contains(self, refset_id: int, component_id: int) -> bool:
         """True when an active member of the refset references the component."""
