@@ -339,6 +339,15 @@ class SnomedSource:
         self.shared = shared
         """Providers kept across requests by (edition, display language): a provider holds nothing of a
         request but its languages, and an edition never changes once published."""
+        self._chosen: dict[str | None, Edition] = {}
+        """The edition each version named in this request means (an implicit value set's check and its code
+        system resolve it once)."""
+
+    def _edition_of(self, version: str | None) -> Edition:
+        found = self._chosen.get(version)
+        if found is None:
+            found = self._chosen[version] = self._edition(version)
+        return found
 
     def knows(self, url: str) -> bool:
         return url == snomed.SYSTEM
@@ -353,7 +362,7 @@ class SnomedSource:
         if not self.knows(url):
             return None
         try:
-            edition = self._edition(version)
+            edition = self._edition_of(version)
         except (UnknownCodeSystem, UnknownCodeSystemVersion):
             return None
         key = (edition.version.key, edition.version.storage, self.display_language)
@@ -376,7 +385,7 @@ class SnomedSource:
         named = next((f for f in include.get("filter", []) if f["property"] == "concept"), None)
         if named is not None:
             try:
-                edition = self._edition(include.get("version"))
+                edition = self._edition_of(include.get("version"))
             except (UnknownCodeSystem, UnknownCodeSystemVersion):
                 return vs  # reported as an unknown version by the engine
             if not _names_a_value_set(edition, named["op"], int(named["value"])):
