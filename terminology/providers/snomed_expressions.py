@@ -62,6 +62,12 @@ def parsed(code: str) -> ast.Expression | InvalidExpression:
         return err
 
 
+@functools.lru_cache(maxsize=65_536)
+def _id_problem(concept_id: str) -> str | None:
+    """Why an id is not a concept SCTID (remembered: the Verhoeff check is the dearest part of reading ids)."""
+    return snomed.sctid_problem(concept_id, snomed.PARTITION_CONCEPT)
+
+
 def looks_like_expression(code: str) -> bool:
     """Codes that are not plain numbers are read as expressions (a number that is not a concept is an unknown
     code, not a malformed expression)."""
@@ -124,7 +130,7 @@ class _Checker:
             return Checked(None, (expr.text,))
         refs = list(ast.concept_references(expr))
         for r in refs:
-            why = snomed.sctid_problem(r.id, snomed.PARTITION_CONCEPT)
+            why = _id_problem(r.id)
             if why:
                 self.problem("SCG_INVALID_SCTID", r.id, r.position, why)
         if self.problems:
@@ -331,14 +337,16 @@ def _hierarchy(tree) -> tuple[tuple[str | None, int], ...] | None:
 
 
 def warm(provider: "SnomedProvider", model: ConceptModel, expressions: list[ast.Expression]) -> None:
-    """Read, in four statements at most, what checking ``expressions``, building their normal forms and comparing
+    """Read, in two statements at most, what checking ``expressions``, building their normal forms and comparing
     them need: the concepts they name, the definitions of their focus concepts, and the ancestors of all these
     (what is known already is not read)."""
     ids = {int(r.id) for e in expressions for r in ast.concept_references(e)
-           if snomed.sctid_problem(r.id, snomed.PARTITION_CONCEPT) is None}
+           if _id_problem(r.id) is None}
+    focus = {int(c.id) for e in expressions for sub, _ in _subexpressions(e) for c in sub.focus} & ids
+    model.read(ids, focus)  # unknown focus concepts get the empty definition of a primitive: checks report them
     rows = model.rows(ids)
     known = {i for i in ids if rows[i] is not None}
-    focus = {int(c.id) for e in expressions for sub, _ in _subexpressions(e) for c in sub.focus} & known
+    focus &= known
     every = set(known)
     for d in model.definitions(focus).values():
         every |= set(d.primitives)

@@ -149,28 +149,31 @@ class ConceptModel:
     def rows(self, ids: Iterable[int]) -> dict[int, ConceptRow | None]:
         """The concept row of each id (None when the version has no such concept)."""
         ids = list(dict.fromkeys(ids))
-        missing = [i for i in ids if i not in self._rows]
-        if missing:
-            found = self.store.concept_rows(missing)
-            for i in missing:
-                self._rows[i] = found.get(i)
+        self.read(ids, ())
         return {i: self._rows.get(i) for i in ids}
 
     def definitions(self, ids: Iterable[int]) -> dict[int, Definition]:
         """The :class:`Definition` of each (existing) concept."""
         ids = list(dict.fromkeys(ids))
-        missing = [i for i in ids if i not in self._definitions]
-        if missing:
-            primitives_of = self.store.proximal_primitives(missing)
-            attributes = self.store.attributes_of(missing)
-            for i in missing:
-                primitives = tuple(sorted(primitives_of.get(i) or (i,)))
-                grouped: dict[int, list[RelationshipRow]] = {}
-                for a in attributes.get(i, []):
-                    grouped.setdefault(a.group, []).append(a)
-                self._definitions[i] = Definition(primitives, tuple(grouped.pop(0, [])),
-                                                  tuple(tuple(g) for _, g in sorted(grouped.items())))
+        self.read((), ids)
         return {i: self._definitions[i] for i in ids}
+
+    def read(self, ids: Iterable[int], focus: Iterable[int]) -> None:
+        """Read the rows of ``ids`` and the definitions of ``focus`` not known yet, in one statement."""
+        ids = [i for i in dict.fromkeys(ids) if i not in self._rows]
+        focus = [i for i in dict.fromkeys(focus) if i not in self._definitions]
+        if not ids and not focus:
+            return
+        rows, primitives_of, attributes = self.store.concepts_and_definitions(ids, focus)
+        for i in ids:
+            self._rows[i] = rows.get(i)
+        for i in focus:
+            grouped: dict[int, list[RelationshipRow]] = {}
+            for a in attributes.get(i, []):
+                grouped.setdefault(a.group, []).append(a)
+            self._definitions[i] = Definition(tuple(sorted(primitives_of.get(i) or (i,))),
+                                              tuple(grouped.pop(0, [])),
+                                              tuple(tuple(g) for _, g in sorted(grouped.items())))
 
     # --- the is-a closure --------------------------------------------------------------------------
 

@@ -442,41 +442,49 @@ class SnomedStore:
 
     def concept_rows(self, concept_ids: Sequence[int]) -> dict[int, ConceptRow]:
         """The concepts of ``concept_ids`` that are in this version."""
-        rows = self._run("SELECT id, effective_time, active, module_id, definition_status_id FROM concept "
-                         "WHERE id IN :ids", {"ids": list(concept_ids)}, ("ids",))
-        return {r[0]: ConceptRow(r[0], r[1], bool(r[2]), r[3], r[4]) for r in rows}
+        return self.concepts_and_definitions(concept_ids, ())[0]
 
-    def attributes_of(self, concept_ids: Sequence[int]) -> dict[int, list[RelationshipRow]]:
-        """:meth:`attributes` of many concepts: active non-is-a relationships and concrete values."""
-        rows = self._run(f"""
-            SELECT source_id, rel_group, type_id, destination_id, NULL FROM relationship
-             WHERE source_id IN :ids AND type_id <> {snomed.IS_A}
-            UNION ALL
-            SELECT source_id, rel_group, type_id, NULL, value FROM concrete_value WHERE source_id IN :ids
-            ORDER BY 1, 2, 3, 4, 5""", {"ids": list(concept_ids)}, ("ids",))
-        out: dict[int, list[RelationshipRow]] = {cid: [] for cid in concept_ids}
-        for r in rows:
-            out[r[0]].append(RelationshipRow(r[1], r[2], r[3], r[4]))
-        return out
-
-    def proximal_primitives(self, concept_ids: Sequence[int]) -> dict[int, list[int]]:
-        """The proximal primitive supertypes of each concept (a primitive concept is its own): its primitive
-        ancestors-or-self that are no ancestor of another of them, on the inferred closure, in one statement."""
+    def concepts_and_definitions(self, concept_ids: Sequence[int], focus_ids: Sequence[int]
+                                 ) -> tuple[dict[int, ConceptRow], dict[int, list[int]], dict[int, list[RelationshipRow]]]:
+        """In one statement: the concepts of ``concept_ids`` in this version, and for each of ``focus_ids`` its
+        proximal primitive supertypes (its primitive ancestors-or-self that are no ancestor of another of them; a
+        primitive concept is its own) and its attributes (active non-is-a relationships and concrete values)."""
         primitive = f"definition_status_id <> {snomed.DEFINED}"
-        rows = self._run(f"""
-            SELECT id, id FROM concept WHERE id IN :ids AND {primitive}
-            UNION ALL
-            SELECT c.descendant_id, c.ancestor_id FROM closure c JOIN concept k ON k.id = c.ancestor_id
-             WHERE c.descendant_id IN :ids AND k.{primitive}
-               AND EXISTS (SELECT 1 FROM concept s WHERE s.id = c.descendant_id AND s.{primitive.replace('<>', '=')})
-               AND NOT EXISTS (SELECT 1 FROM closure o JOIN concept ko ON ko.id = o.ancestor_id AND ko.{primitive}
-                                 JOIN closure bt ON bt.ancestor_id = c.ancestor_id
-                                  AND bt.descendant_id = o.ancestor_id
-                                WHERE o.descendant_id = c.descendant_id)""", {"ids": list(concept_ids)}, ("ids",))
-        out: dict[int, list[int]] = {cid: [] for cid in concept_ids}
-        for concept, primitive_id in rows:
-            out[concept].append(primitive_id)
-        return out
+        parts = []
+        if concept_ids:
+            parts.append("SELECT 0, id, effective_time, active, module_id, definition_status_id, NULL FROM concept "
+                         "WHERE id IN :ids")
+        if focus_ids:
+            parts += [
+                f"SELECT 1, id, id, 0, 0, 0, NULL FROM concept WHERE id IN :focus AND {primitive}",
+                f"""SELECT 1, c.descendant_id, c.ancestor_id, 0, 0, 0, NULL FROM closure c
+                     JOIN concept k ON k.id = c.ancestor_id
+                    WHERE c.descendant_id IN :focus AND k.{primitive}
+                      AND EXISTS (SELECT 1 FROM concept s WHERE s.id = c.descendant_id
+                                     AND s.definition_status_id = {snomed.DEFINED})
+                      AND NOT EXISTS (SELECT 1 FROM closure o JOIN concept ko ON ko.id = o.ancestor_id
+                                         AND ko.{primitive}
+                                        JOIN closure bt ON bt.ancestor_id = c.ancestor_id
+                                         AND bt.descendant_id = o.ancestor_id
+                                       WHERE o.descendant_id = c.descendant_id)""",
+                f"SELECT 2, source_id, rel_group, type_id, destination_id, 0, NULL FROM relationship "
+                f"WHERE source_id IN :focus AND type_id <> {snomed.IS_A}",
+                "SELECT 3, source_id, rel_group, type_id, NULL, 0, value FROM concrete_value WHERE source_id IN :focus"]
+        rows_out: dict[int, ConceptRow] = {}
+        primitives: dict[int, list[int]] = {cid: [] for cid in focus_ids}
+        attributes: dict[int, list[RelationshipRow]] = {cid: [] for cid in focus_ids}
+        if not parts:
+            return rows_out, primitives, attributes
+        found = self._run(" UNION ALL ".join(parts), {"ids": list(concept_ids), "focus": list(focus_ids)},
+                          ("ids", "focus"))
+        for kind, cid, a, b, c, d, value in sorted(found, key=lambda r: (r[0], r[1], r[2], r[3], r[4] or 0)):
+            if kind == 0:
+                rows_out[cid] = ConceptRow(cid, a, bool(b), c, d)
+            elif kind == 1:
+                primitives[cid].append(a)
+            else:
+                attributes[cid].append(RelationshipRow(a, b, c if kind == 2 else None, value))
+        return rows_out, primitives, attributes
 
     def ancestors_of(self, concept_ids: Sequence[int]) -> dict[int, list[int]]:
         """The proper ancestors of each concept on the closure (one index range per concept)."""
