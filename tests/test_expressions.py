@@ -227,3 +227,20 @@ def test_the_command_line(mini_dbs, backend):
     assert "Traceback" not in unknown.output
     for command in ("validate", "normalize", "subsumes"):
         assert run(main, ["expression", command, "--help"]).exit_code == 0
+
+
+def test_a_codeable_concept_with_an_expression(mini_service):
+    codings = (Coding(SCT, "404684003"), Coding(SCT, NESTED))
+    found = mini_service.validate(ValidateRequest(
+        target="ValueSet", mode="codeableConcept", url=f"{SCT}?fhir_vs=isa/71388002", codings=codings,
+        codeable_concept={"coding": [{"system": SCT, "code": c.code} for c in codings]}))
+    assert found.result and found.code == NESTED and found.display.startswith("609588000|Total knee replacement|")
+    assert [(i.tx_code, i.expression) for i in found.issues] == [
+        ("this-code-not-in-vs", ("CodeableConcept.coding[0].code",))]
+    invalid = mini_service.validate(ValidateRequest(
+        target="ValueSet", mode="codeableConcept", url=f"{SCT}?fhir_vs=isa/71388002",
+        codings=(Coding(SCT, "609588000 : 272741003 = 24028007"),),
+        codeable_concept={"coding": [{"system": SCT, "code": "609588000 : 272741003 = 24028007"}]}))
+    assert not invalid.result
+    assert any(i.expression == ("CodeableConcept.coding[0].code",) and i.text.startswith("Not a valid expression")
+               for i in invalid.issues)
