@@ -13,6 +13,7 @@ Figures (``shared/design/benchmarks.md`` style, medians and 95th percentiles):
 
 from __future__ import annotations
 
+import multiprocessing
 import random
 import statistics
 import time
@@ -92,8 +93,10 @@ def _p(values: list[float], q: float) -> float:
 
 
 def figures(url: str, base: str, figure, *, n: int = 300) -> list:
-    """The figures of the suite, the server at ``base`` serving ``url``."""
-    triples = sample_expressions(url, n)
+    """The figures of the suite, the server at ``base`` serving ``url``. The expressions are made in a child
+    process, so that nothing of them is remembered here before it is measured."""
+    with multiprocessing.get_context("spawn").Pool(1) as pool:
+        triples = pool.apply(sample_expressions, (url, n))
     expressions = [e for _, a, b in triples for e in (a, b)]
     paths = [f"/CodeSystem/$validate-code?url={quote(SCT, safe='')}&code={quote(e, safe='')}" for e in expressions]
     first = httpload.run(base, paths, requests=len(paths), concurrency=1)
