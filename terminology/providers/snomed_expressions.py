@@ -91,8 +91,8 @@ class Checked:
 
 def check(provider: "SnomedProvider", code: str) -> Checked:
     """Check an expression in the provider's version (remembered per code). A valid expression costs two
-    statements the first time (its concepts, and the is-a pairs its checks need), a third for a range that is
-    more than a hierarchy."""
+    statements the first time (its concepts, and their ancestors), a third for a range that is more than a
+    hierarchy."""
     model = model_of(provider.edition.store)
     key = ("check", code)
     found = model.cache.get(key)
@@ -189,7 +189,9 @@ class _Checker:
         limits: dict[int, list[DomainRule]] = {}
         for a, group in attributes:
             t = int(a.name.id)
-            rules = limits.setdefault(t, self.domain(a, focus))
+            if t not in limits:
+                limits[t] = self.domain(a, focus)
+            rules = limits[t]
             totals[t] += 1
             if group is not None:
                 in_group[(group, t)] += 1
@@ -300,7 +302,10 @@ class _Range:
                     self.usable = False
                     return None
             return model.store.contains(self.concepts, int(value.id))
-        return EclMatcher(normaliser, provider.ecl_limits).matches(self.tree, normaliser.expression(value))
+        try:
+            return EclMatcher(normaliser, provider.ecl_limits).matches(self.tree, normaliser.expression(value))
+        except (InvalidEcl, TooCostly, Unsupported):
+            return None
 
 
 def _range_of(provider: "SnomedProvider", model: ConceptModel, attribute: int) -> _Range | None:
@@ -342,7 +347,7 @@ def warm(provider: "SnomedProvider", model: ConceptModel, expressions: list[ast.
     (what is known already is not read)."""
     ids = {int(r.id) for e in expressions for r in ast.concept_references(e)
            if _id_problem(r.id) is None}
-    focus = {int(c.id) for e in expressions for sub, _ in _subexpressions(e) for c in sub.focus} & ids
+    focus = {int(c.id) for e in expressions for sub in _subexpressions(e) for c in sub.focus} & ids
     model.read(ids, focus)  # unknown focus concepts get the empty definition of a primitive: checks report them
     rows = model.rows(ids)
     known = {i for i in ids if rows[i] is not None}
@@ -357,8 +362,8 @@ def warm(provider: "SnomedProvider", model: ConceptModel, expressions: list[ast.
     model.prefetch(every)
 
 
-def _subexpressions(e: ast.Expression) -> Iterator[tuple[ast.Expression, None]]:
-    yield e, None
+def _subexpressions(e: ast.Expression) -> Iterator[ast.Expression]:
+    yield e
     for a in e.every_attribute:
         if isinstance(a.value, ast.Expression):
             yield from _subexpressions(a.value)
