@@ -25,6 +25,7 @@ MESSAGE_ID_URL = "http://hl7.org/fhir/StructureDefinition/operationoutcome-messa
 
 # Most specific class first: the first match wins.
 ERROR_TABLE: tuple[tuple[type[t.TerminologyError], int, str], ...] = (
+    (t.InvalidExpression, 400, "code-invalid"),
     (t.InvalidCode, 400, "code-invalid"),
     (t.InvalidEcl, 400, "invalid"),
     (t.CircularReference, 400, "processing"),

@@ -80,6 +80,26 @@ def run(opts: BenchOptions) -> list[Figure]:
     return figures
 
 
+def run_expressions(opts: BenchOptions) -> list[Figure]:
+    """``--suite expressions``: post-coordinated expressions over HTTP and in process, on the SQLite database of
+    ``workdir`` (loaded first unless ``opts.load`` is false)."""
+    from . import expression_bench
+
+    url = _database_url("sqlite", opts)
+    if opts.load:
+        release = ensure_release(opts)
+        url = _fresh_database("sqlite", opts)
+        _load_in_child(url, release)
+    proc, base, _ = _start_server(url)
+    try:
+        figures = expression_bench.figures(url, base, Figure)
+    finally:
+        proc.terminate()
+        proc.wait(10)
+    _report(figures, opts)
+    return figures
+
+
 # --- data -------------------------------------------------------------------------------------------
 
 

@@ -21,7 +21,7 @@ from api import logs, metrics as api_metrics
 from api.settings import Settings
 from terminology import ROLES, Accounts, Database
 
-from . import care_cli
+from . import care_cli, expression_cli
 from .clierrors import domain_errors
 from .progress import Progress
 
@@ -680,7 +680,7 @@ def synth_kodtextfil(out: Path, shape: str, codes: int, seed: int) -> None:
 @click.option("--no-load", is_flag=True,
               help="Reuse the databases a previous run loaded in --workdir (no load figures).")
 @click.option("--suite", type=click.Choice(["terminology", "care", "national", "resources", "codelists", "nodes",
-                                                   "http"]),
+                                                   "http", "expressions"]),
               default="terminology", show_default=True,
               help="care: the care search on care-50k over a 25,000-concept synthetic release (no "
                    "International-size load). national: load times of the national code systems (excerpts "
@@ -690,7 +690,9 @@ def synth_kodtextfil(out: Path, shape: str, codes: int, seed: int) -> None:
                    "--scale edition (SQLite). nodes: $lookup and $validate-code throughput with 1, 2 and 4 server "
                    "processes on each backend, and with the metrics on and off (hey). http: throughput and "
                    "latency of the tx-benchmark SNOMED CT request shapes and issue 18's requests with wrk, "
-                   "against vardterm serve started on --database-url or a running server (--url).")
+                   "against vardterm serve started on --database-url or a running server (--url). expressions: "
+                   "$validate-code of post-coordinated expressions over HTTP and their $subsumes in process, "
+                   "on the SQLite database of --workdir (loaded at --scale unless --no-load).")
 @click.option("--database-url", "bench_database_url", metavar="URL",
               help="http: the database the started server uses (default: the group's --database-url, else the "
                    "demo database data/vardterm.db, built if missing). With --url: the running server's "
@@ -729,6 +731,7 @@ def bench(settings: Settings, scale: str, backends: tuple[str, ...], pg_admin_ur
         vardterm bench --suite http                  # needs wrk: apt-get install wrk
         vardterm bench --suite http --database-url sqlite:////tmp/vardterm-bench/sqlite/vardterm.db
         vardterm bench --suite http --url http://127.0.0.1:8080 --clients 1,8
+        vardterm bench --suite expressions --scale intl --no-load
     """
     from .bench import BenchOptions, run
 
@@ -755,6 +758,10 @@ def bench(settings: Settings, scale: str, backends: tuple[str, ...], pg_admin_ur
         from .national_bench import run_national
         return run_national(backends=backends or ("sqlite", "postgresql"), pg_admin_url=pg_admin_url,
                             workdir=workdir, out=out, requests=min(requests, 500))
+    if suite == "expressions":
+        from .bench import run_expressions
+        return run_expressions(BenchOptions(scale=_scale(scale), backends=("sqlite",), workdir=workdir, out=out,
+                                            load=not no_load))
     run(BenchOptions(scale=_scale(scale), backends=backends or ("sqlite", "postgresql"),
                      pg_admin_url=pg_admin_url, requests=requests, concurrency=concurrency, workdir=workdir,
                      out=out, load=not no_load))
@@ -899,16 +906,7 @@ def ecl_command(settings: Settings, expression: str, version: str | None, db_url
         vardterm ecl '<< 90470006 |Prostatectomy| AND ^ 99900111000052105'
         vardterm ecl --count '< 404684003 : 363698007 = << 49076000 |Knee joint|'
     """
-    from terminology import TerminologyService
-
-    if db_url:
-        settings = Settings(**{**settings.model_dump(), "database_url": db_url})
-    db = Database(settings.database_url, pool_size=2)
-    db.check()
-    service = TerminologyService(db, default_language=settings.default_language,
-                                 default_edition=settings.default_snomed_edition,
-                                 max_expansion=settings.max_expansion_size, refresh_seconds=0,
-                                 ecl_limits=settings.ecl_limits())
+    service = expression_cli.terminology_service(settings, db_url)
     result = service.evaluate_ecl(expression, version=version, count=0 if count_only else limit, offset=offset,
                                   display_language=language)
     if count_only:
@@ -959,6 +957,7 @@ def package_export(settings: Settings, out: Path, status: str, name: str | None,
 
 
 main.add_command(care_cli.care_group)
+main.add_command(expression_cli.expression_group)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -58,3 +58,8 @@ __all__ += ["MAX_FILTER_LENGTH", "MAX_FILTER_WORDS", "bounded_filter"]
 from .resource_rules import check_resource  # noqa: E402
 
 __all__ += ["check_resource"]
+
+from . import scg  # noqa: E402
+from .errors import InvalidExpression  # noqa: E402
+
+__all__ += ["InvalidExpression", "scg"]

@@ -9,6 +9,7 @@ For ``$validate-code`` a code that is not found is a *result* (``result=false``)
     TerminologyError
     ├── InvalidRequest            the request is malformed (parameters missing, conflicting, bad values)
     │   ├── InvalidCode           a code that cannot exist in the system (e.g. not an SCTID)
+    │   │   └── InvalidExpression a SNOMED CT expression that does not parse or cannot be used as a code
     │   ├── InvalidEcl            an ECL expression does not parse or is semantically wrong
     │   ├── InvalidValueSet       a value set definition that cannot be expanded (e.g. a broken filter)
     │   │   └── CircularReference a value set includes itself through its imports
@@ -74,8 +75,24 @@ class InvalidCode(InvalidRequest):
     """A code that cannot be a code of the system at all (e.g. not a valid SCTID)."""
 
 
+class InvalidExpression(InvalidCode):
+    """A SNOMED CT compositional grammar expression that does not parse, or names concepts that cannot be used
+    where it names them (unknown, inactive, not an attribute, against the concept model)."""
+
+    position: int | None = None
+    """1-based character position of the problem in the expression text, when known."""
+    expected: tuple[str, ...] = ()
+    """For a syntax error: what the grammar would have accepted at ``position``."""
+
+
 class InvalidEcl(InvalidRequest):
-    """An ECL expression that does not parse, or refers to something that cannot be evaluated."""
+    """An ECL expression that does not parse, or refers to something that cannot be evaluated.
+
+    Raised with the message id ``INVALID_ECL`` and the expression quoted in the text, as tx.fhir.org reports it
+    (``Invalid ECL expression: '<< 12345': (syntax error at position 4: ...)``); the tx-issue-type is
+    ``vs-invalid``."""
+
+    tx_code = "vs-invalid"
 
     position: int | None = None
     """1-based character position of the problem in the expression text, when known."""

@@ -159,10 +159,61 @@ MESSAGES: dict[str, str] = {
         "Unable to find code to validate (looked for coding | codeableConcept | code+system | code+inferSystem in "
         "parameters"
     ),
-    # ECL (terminology/ecl; not in the HL7 catalogue)
-    "ECL_SYNTAX": "The ECL expression is not valid at position {0}: expected {1}, found {2}",
-    "ECL_INVALID": "The ECL expression cannot be evaluated (position {0}): {1}",
+    # ECL (terminology/ecl): the reference server's two messages, with the detail of this server's parser and
+    # evaluator as {1} (the three below, not in the HL7 catalogue)
+    "INVALID_ECL": "Invalid ECL expression: '{0}': ({1})",
+    "UNSUPPORTED_ECL": "The ECL expression is not supported: '{0}': ({1})",
+    "ECL_SYNTAX": "syntax error at position {0}: expected {1}, found {2}",
+    "ECL_INVALID": "at position {0}: {1}",
+    "ECL_UNKNOWN_CONCEPT": "the SNOMED CT concept {0} at position {1} is not known",
     "ECL_TOO_COSTLY": "The ECL expression is too costly to evaluate: {0}",
+    # SNOMED CT post-coordinated expressions (terminology/scg, terminology/providers/snomed_expressions.py);
+    # SCT_NO_MRCM is the HL7 catalogue's, the others are this server's own
+    "SCT_NO_MRCM": "Not validated against the Machine Readable Concept Model (MRCM)",
+    "SCG_NOT_VALID": "Not a valid expression: {0}",
+    "SCG_SYNTAX": "syntax error at position {0}: expected {1}, found {2}",
+    "SCG_TOO_LONG": "the expression has {0} characters, more than the limit of {1}",
+    "SCG_TOO_DEEP": "the expression is nested too deeply at position {0} (more than {1} levels)",
+    "SCG_INVALID_SCTID": "{0} at position {1} is not a valid concept id: {2}",
+    "SCG_UNKNOWN_CONCEPT": "the concept {0} at position {1} is not in the version {2}",
+    "SCG_INACTIVE_CONCEPT": "the concept {0} at position {1} is inactive",
+    "SCG_NOT_AN_ATTRIBUTE": (
+        "the concept {0} at position {1} is not a concept model attribute (a descendant of 410662002 "
+        "|Concept model attribute|)"
+    ),
+    "SCG_DATA_ATTRIBUTE_VALUE": (
+        "the attribute {0} at position {1} takes a concrete value (#number, \"string\", true or false), not a concept"
+    ),
+    "SCG_OBJECT_ATTRIBUTE_VALUE": (
+        "the attribute {0} at position {1} takes a concept or an expression in parentheses, not the concrete value {2}"
+    ),
+    "SCG_TERM": (
+        "Wrong term '{0}' for {1} at position {2} of the expression. Valid terms are: {3}"
+    ),
+    "MRCM_DOMAIN": (
+        "the SNOMED CT concept model does not allow the attribute {0} (position {1}) on {2}: it is only allowed {3}"
+    ),
+    "MRCM_RANGE": (
+        "the SNOMED CT concept model does not allow {0} (position {1}) as a value of the attribute {2}: the value "
+        "must satisfy {3}"
+    ),
+    "MRCM_GROUPED": (
+        "the SNOMED CT concept model requires the attribute {0} (position {1}) to be in an attribute group: "
+        "write {{0} = ...}"
+    ),
+    "MRCM_NOT_GROUPED": (
+        "the SNOMED CT concept model does not allow the attribute {0} (position {1}) in an attribute group"
+    ),
+    "MRCM_CARDINALITY": (
+        "the SNOMED CT concept model allows the attribute {0} at most {1} time(s) {2}, but it is used {3} times "
+        "(position {4})"
+    ),
+    "SCT_SUBSUMPTION_UNKNOWN": (
+        "Unable to determine the subsumption relationship between '{0}' and '{1}': at least one is a "
+        "post-coordinated expression and no relationship follows from comparing their normal forms. Showing that "
+        "there is none would need a classifier, which this server does not run, so no outcome is given rather "
+        "than one that may be wrong"
+    ),
 }
 
 

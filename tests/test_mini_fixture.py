@@ -38,6 +38,11 @@ HEADERS = {  # file name prefix -> header (Release File Specification; synthetic
     "der2_sRefset_SimpleMap": REFSET + ["mapTarget"],
     "der2_cciRefset_RefsetDescriptor": REFSET + ["attributeDescription", "attributeType", "attributeOrder"],
     "der2_ssRefset_ModuleDependency": REFSET + ["sourceEffectiveTime", "targetEffectiveTime"],
+    "der2_cissccRefset_MRCMAttributeDomain": REFSET + ["domainId", "grouped", "attributeCardinality",
+                                                       "attributeInGroupCardinality", "ruleStrengthId",
+                                                       "contentTypeId"],
+    "der2_ssccRefset_MRCMAttributeRange": REFSET + ["rangeConstraint", "attributeRule", "ruleStrengthId",
+                                                    "contentTypeId"],
 }
 EXPECTED_FILES = {
     "INT": ["Terminology/sct2_Concept_{R}_INT_20250701.txt", "Terminology/sct2_Description_{R}-en_INT_20250701.txt",
@@ -50,7 +55,9 @@ EXPECTED_FILES = {
             "Refset/Language/der2_cRefset_Language{R}-en_INT_20250701.txt",
             "Refset/Map/der2_sRefset_SimpleMap{R}_INT_20250701.txt",
             "Refset/Metadata/der2_cciRefset_RefsetDescriptor{R}_INT_20250701.txt",
-            "Refset/Metadata/der2_ssRefset_ModuleDependency{R}_INT_20250701.txt"],
+            "Refset/Metadata/der2_ssRefset_ModuleDependency{R}_INT_20250701.txt",
+            "Refset/Metadata/der2_cissccRefset_MRCMAttributeDomain{R}_INT_20250701.txt",
+            "Refset/Metadata/der2_ssccRefset_MRCMAttributeRange{R}_INT_20250701.txt"],
     "SE1000052": ["Terminology/sct2_Concept_{R}_SE1000052_20251130.txt",
                   "Terminology/sct2_Description_{R}-en_SE1000052_20251130.txt",
                   "Terminology/sct2_Description_{R}-sv_SE1000052_20251130.txt",

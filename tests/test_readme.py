@@ -52,6 +52,34 @@ def _excluded_reasons(bundle: dict) -> set[str]:
             for part in p["part"] if part["name"] == "code"}
 
 
+def expression_valid(body):
+    assert _value(body, "result") is True and "|" in _value(body, "display")
+
+
+def expression_valid_in_swedish(body):
+    expression_valid(body)
+    assert "knä" in _value(body, "display").lower()
+
+
+def expression_outside_the_concept_model(body):
+    assert _value(body, "result") is False and "272741003" in json.dumps(body)
+
+
+def expression_normal_form(body):
+    props = {part["valueCode"] for p in body["parameter"] if p["name"] == "property"
+             for part in p["part"] if part["name"] == "code"}
+    assert {"normalForm", "normalFormTerse"} <= props
+
+
+def expression_subsumed(body):
+    assert _value(body, "outcome") == "subsumes"
+
+
+def expressions_listed(body):
+    codes = [c["code"] for c in body["expansion"]["contains"]]
+    assert len(codes) == 2 and any(":" in c for c in codes)
+
+
 def one_draft(body):
     assert body["total"] >= 1 and body["entry"][0]["resource"]["status"] == "draft"
 
@@ -188,6 +216,13 @@ CHECKS = [
     ("tx-resource", expand_tx_resource),
     ("fhir_vs=refset/99900111000052105", care_refset_members),
     ('"op": "in"', care_refset_members),
+    ("code=49076000%20%7CKnee", expression_valid),
+    ("displayLanguage=sv", expression_valid_in_swedish),
+    ("code=609588000 : 272741003 = 24028007", expression_outside_the_concept_model),
+    ("CodeSystem/$lookup", expression_normal_form),
+    ("$subsumes", expression_subsumed),
+    ("fhir_vs=ecl/<< 71388002", expression_valid),
+    ('609588000:{363704007', expressions_listed),
     ("identifier=urn:oid:1.2.752.116.1.3.2.1.4", kva_by_identifier),
     ("publisher=inera", inera_summaries),
     ("title:contains=vårdåtgärder", count_only),

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from terminology import (Coding, ExpandRequest, InvalidRequest, LookupRequest, SubsumesRequest, TooCostly,
-                         UnknownCode, UnknownCodeSystem, ValidateRequest, snomed)
+from terminology import (Coding, ExpandRequest, LookupRequest, SubsumesRequest, TooCostly,
+                         UnknownCode, UnknownCodeSystem, UnknownValueSet, ValidateRequest, snomed)
 
 SCT = snomed.SYSTEM
 EDITION = "http://snomed.info/sct/45991000052106/version/20251130"
@@ -193,7 +193,7 @@ def test_expansion_limits(mini_service):
     with pytest.raises(TooCostly):
         mini_service.expand(ExpandRequest(url=f"{SCT}?fhir_vs", max_size=10))
     assert len(mini_service.expand(ExpandRequest(url=f"{SCT}?fhir_vs", max_size=10, count=10)).items) == 10
-    with pytest.raises(InvalidRequest):
+    with pytest.raises(UnknownValueSet):  # names no value set (tx.fhir.org: Unable_to_resolve_value_Set_)
         mini_service.expand(ExpandRequest(url=f"{SCT}?fhir_vs=isa/12345"))
 
 

@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-from terminology import InvalidRequest, UnknownCodeSystemVersion, snomed
+from terminology import InvalidRequest, UnknownCodeSystemVersion, UnknownValueSet, snomed
 from terminology.editions import resolve
 from terminology.hierarchy import ancestor_sets, closure_arrays
 from terminology.providers.snomed_implicit import definition
@@ -144,7 +144,7 @@ def test_implicit_value_set_urls_are_value_set_definitions():
         {"property": "concept", "op": "in", "value": "723264001"}]
     assert include("http://snomed.info/sct?fhir_vs=ecl/%3C%3C%2071388002")["filter"] == [
         {"property": "constraint", "op": "=", "value": "<< 71388002"}]
-    with pytest.raises(InvalidRequest):
+    with pytest.raises(UnknownValueSet):  # names no concept: no value set (tx.fhir.org: not-found)
         definition("http://snomed.info/sct?fhir_vs=isa/123")
     with pytest.raises(InvalidRequest):
         definition("http://snomed.info/sct?fhir_vs=banana")

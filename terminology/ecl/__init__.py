@@ -3,7 +3,8 @@
 The public functions (the rest of the package is private):
 
 * ``parse(text) -> ast.Expression``: brief or long syntax; a syntax error is an
-  :class:`~terminology.errors.InvalidEcl` naming the 1-based position and what was expected there.
+  :class:`~terminology.errors.InvalidEcl` (message ``INVALID_ECL``, the expression quoted, as tx.fhir.org
+  reports it) naming the 1-based position and what was expected there.
 * ``evaluate(store, expression, *, limits=None) -> ConceptSet``: the concepts an expression selects in one
   loaded version, as a composable SQL set of the store (:class:`terminology.store.ConceptSet`): combine it
   with ``union`` / ``intersect`` / ``minus``, then count, page or test membership with the store
@@ -11,8 +12,9 @@ The public functions (the rest of the package is private):
   :class:`~terminology.store.SnomedStore` (an edition, anything with a ``store``, is accepted too);
   ``expression`` is ECL text or a parsed tree. The set carries the time budget of ``limits``, so every
   statement that reads it is stopped (TooCostly) when it runs over. Callers inside the service pass
-  ``TerminologyService.ecl_limits`` (the configured limits). Raises InvalidEcl, TooCostly (too long or too complex, before any query)
-  or Unsupported (alternate identifiers).
+  ``TerminologyService.ecl_limits`` (the configured limits). Raises InvalidEcl (also for a concept id that is not a
+  concept of the version), TooCostly (too long or too complex, before any query) or Unsupported (alternate
+  identifiers).
 * ``select(edition, expression, *, limits, count, offset, display_language) -> EclResult``: evaluate and
   fetch a page of concepts with displays (the library call behind ``TerminologyService.evaluate_ecl`` and
   ``vardterm ecl``).
@@ -25,7 +27,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..errors import TooCostly
+from ..errors import InvalidEcl, TooCostly
 
 __all__ = ["EclLimits", "EclResult", "evaluate", "parse", "select"]
 
@@ -57,6 +59,19 @@ def parse(text: str):
         return _parse(text)
     except RecursionError:
         raise TooCostly("ECL_TOO_COSTLY", "the expression is nested too deeply") from None
+    except InvalidEcl as err:
+        raise _quoted(text, err) from None
+
+
+def _quoted(text: str | None, err: InvalidEcl) -> InvalidEcl:
+    """``err`` as tx.fhir.org reports an ECL problem: message ``INVALID_ECL``, the expression quoted, this
+    server's explanation (with the position) in parentheses."""
+    if err.message_id == "INVALID_ECL":
+        return err
+    out = InvalidEcl("INVALID_ECL", text if text is not None else "(expression)", err.text,
+                     expression=err.expression)
+    out.position, out.expected = err.position, err.expected
+    return out
 
 
 def evaluate(store, expression, *, limits: EclLimits | None = None):
@@ -69,10 +84,14 @@ def evaluate(store, expression, *, limits: EclLimits | None = None):
     store = getattr(store, "store", store)
     limits = limits or EclLimits()
     tree = _checked(expression, limits)
+    evaluator = Evaluator(store)
     try:
-        s = Evaluator(store).compile(tree)
+        s = evaluator.compile(tree)
+        evaluator.check_known()
     except RecursionError:
         raise TooCostly("ECL_TOO_COSTLY", "the expression is nested too deeply") from None
+    except InvalidEcl as err:
+        raise _quoted(expression if isinstance(expression, str) else None, err) from None
     return ConceptSet(s.sql, with_budget(s.params, limits.time_budget_ms or 0), s.expanding, s.predicate)
 
 

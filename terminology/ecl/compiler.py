@@ -57,6 +57,8 @@ class Evaluator:
             catalog = _catalogs[store] = q.FieldCatalog(store)
         self.fields = catalog
         self.q = q.Query(self.dialect)
+        self.referenced: dict[int, int] = {}
+        """The concept ids the expression names, with their positions (they must be concepts of the version)."""
 
     def compile(self, e: ast.Expression) -> ConceptSet:
         return self.q.finish(self.expression(e).set)
@@ -389,8 +391,20 @@ class Evaluator:
         found = self.expression(e)
         return found.set, found.size
 
-    @staticmethod
-    def _check_concept(ref: ast.ConceptReference) -> None:
+    def _check_concept(self, ref: ast.ConceptReference) -> None:
         problem = snomed.sctid_problem(str(ref.id), snomed.PARTITION_CONCEPT)
         if problem:
             raise _invalid(ref.position, f"{ref.id} is not a concept id: {problem}")
+        self.referenced.setdefault(ref.id, ref.position)
+
+    def check_known(self) -> None:
+        """Every concept the expression names is a concept of the version (active or not): an unknown one is an
+        error, as tx.fhir.org and Snowstorm answer, rather than an empty set that hides a typing mistake."""
+        if not self.referenced:
+            return
+        known = self.store.concept_rows(list(self.referenced))
+        for cid, position in self.referenced.items():
+            if cid not in known:
+                err = InvalidEcl("ECL_UNKNOWN_CONCEPT", cid, position or "?")
+                err.position = position or None
+                raise err

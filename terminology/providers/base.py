@@ -20,7 +20,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Iterable, Iterator, Literal, Protocol, Sequence, runtime_checkable
 
-from ..model import Coding, Designation, Property
+from ..model import Coding, Designation, Issue, Property
 
 FILTER_OPERATORS = ("=", "is-a", "descendent-of", "is-not-a", "regex", "in", "not-in", "generalizes", "child-of",
                     "descendent-leaf", "exists")
@@ -67,6 +67,10 @@ class ConceptInfo:
     children: tuple[str, ...] = ()
     annotations: tuple[Property, ...] = ()
     extensions: tuple[dict, ...] = ()
+    notes: tuple["Issue", ...] = ()
+    """Issues the code system found in the code itself, reported by ``$validate-code`` when the code is valid
+    (SNOMED CT: a term in an expression's pipes that is no term of its concept, an expression not checked against
+    a concept model); their ``expression`` is left empty for the engine to fill in."""
 
 
 @runtime_checkable
@@ -182,6 +186,11 @@ class CodeSystemProvider(Protocol):
 
     def locate(self, code: str) -> ConceptInfo | None:
         """The concept with this code (compared case-insensitively when ``case_sensitive`` is false)."""
+        ...
+
+    def code_problem(self, code: str) -> str | None:
+        """Why ``code``, which :meth:`locate` did not find, is not a code of the code system, when the code system
+        can say more than "unknown" (SNOMED CT: what is wrong with a post-coordinated expression); else None."""
         ...
 
     def roots(self) -> tuple[str, ...]:

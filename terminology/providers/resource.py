@@ -192,6 +192,10 @@ class ResourceCodeSystem:
         found = self._find_code(code)
         return self._info(found) if found is not None else None
 
+    def code_problem(self, code: str) -> None:
+        """A code that is not found is unknown; there is nothing more to say."""
+        return None
+
     def roots(self) -> tuple[str, ...]:
         return tuple(self._roots)
 

@@ -16,7 +16,11 @@ SQL, so its speed lives here and not beside the engine:
   (every word must start a word of an active term, any language, case and diacritics folded) and paged in
   the database, so the engine never lists a 300,000-concept subtree to show a page of it;
 * ``$lookup`` properties (:mod:`.snomed_properties`) and the texts a display may be for ``$validate-code``
-  (every synonym and FSN, active or inactive, in its language).
+  (every synonym and FSN, active or inactive, in its language);
+* post-coordinated expressions: a code that is not a concept id is handed to :mod:`.snomed_expressions`
+  (locate, ``$lookup`` properties, display texts, ``$subsumes``), and every selection carries a test for
+  expressions beside its SQL for concepts, so an expression is a member of an implicit or ECL value set when its
+  normal form satisfies the filter. Plain concept ids never go there.
 
 :class:`SnomedSource` offers the loaded editions to the engine's resolution (one provider per edition and
 version) and turns the FHIR implicit value set URLs into their definitions (:mod:`.snomed_implicit`).
@@ -29,11 +33,13 @@ from typing import Callable, Iterable, Iterator, MutableMapping, Sequence
 
 from .. import ecl, snomed
 from ..edition import Edition
-from ..errors import InvalidRequest, TooCostly, UnknownCodeSystem, UnknownCodeSystemVersion
+from ..errors import InvalidRequest, TooCostly, UnknownCodeSystem, UnknownCodeSystemVersion, UnknownValueSet
 from ..model import Property
 from ..store import ConceptRow, ConceptSet
+from . import snomed_expressions as expressions
 from . import snomed_implicit
 from .base import ConceptInfo, DisplayCandidate, PropertyDef, QuerySelection, SubsumptionOutcome
+from .snomed_model import model_of
 from .snomed_properties import DEFAULT_PROPERTIES, concept_properties, wanted_properties
 
 _PROPERTY_DEFS = (PropertyDef("inactive", "http://hl7.org/fhir/concept-properties#inactive", "boolean"),
@@ -57,6 +63,7 @@ class SnomedConcept:
     definition = None
     annotations: tuple = ()
     extensions: tuple = ()
+    notes: tuple = ()
 
     def __init__(self, provider: "SnomedProvider", concept_id: int, display: str | None, active: bool,
                  row: ConceptRow | None = None) -> None:
@@ -102,15 +109,21 @@ class SnomedConcept:
 
 
 class SnomedSelection(QuerySelection):
-    """A :class:`~terminology.providers.base.QuerySelection` backed by a store query."""
+    """A :class:`~terminology.providers.base.QuerySelection` backed by a store query, with the test post-coordinated
+    expressions are members by (:data:`.snomed_expressions.ExpressionTest`; None: no expression is a member)."""
 
-    def __init__(self, provider: "SnomedProvider", concepts: ConceptSet) -> None:
+    def __init__(self, provider: "SnomedProvider", concepts: ConceptSet,
+                 expressions: "expressions.ExpressionTest | None" = None) -> None:
         self.provider = provider
         self.concepts = concepts
+        self.expressions = expressions
 
     def __contains__(self, code: object) -> bool:
-        if not isinstance(code, str) or not snomed.is_concept_id(code):
+        if not isinstance(code, str):
             return False
+        if not snomed.is_concept_id(code):
+            return self.expressions is not None and expressions.looks_like_expression(code) and \
+                expressions.member(self.provider, code, self.expressions)
         return self.provider.edition.store.contains(self.concepts, int(code))
 
     def codes(self) -> Iterator[str]:
@@ -120,24 +133,29 @@ class SnomedSelection(QuerySelection):
         return (info.code for info in self.page())
 
     def union(self, other: "SnomedSelection") -> "SnomedSelection":
-        return SnomedSelection(self.provider, self.concepts.union(other.concepts))
+        return SnomedSelection(self.provider, self.concepts.union(other.concepts),
+                               expressions.union(self.expressions, other.expressions))
 
     def intersect(self, other: "SnomedSelection") -> "SnomedSelection":
-        return SnomedSelection(self.provider, self.concepts.intersect(other.concepts))
+        return SnomedSelection(self.provider, self.concepts.intersect(other.concepts),
+                               expressions.intersect(self.expressions, other.expressions))
 
     def minus(self, other: "SnomedSelection") -> "SnomedSelection":
-        return SnomedSelection(self.provider, self.concepts.minus(other.concepts))
+        return SnomedSelection(self.provider, self.concepts.minus(other.concepts),
+                               expressions.minus(self.expressions, other.expressions))
 
     def active(self) -> "SnomedSelection":
-        return self.intersect(SnomedSelection(self.provider, self.provider.edition.store.all_concepts(active_only=True)))
+        return self.intersect(SnomedSelection(self.provider, self.provider.edition.store.all_concepts(active_only=True),
+                                              expressions.every))
 
     def matching(self, text: str) -> "SnomedSelection":
         matched = self.provider.edition.store.text_match(text)
         return self if matched is None else self.intersect(SnomedSelection(self.provider, matched))
 
     def of_codes(self, codes: Iterable[str]) -> "SnomedSelection":
+        codes = list(codes)
         ids = [int(c) for c in codes if snomed.is_concept_id(c)]
-        return SnomedSelection(self.provider, self.provider.edition.store.ids(ids))
+        return SnomedSelection(self.provider, self.provider.edition.store.ids(ids), expressions.listed(codes))
 
     def count(self) -> int:
         return self.provider.edition.store.count(self.concepts)
@@ -186,9 +204,9 @@ class SnomedProvider:
 
     # --- concepts ---------------------------------------------------------------------------------
 
-    def locate(self, code: str) -> SnomedConcept | None:
+    def locate(self, code: str) -> "SnomedConcept | expressions.ExpressionConcept | None":
         if not snomed.is_concept_id(code):
-            return None
+            return expressions.locate(self, code)
         found = self.edition.store.concept_display(int(code), self.display_refsets)
         if found is None:
             return None
@@ -198,8 +216,15 @@ class SnomedProvider:
     def roots(self) -> tuple[str, ...]:
         return (str(snomed.ROOT),)
 
+    def code_problem(self, code: str) -> str | None:
+        """Why a code written as an expression is not a code of this version (None for other codes)."""
+        return expressions.problem(self, code)
+
     def subsumes(self, code_a: str, code_b: str) -> SubsumptionOutcome:
-        """On the inferred is-a closure (snomed-fhir.md §1.7); inactive concepts are in no hierarchy."""
+        """On the inferred is-a closure (snomed-fhir.md §1.7); inactive concepts are in no hierarchy. Expressions
+        are compared by their normal forms (:func:`.snomed_expressions.subsumes`)."""
+        if not (code_a.strip().isdigit() and code_b.strip().isdigit()):
+            return expressions.subsumes(self, code_a.strip(), code_b.strip())  # type: ignore[return-value]
         a, b = self.edition.concept(code_a.strip()), self.edition.concept(code_b.strip())
         if a.id == b.id:
             return "equivalent"
@@ -210,21 +235,36 @@ class SnomedProvider:
         return "not-subsumed"
 
     def lookup_properties(self, info: ConceptInfo, wanted: Sequence[str]) -> Iterator[Property]:
+        if isinstance(info, expressions.ExpressionConcept):
+            return expressions.lookup_properties(self, info, wanted)
         return concept_properties(self.edition, info.row, wanted_properties(wanted),  # type: ignore[attr-defined]
                                   self.display_refsets)
 
     def display_candidates(self, info: ConceptInfo) -> Iterable[DisplayCandidate]:
         """Every synonym and FSN (not text definitions), in its language; inactive descriptions too, so a
-        display that used to be right is reported as such (``INACTIVE_DISPLAY_FOUND``)."""
+        display that used to be right is reported as such (``INACTIVE_DISPLAY_FOUND``). An expression's are its
+        renderings with the terms of each language."""
+        if isinstance(info, expressions.ExpressionConcept):
+            return expressions.display_candidates(self, info)
         return [(d.term, d.language_code, None, "active" if d.active else "inactive")
                 for d in self.edition.store.descriptions(int(info.code)) if d.type_id != snomed.DEFINITION]
 
     # --- selections -------------------------------------------------------------------------------
 
     def all_codes(self) -> SnomedSelection:
-        return SnomedSelection(self, self.edition.store.all_concepts())
+        return SnomedSelection(self, self.edition.store.all_concepts(), expressions.every)
 
     def filter(self, prop: str, op: str, value: str) -> SnomedSelection:
+        """The concepts (SQL) and expressions (a test) of one filter; ``expressions = true|false`` (the FHIR
+        SNOMED CT filter: whether post-coordinated expressions are members) selects every concept."""
+        if prop == "expressions" and op == "=" and value in ("true", "false"):
+            found = self._selection(self.edition.store.all_concepts())
+        else:
+            found = self._concept_filter(prop, op, value)
+        found.expressions = expressions.filter_test(prop, op, value)
+        return found
+
+    def _concept_filter(self, prop: str, op: str, value: str) -> SnomedSelection:
         store = self.edition.store
         if prop == "concept":
             if op in ("is-a", "descendent-of"):
@@ -266,6 +306,18 @@ class SnomedProvider:
         return SnomedSelection(self, ecl.evaluate(self.edition, expression, limits=self.ecl_limits))
 
 
+def _names_a_value_set(edition: Edition, op: str, concept_id: int) -> bool:
+    """``isa/X``: X is a concept of the version; ``refset/X``: X is a refset with members in it (remembered per
+    version, which never changes)."""
+    cache = model_of(edition.store).cache
+    key = ("implicit", op, concept_id)
+    found = cache.get(key)
+    if found is None:
+        found = cache[key] = (edition.store.concept(concept_id) is not None if op == "is-a"
+                              else edition.store.refset_fields(concept_id) is not None)
+    return found
+
+
 def _union(sets: list[ConceptSet]) -> ConceptSet:
     out = sets[0]
     for s in sets[1:]:
@@ -288,6 +340,15 @@ class SnomedSource:
         self.shared = shared
         """Providers kept across requests by (edition, display language): a provider holds nothing of a
         request but its languages, and an edition never changes once published."""
+        self._chosen: dict[str | None, Edition] = {}
+        """The edition each version named in this request means (an implicit value set's check and its code
+        system resolve it once)."""
+
+    def _edition_of(self, version: str | None) -> Edition:
+        found = self._chosen.get(version)
+        if found is None:
+            found = self._chosen[version] = self._edition(version)
+        return found
 
     def knows(self, url: str) -> bool:
         return url == snomed.SYSTEM
@@ -302,7 +363,7 @@ class SnomedSource:
         if not self.knows(url):
             return None
         try:
-            edition = self._edition(version)
+            edition = self._edition_of(version)
         except (UnknownCodeSystem, UnknownCodeSystemVersion):
             return None
         key = (edition.version.key, edition.version.storage, self.display_language)
@@ -314,7 +375,20 @@ class SnomedSource:
                 self.shared[key] = found
         return found
 
-    @staticmethod
-    def value_set(url: str) -> dict | None:
-        """The definition of an implicit value set URL (shared, read only); None for any other URL."""
-        return snomed_implicit.definition(url) if snomed_implicit.is_implicit(url) else None
+    def value_set(self, url: str) -> dict | None:
+        """The definition of an implicit value set URL (shared, read only); None for any other URL.
+        UnknownValueSet when it names a concept the version does not have (``isa/X``) or a concept that is not a
+        refset of the version (``refset/X``)."""
+        if not snomed_implicit.is_implicit(url):
+            return None
+        vs = snomed_implicit.definition(url)
+        include = vs["compose"]["include"][0]
+        named = next((f for f in include.get("filter", []) if f["property"] == "concept"), None)
+        if named is not None:
+            try:
+                edition = self._edition_of(include.get("version"))
+            except (UnknownCodeSystem, UnknownCodeSystemVersion):
+                return vs  # reported as an unknown version by the engine
+            if not _names_a_value_set(edition, named["op"], int(named["value"])):
+                raise UnknownValueSet("Unable_to_resolve_value_Set_", url, tx_code="not-found")
+        return vs

@@ -10,8 +10,10 @@
 * ``?fhir_vs=refset/[sctid]``: the members of a refset -> filter ``concept in [sctid]``;
 * ``?fhir_vs=ecl/[ecl]``: an ECL expression, URI-encoded -> filter ``constraint = [ecl]``.
 
-An edition/version in the base becomes the include's ``version``. The definition is evaluated by the one
-value set engine, so an implicit value set carries the same expansion parameters, paging, languages, version
+An edition/version in the base becomes the include's ``version``. A URL that names something that is not a
+concept (``isa/abc``), or a concept that is not a refset of the version (``refset/<concept>``, checked by
+:class:`~.snomed.SnomedSource`), names no value set: ``Unable_to_resolve_value_Set_`` (not-found), as tx.fhir.org
+answers. The definition is evaluated by the one value set engine, so an implicit value set carries the same expansion parameters, paging, languages, version
 rules and errors as a stored ValueSet with the same ``compose``.
 """
 
@@ -22,7 +24,7 @@ import re
 from urllib.parse import unquote
 
 from .. import snomed
-from ..errors import InvalidRequest
+from ..errors import InvalidRequest, UnknownValueSet
 
 _BASE = re.compile(r"^http://snomed\.info/(?:sct|xsct)(?:/\d{6,18}(?:/version/\d{8})?)?/?$")
 
@@ -59,7 +61,7 @@ def _selection(url: str, query: str) -> dict:
         if value.startswith(kind + "/"):
             sctid = value[len(kind) + 1:]
             if not snomed.is_concept_id(sctid):
-                raise InvalidRequest("FHIR_VS_UNSUPPORTED", url, f"{sctid!r} is not a concept id")
+                raise UnknownValueSet("Unable_to_resolve_value_Set_", url, tx_code="not-found")
             return {"filter": [{"property": "concept", "op": op, "value": sctid}]}
     if value.startswith("ecl/"):
         return {"filter": [{"property": "constraint", "op": "=", "value": value[4:]}]}

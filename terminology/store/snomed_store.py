@@ -438,6 +438,93 @@ class SnomedStore:
     def meta(self) -> dict[str, str]:
         return dict(self._run("SELECT key, value FROM version_meta", {}))
 
+    # --- post-coordinated expressions (terminology/providers/snomed_expressions.py) -----------------
+    # Each reads many concepts in one statement: an expression names a handful of concepts, and its normal
+    # form and checks need them all.
+
+    def concept_rows(self, concept_ids: Sequence[int]) -> dict[int, ConceptRow]:
+        """The concepts of ``concept_ids`` that are in this version."""
+        return self.concepts_and_definitions(concept_ids, ())[0]
+
+    def concepts_and_definitions(self, concept_ids: Sequence[int], focus_ids: Sequence[int]
+                                 ) -> tuple[dict[int, ConceptRow], dict[int, list[int]], dict[int, list[RelationshipRow]]]:
+        """In one statement: the concepts of ``concept_ids`` in this version, and for each of ``focus_ids`` its
+        proximal primitive supertypes (its primitive ancestors-or-self that are no ancestor of another of them; a
+        primitive concept is its own) and its attributes (active non-is-a relationships and concrete values)."""
+        primitive = f"definition_status_id <> {snomed.DEFINED}"
+        parts = []
+        if concept_ids:
+            parts.append("SELECT 0, id, effective_time, active, module_id, definition_status_id, NULL FROM concept "
+                         "WHERE id IN :ids")
+        if focus_ids:
+            parts += [
+                f"SELECT 1, id, id, 0, 0, 0, NULL FROM concept WHERE id IN :focus AND {primitive}",
+                f"""SELECT 1, c.descendant_id, c.ancestor_id, 0, 0, 0, NULL FROM closure c
+                     JOIN concept k ON k.id = c.ancestor_id
+                    WHERE c.descendant_id IN :focus AND k.{primitive}
+                      AND EXISTS (SELECT 1 FROM concept s WHERE s.id = c.descendant_id
+                                     AND s.definition_status_id = {snomed.DEFINED})
+                      AND NOT EXISTS (SELECT 1 FROM closure o JOIN concept ko ON ko.id = o.ancestor_id
+                                         AND ko.{primitive}
+                                        JOIN closure bt ON bt.ancestor_id = c.ancestor_id
+                                         AND bt.descendant_id = o.ancestor_id
+                                       WHERE o.descendant_id = c.descendant_id)""",
+                f"SELECT 2, source_id, rel_group, type_id, destination_id, 0, NULL FROM relationship "
+                f"WHERE source_id IN :focus AND type_id <> {snomed.IS_A}",
+                "SELECT 3, source_id, rel_group, type_id, NULL, 0, value FROM concrete_value WHERE source_id IN :focus"]
+        rows_out: dict[int, ConceptRow] = {}
+        primitives: dict[int, list[int]] = {cid: [] for cid in focus_ids}
+        attributes: dict[int, list[RelationshipRow]] = {cid: [] for cid in focus_ids}
+        if not parts:
+            return rows_out, primitives, attributes
+        found = self._run(" UNION ALL ".join(parts), {"ids": list(concept_ids), "focus": list(focus_ids)},
+                          ("ids", "focus"))
+        for kind, cid, a, b, c, d, value in sorted(found, key=lambda r: (r[0], r[1], r[2], r[3], r[4] or 0)):
+            if kind == 0:
+                rows_out[cid] = ConceptRow(cid, a, bool(b), c, d)
+            elif kind == 1:
+                primitives[cid].append(a)
+            else:
+                attributes[cid].append(RelationshipRow(a, b, c if kind == 2 else None, value))
+        return rows_out, primitives, attributes
+
+    def ancestors_of(self, concept_ids: Sequence[int]) -> dict[int, list[int]]:
+        """The proper ancestors of each concept on the closure (one index range per concept)."""
+        out: dict[int, list[int]] = {cid: [] for cid in concept_ids}
+        for descendant, ancestor in self._run("SELECT descendant_id, ancestor_id FROM closure "
+                                              "WHERE descendant_id IN :ids", {"ids": list(concept_ids)}, ("ids",)):
+            out[descendant].append(ancestor)
+        return out
+
+    def refset_contains(self, refset_id: int, component_id: int) -> bool:
+        """True when an active member of the refset references the component."""
+        return bool(self._run("SELECT 1 FROM refset_member WHERE refset_id = :r AND referenced_component_id = :c "
+                              "AND active = 1", {"r": refset_id, "c": component_id}))
+
+    def members_with_fields(self, *fields: str) -> list[tuple[int, int, dict]]:
+        """``(refset, referenced component, additional fields)`` of the active members of every refset whose
+        additional fields include all of ``fields`` (how the MRCM refsets of any edition are found: by their
+        pattern, e.g. ``domainId`` and ``grouped`` for attribute domains)."""
+        refsets = [refset for refset, names in self._run("SELECT refset_id, fields FROM refset", {})
+                   if set(fields) <= set(json.loads(names))]
+        if not refsets:
+            return []
+        rows = self._run("SELECT refset_id, referenced_component_id, fields FROM refset_member "
+                         "WHERE refset_id IN :r AND active = 1 ORDER BY refset_id, referenced_component_id",
+                         {"r": refsets}, ("r",))
+        return [(r[0], r[1], json.loads(r[2]) if r[2] else {}) for r in rows]
+
+    def active_terms(self, concept_ids: Sequence[int]) -> dict[int, list[str]]:
+        """The active synonyms and FSNs of each concept, any language (the terms an expression may write in
+        pipes)."""
+        rows = self._run(f"SELECT concept_id, term FROM description WHERE concept_id IN :ids AND active = 1 "
+                         f"AND type_id <> {snomed.DEFINITION} ORDER BY concept_id, id",
+                         {"ids": list(concept_ids)}, ("ids",))
+        out: dict[int, list[str]] = {cid: [] for cid in concept_ids}
+        for cid, term in rows:
+            out[cid].append(term)
+        return out
+
 
 def _expand_lists(sql: str, params: dict, expanding: tuple[str, ...]) -> tuple[str, dict]:
     """Replace each ``IN :name`` list parameter by one parameter per item (an empty list matches nothing)."""

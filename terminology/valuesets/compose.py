@@ -207,8 +207,11 @@ class ComposeEvaluator:
 
     def _mark_unclosed(self, provider: CodeSystemProvider, cset: dict) -> None:
         """An expansion that selects SNOMED CT by filters or whole is never closed: post-coordinated expressions
-        are members too (FHIR ``valueset-unclosed``); a list of codes is closed."""
-        if provider.url == "http://snomed.info/sct" and not cset.get("concept"):
+        are members too, and no expansion lists them (FHIR ``valueset-unclosed``); a list of codes is closed, and
+        so is a selection with the filter ``expressions = false`` (no expression is a member)."""
+        no_expressions = any(f.get("property") == "expressions" and f.get("op") == "=" and f.get("value") == "false"
+                             for f in cset.get("filter", []))
+        if provider.url == "http://snomed.info/sct" and not cset.get("concept") and not no_expressions:
             self.usage.unclosed = True
 
     def _exclude(self, entries: list[Entry], removed: list[Entry], versions_match: bool | None) -> list[Entry]:

@@ -139,6 +139,9 @@ class Displays:
     _later: list[Callable[[], Iterable[tuple]]] = field(default_factory=list)
     """Sources of candidates read only when a check needs them (a SNOMED CT concept's descriptions cost a
     query that a ``$validate-code`` without ``display`` never needs)."""
+    notes: tuple[Issue, ...] = ()
+    """Issues the code system found in the code itself (:attr:`~terminology.providers.base.ConceptInfo.notes`),
+    reported with the coding when it is valid."""
 
     @property
     def items(self) -> list[Candidate]:
@@ -164,6 +167,7 @@ class Displays:
         self._later.clear()
         self.base_lang = None
         self.chosen = None
+        self.notes = ()
 
     def __bool__(self) -> bool:
         return bool(self._items or self._later or self.chosen)

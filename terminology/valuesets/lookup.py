@@ -10,7 +10,8 @@ expect.
 
 from __future__ import annotations
 
-from ..errors import UnknownCode
+from ..errors import InvalidCode, UnknownCode
+from ..messages import format_message
 from ..model import Designation, LookupResult
 from ..requests import LookupRequest
 from . import languages
@@ -24,6 +25,11 @@ def lookup_code(ctx: ResolutionContext, req: LookupRequest, *, default_language:
     cs = ctx.code_system(req.system, req.version, supplements=supplements.get(req.system, ()), purpose="lookup")
     info = cs.locate(req.code)
     if info is None:
+        why = cs.code_problem(req.code)
+        if why:  # a post-coordinated expression that is not valid: say why
+            text = format_message("Unknown_Code_in_Version", req.code, cs.url, cs.version) + ". " + why
+            raise InvalidCode("Unknown_Code_in_Version", req.code, cs.url, cs.version, text=text,
+                              tx_code="invalid-code")
         if cs.version:
             raise UnknownCode("Unknown_Code_in_Version", req.code, cs.url, cs.version, tx_code="invalid-code")
         raise UnknownCode("Unknown_Code_in", req.code, cs.url, tx_code="invalid-code")

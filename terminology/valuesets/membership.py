@@ -58,7 +58,9 @@ def concept_status(info: ConceptInfo) -> str:
 
 def list_displays(displays: Displays, cs: CodeSystemProvider, info: ConceptInfo) -> None:
     """The concept's display (in the code system's language) and its designations (with supplements'); for a
-    code system that chooses its displays, the chosen one and, when a check needs them, its candidates."""
+    code system that chooses its displays, the chosen one and, when a check needs them, its candidates; and the
+    notes the code system found in the code."""
+    displays.notes = info.notes
     if cs.chooses_display:
         displays.chosen = displays.chosen or info.display
         displays.add_later(lambda: cs.display_candidates(info))

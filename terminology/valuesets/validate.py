@@ -27,7 +27,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from ..errors import UnknownValueSet
-from ..model import Coding, ValidateResult
+from ..model import Coding, Issue, ValidateResult
 from ..providers.base import canonical
 from ..requests import ValidateRequest
 from . import display as disp
@@ -172,6 +172,8 @@ def check_codeable_concept(run: Validation, checker: ValueSetChecker, issue_path
                                            default_language=state.default_language)
                 if found is not None:
                     out.add(found, note=found.message_id != "INACTIVE_DISPLAY_FOUND")
+            for note in state.displays.notes:
+                _add_note(out, note, at(path, "code"), req.lenient_display)
             if good is None:
                 good = (c.system, c.code, state.version)
                 good_display = state.displays.preferred(run.languages) or state.displays.preferred(None) \
@@ -266,6 +268,10 @@ def _explain_not_found(run: Validation, checker: ValueSetChecker, c: Coding, ws:
                 args = (c.code, ws, prov.version) if prov.version else (c.code, ws)
                 out.add(issue("error", "code-invalid", "invalid-code", mid, *args, path=at(path, "code")), note=True,
                         dedupe=True)
+                why = prov.code_problem(c.code)
+                if why:  # e.g. what is wrong with a post-coordinated expression (as tx.fhir.org explains it)
+                    out.add(issue("information", "code-invalid", "invalid-code", None, path=at(path, "code"),
+                                  text=why))
             else:
                 out.add(issue("warning", "code-invalid", "invalid-code", "UNKNOWN_CODE_IN_FRAGMENT", c.code, ws,
                               prov.version, path=at(path, "code")), dedupe=True)
@@ -277,6 +283,14 @@ def _explain_not_found(run: Validation, checker: ValueSetChecker, c: Coding, ws:
         if found is not None and found.tx_code == "invalid-display":
             out.add(found, note=True)
     return prov.version
+
+
+def _add_note(out: Outcome, note: Issue, path: str, lenient: bool) -> None:
+    """A note of the code system about a valid code, at the code's place; a display error in it (a wrong term in
+    an expression) is a warning with ``lenient-display-validation``, like any wrong display."""
+    if lenient and note.tx_code == "invalid-display" and note.severity == "error":
+        note = replace(note, severity="warning")
+    out.add(replace(note, expression=(path,)), note=note.severity == "error")
 
 
 def _included_version(checker: ValueSetChecker, system: str) -> str | None:

@@ -160,4 +160,5 @@ def test_syntax_errors_name_the_position_and_what_was_expected(text, position, e
     err = info.value
     assert err.position == position, str(err)
     assert f"position {position}" in str(err) and expected in str(err)
-    assert err.expected and err.message_id == "ECL_SYNTAX"
+    assert err.expected and err.message_id == "INVALID_ECL" and err.tx_code == "vs-invalid"
+    assert str(err).startswith(f"Invalid ECL expression: '{text}': (syntax error at position {position}: ")

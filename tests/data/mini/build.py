@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import filecmp
 import json
+import re
 import shutil
 import sys
 import tempfile
@@ -89,6 +90,9 @@ HEADERS = {
     "simple_map": REFSET + ["mapTarget"],
     "descriptor": REFSET + ["attributeDescription", "attributeType", "attributeOrder"],
     "module_dependency": REFSET + ["sourceEffectiveTime", "targetEffectiveTime"],
+    "mrcm_domain": REFSET + ["domainId", "grouped", "attributeCardinality", "attributeInGroupCardinality",
+                             "ruleStrengthId", "contentTypeId"],
+    "mrcm_range": REFSET + ["rangeConstraint", "attributeRule", "ruleStrengthId", "contentTypeId"],
 }
 
 # Refset descriptor templates: (attributeDescription, attributeType) per column, from the Release File
@@ -110,7 +114,14 @@ DESCRIPTOR_TEMPLATES = {
                           (900000000000537000, TIME_TYPE)),
     "descriptor": ((REFERENCED_COMPONENT, CONCEPT_TYPE), (900000000000458008, CONCEPT_TYPE),
                    (900000000000459000, CONCEPT_TYPE), (900000000000479008, UNSIGNED_INTEGER)),
+    # The field concepts of the MRCM patterns are not in the fixture (not confirmed in public material): the
+    # MRCM refsets have no descriptor rows.
+    "mrcm_domain": (),
+    "mrcm_range": (),
 }
+MRCM_PATTERN = {s.MRCM_ATTRIBUTE_DOMAIN_TYPE_REFSET: "mrcm_domain", s.MRCM_ATTRIBUTE_RANGE_TYPE_REFSET: "mrcm_range"}
+MRCM_STRENGTH = {"M": s.MRCM_MANDATORY, "O": s.MRCM_OPTIONAL}
+MRCM_CONTENT = {"all": s.MRCM_ALL_CONTENT, "post": s.MRCM_ALL_POSTCOORDINATED, "pre": s.MRCM_ALL_PRECOORDINATED}
 TYPE_REFSET_PATTERN = {
     s.SIMPLE_TYPE_REFSET: "simple",
     s.SIMPLE_MAP_TYPE_REFSET: "simple_map",
@@ -353,6 +364,7 @@ class Fixture:
         self.emit_relationships(history["relationship"])
         self.emit_inactivations()
         self.emit_refsets()
+        self.emit_mrcm()
         self.emit_module_dependencies(history["moddep"])
         self.emit_descriptors()
 
@@ -512,6 +524,32 @@ class Fixture:
                 self.member(refset.package, kind, name, created, True, refset.module, refset.id, component.id, *extra)
             self.member(refset.package, kind, name, effective, active, refset.module, refset.id, component.id, *extra)
 
+    def emit_mrcm(self) -> None:
+        for r in read_tsv("mrcm.tsv"):
+            w = r["_where"]
+            refset = self.concept(sctid(r["refsetId"], w), w)
+            attribute = self.concept(sctid(r["referencedComponentId"], w), w)
+            kind = next((p for t, p in MRCM_PATTERN.items() if t in self.ancestors(refset.id)), None)
+            need(kind is not None, f"{w}: {refset.id} is not an MRCM attribute domain or range refset")
+            need(s.CONCEPT_MODEL_ATTRIBUTE in self.ancestors(attribute.id), f"{w}: {attribute.id} is no attribute")
+            need(r["strength"] in MRCM_STRENGTH and r["content"] in MRCM_CONTENT, f"{w}: strength M/O, content "
+                                                                                  "all/post/pre")
+            et = date(r["effectiveTime"], w)
+            tail = [MRCM_STRENGTH[r["strength"]], MRCM_CONTENT[r["content"]]]
+            if kind == "mrcm_domain":
+                domain = self.concept(sctid(r["domainId"], w), w)
+                need(r["grouped"] in ("0", "1") and not r["rangeConstraint"], f"{w}: a domain row has grouped 0/1 "
+                                                                              "and no range")
+                extra = [domain.id, r["grouped"], r["attributeCardinality"], r["attributeInGroupCardinality"], *tail]
+                name = f"{domain.id}"
+            else:
+                need(bool(r["rangeConstraint"]) and not r["domainId"], f"{w}: a range row has a range, no domain")
+                for cid in re.findall(r"\b\d{6,18}\b", r["rangeConstraint"] + " " + r["attributeRule"]):
+                    self.concept(sctid(cid, w), w)
+                extra = [r["rangeConstraint"], r["attributeRule"], *tail]
+                name = r["content"]
+            self.member(refset.package, kind, name, et, True, refset.module, refset.id, attribute.id, *extra)
+
     def emit_module_dependencies(self, history: list[dict[str, str]]) -> None:
         versions = []
         for package, deps in MODULE_DEPENDENCIES.items():
@@ -546,6 +584,9 @@ class Fixture:
         special = {s.MODULE_DEPENDENCY_REFSET: "module_dependency", s.REFSET_DESCRIPTOR_REFSET: "descriptor"}
         if refset in special:
             return special[refset]
+        for type_refset, pattern in MRCM_PATTERN.items():
+            if type_refset in self.ancestors(refset):
+                return pattern
         for type_refset, pattern in TYPE_REFSET_PATTERN.items():
             if refset == type_refset or type_refset in self.ancestors(refset):
                 return pattern
@@ -692,11 +733,13 @@ FILES = {
     "simple_map": ("Refset/Map", "der2_sRefset_SimpleMap{R}_{NS}_{D}.txt", "simple_map"),
     "descriptor": ("Refset/Metadata", "der2_cciRefset_RefsetDescriptor{R}_{NS}_{D}.txt", "descriptor"),
     "module_dependency": ("Refset/Metadata", "der2_ssRefset_ModuleDependency{R}_{NS}_{D}.txt", "module_dependency"),
+    "mrcm_domain": ("Refset/Metadata", "der2_cissccRefset_MRCMAttributeDomain{R}_{NS}_{D}.txt", "mrcm_domain"),
+    "mrcm_range": ("Refset/Metadata", "der2_ssccRefset_MRCMAttributeRange{R}_{NS}_{D}.txt", "mrcm_range"),
 }
 # Files written even when empty (header only), per package.
 ALWAYS = {
     "INT": ["concept", "description-en", "definition-en", "rel", "concrete", "association", "attribute_value",
-            "simple", "language-en", "simple_map", "descriptor", "module_dependency"],
+            "simple", "language-en", "simple_map", "descriptor", "module_dependency", "mrcm_domain", "mrcm_range"],
     "SE": ["concept", "description-en", "description-sv", "rel", "concrete", "association", "attribute_value",
            "simple", "language-en", "language-sv", "simple_map", "descriptor", "module_dependency"],
 }
