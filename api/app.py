@@ -24,6 +24,7 @@ from . import care, errors, feed, health, metrics as metrics_mod, middleware, re
 from .fhir import openapi
 from .fhir.authoring_routes import authoring_router
 from .fhir.capabilities import SOFTWARE_VERSION
+from .fhir.hot import HotOperations
 from .fhir.mapping_routes import mapping_router
 from .fhir.resource_routes import resource_router
 from .fhir.routes import fhir_router
@@ -118,6 +119,7 @@ def create_app(settings: Settings, *, service: t.TerminologyService | None = Non
             body, media_type = metrics_mod.exposition()
             return Response(body, media_type=media_type)
 
+    app.add_middleware(HotOperations, exception_handlers=app.exception_handlers)
     app.add_middleware(RequestObserver, metrics=metrics, access_log=settings.access_log)
 
     # Outermost last: proxies decide the scheme and client first; every answer, a 413 or 500 included, gets

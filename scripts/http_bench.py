@@ -131,7 +131,7 @@ def _target(opts: HttpBenchOptions) -> Iterator[tuple[str, int | None, str | Non
     if opts.url:
         root = re.sub(r"/fhir(/r[45])?/?$", "", opts.url.rstrip("/"))
         with _temporary_key(opts.database_url) as key:
-            yield root, None, key, {"url": root, "started": False, "health": _health(root)}
+            yield root, _local_server(root), key, {"url": root, "started": False, "health": _health(root)}
         return
     url = _absolute(opts.database_url)
     _ensure_loaded(url, opts.build_demo)
@@ -323,6 +323,35 @@ def check(expect: dict, status: int, doc: dict | None) -> str | None:
     return None
 
 
+def _local_server(root: str) -> int | None:
+    """The pid of the process listening on the port of a running server on this machine (so its CPU per request
+    is measured as for a server started here), or None when it is elsewhere or cannot be seen."""
+    found = re.match(r"https?://(127\.0\.0\.1|localhost|\[::1\]):(\d+)$", root)
+    if not found:
+        return None
+    port = f"{int(found.group(2)):04X}"
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            rows = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for row in rows:
+            cols = row.split()
+            if cols[1].endswith(":" + port) and cols[3] == "0A":  # local address :port, state LISTEN
+                inodes.add(cols[9])
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            links = {os.readlink(fd) for fd in (proc / "fd").iterdir()}
+        except OSError:
+            continue
+        if any(f"socket:[{inode}]" in links for inode in inodes):
+            return int(proc.name)
+    return None
+
+
 def _cpu_seconds(pid: int | None) -> float | None:
     if pid is None:
         return None
@@ -376,6 +405,8 @@ def _wrk(wrk: str, root: str, pool_file: Path, clients: int, seconds: int, serve
             "wrk_cpu_us_per_request": round(1e6 * wrk_cpu / w["requests"], 1) if w["requests"] else None,
             "server_cpu_pct": round(100 * (server_after - server_before) / wall, 1)
             if wall and server_before is not None and server_after is not None else None,
+            "server_cpu_us_per_request": round(1e6 * (server_after - server_before) / w["requests"], 1)
+            if w["requests"] and server_before is not None and server_after is not None else None,
             **_memory_mib(server_pid)}
 
 

@@ -25,6 +25,7 @@ from .providers import SnomedSource
 from .repository import ResourceRepository
 from .requests import ExpandRequest, LookupRequest, SubsumesRequest, ValidateRequest
 from .store import Database, SnomedStore
+from .store.snomed_store import one_connection
 
 
 class TerminologyService:
@@ -92,7 +93,8 @@ class TerminologyService:
     def lookup(self, req: LookupRequest) -> LookupResult:
         """``CodeSystem/$lookup``. Raises UnknownCodeSystem(Version) or UnknownCode."""
         ctx = self.resolution(req.resources, fhir_version=req.fhir_version, display_language=req.display_language)
-        return valuesets.lookup_code(ctx, req, default_language=self.default_language)
+        with one_connection():
+            return valuesets.lookup_code(ctx, req, default_language=self.default_language)
 
     def validate(self, req: ValidateRequest) -> ValidateResult:
         """``$validate-code`` of a code, Coding or CodeableConcept against a code system or a value set
@@ -102,12 +104,14 @@ class TerminologyService:
         resources = (req.code_system, *req.resources) if req.code_system is not None else req.resources
         ctx = self.resolution(resources, rules=rules, fhir_version=req.fhir_version,
                               display_language=req.display_language or req.accept_language)
-        return valuesets.validate_code(ctx, req)
+        with one_connection():
+            return valuesets.validate_code(ctx, req)
 
     def subsumes(self, req: SubsumesRequest) -> SubsumesOutcome:
         """``CodeSystem/$subsumes``: on the code system's is-a hierarchy (SNOMED CT: the inferred closure)."""
         ctx = self.resolution(req.resources, fhir_version=req.fhir_version)
-        return valuesets.subsumes(ctx, req.system, req.version, req.code_a, req.code_b)  # type: ignore[return-value]
+        with one_connection():
+            return valuesets.subsumes(ctx, req.system, req.version, req.code_a, req.code_b)  # type: ignore[return-value]
 
     def expand(self, req: ExpandRequest) -> Expansion:
         """``ValueSet/$expand`` of a value set given by ``url`` (stored, sent as ``tx-resource``, or a SNOMED CT
@@ -122,8 +126,9 @@ class TerminologyService:
             value_set_defaults=req.default_value_set_versions)
         ctx = self.resolution(req.resources, rules=rules, fhir_version=req.fhir_version,
                               display_language=req.display_language)
-        return valuesets.expand_value_set(ctx, req, max_size=self.max_expansion,
-                                          default_language=self.default_language)
+        with one_connection():
+            return valuesets.expand_value_set(ctx, req, max_size=self.max_expansion,
+                                              default_language=self.default_language)
 
     # --- SNOMED CT library calls (the care search, the CLI) --------------------------------------
 

@@ -41,27 +41,27 @@ def fhir_router(fhir_version: str) -> APIRouter:
     @operation("/CodeSystem/$lookup", "CodeSystem/$lookup: details of a code")
     def lookup(params: OpParams = Depends(op_params), svc: t.TerminologyService = Depends(service)) -> Response:
         """Display, designations and properties of a code (OperationDefinition CodeSystem-lookup)."""
-        return reply(render.lookup(svc.lookup(p.lookup_request(params))))
+        return reply(lookup_answer(params, svc))
 
     @operation("/CodeSystem/$validate-code", "CodeSystem/$validate-code")
     def cs_validate(params: OpParams = Depends(op_params), svc: t.TerminologyService = Depends(service)) -> Response:
         """Is the code valid in the code system, is the display right (OperationDefinition CodeSystem-validate-code)."""
-        return reply(render.validate(svc.validate(p.validate_request(params, value_set=False))))
+        return reply(cs_validate_answer(params, svc))
 
     @operation("/CodeSystem/$subsumes", "CodeSystem/$subsumes")
     def subsumes(params: OpParams = Depends(op_params), svc: t.TerminologyService = Depends(service)) -> Response:
         """How code A relates to code B in the is-a hierarchy (OperationDefinition CodeSystem-subsumes)."""
-        return reply(render.subsumes(svc.subsumes(p.subsumes_request(params))))
+        return reply(subsumes_answer(params, svc))
 
     @operation("/ValueSet/$expand", "ValueSet/$expand")
     def expand(params: OpParams = Depends(op_params), svc: t.TerminologyService = Depends(service)) -> Response:
         """The codes of a value set, filtered and paged (OperationDefinition ValueSet-expand)."""
-        return reply(render.expansion(svc.expand(p.expand_request(params))))
+        return reply(expand_answer(params, svc))
 
     @operation("/ValueSet/$validate-code", "ValueSet/$validate-code")
     def vs_validate(params: OpParams = Depends(op_params), svc: t.TerminologyService = Depends(service)) -> Response:
         """Is the code in the value set (OperationDefinition ValueSet-validate-code)."""
-        return reply(render.validate(svc.validate(p.validate_request(params, value_set=True))))
+        return reply(vs_validate_answer(params, svc))
 
     @operation("/ValueSet/$batch-validate-code", "ValueSet/$batch-validate-code")
     def vs_batch_validate(params: OpParams = Depends(op_params),
@@ -94,6 +94,37 @@ def fhir_router(fhir_version: str) -> APIRouter:
         return reply(capabilities.versions_parameters(fhir_version))
 
     return router
+
+
+def lookup_answer(params: OpParams, svc: t.TerminologyService) -> dict:
+    return render.lookup(svc.lookup(p.lookup_request(params)))
+
+
+def cs_validate_answer(params: OpParams, svc: t.TerminologyService) -> dict:
+    return render.validate(svc.validate(p.validate_request(params, value_set=False)))
+
+
+def subsumes_answer(params: OpParams, svc: t.TerminologyService) -> dict:
+    return render.subsumes(svc.subsumes(p.subsumes_request(params)))
+
+
+def expand_answer(params: OpParams, svc: t.TerminologyService) -> dict:
+    return render.expansion(svc.expand(p.expand_request(params)))
+
+
+def vs_validate_answer(params: OpParams, svc: t.TerminologyService) -> dict:
+    return render.validate(svc.validate(p.validate_request(params, value_set=True)))
+
+
+HOT_OPERATIONS = {
+    "/CodeSystem/$lookup": lookup_answer,
+    "/CodeSystem/$validate-code": cs_validate_answer,
+    "/CodeSystem/$subsumes": subsumes_answer,
+    "/ValueSet/$expand": expand_answer,
+    "/ValueSet/$validate-code": vs_validate_answer,
+}
+"""The operations validating systems send most, by path under a FHIR base: the routes above answer them
+through FastAPI, :mod:`api.fhir.hot` with the same functions without FastAPI's per-request machinery."""
 
 
 def _base_url(request: Request) -> str:
