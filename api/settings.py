@@ -6,6 +6,7 @@ Built at the edge (the CLI or ``create_app``) from arguments, environment variab
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Literal
 
@@ -23,9 +24,10 @@ class Settings(BaseSettings):
     )
     host: str = Field(default="127.0.0.1", description="Address the HTTP server binds to.")
     port: int = Field(default=8080, ge=1, le=65535, description="Port the HTTP server listens on.")
-    workers: int = Field(default=1, ge=1, le=64,
-                         description="Number of server worker processes (uvicorn --workers); needs no shared "
-                                     "state, so any number works on PostgreSQL or SQLite.")
+    workers: int = Field(default_factory=lambda: default_workers(), ge=1, le=64,
+                         description="Number of server worker processes (uvicorn --workers); default: one per "
+                                     "core this process may run on, at most 8. They share no state, so any "
+                                     "number works on PostgreSQL or SQLite.")
     public_base_url: str | None = Field(
         default=None, description="The externally visible base URL (e.g. https://tx.example.se); used in "
                                   "CapabilityStatement.implementation.url. Default: derived from each request.")
@@ -228,3 +230,14 @@ class Settings(BaseSettings):
         if self.database_url.startswith("sqlite:///"):
             return Path(self.database_url[len("sqlite:///"):])
         return None
+
+
+def default_workers() -> int:
+    """One worker process per core the server may run on (``sched_getaffinity``: a container's CPU set), at
+    most 8: a worker answers on one core at a time (the GIL), so one worker leaves the other cores idle under
+    concurrent clients (README "Speed")."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cores = os.cpu_count() or 1
+    return max(1, min(cores, 8))

@@ -453,7 +453,7 @@ def gc(settings: Settings) -> None:
 def _serve_options(fn):
     fn = click.option("--host", help="Address to bind (default 127.0.0.1).")(fn)
     fn = click.option("--port", type=int, help="Port (default 8080).")(fn)
-    fn = click.option("--workers", type=int, help="Worker processes (default 1).")(fn)
+    fn = click.option("--workers", type=int, help="Worker processes (default: one per core, at most 8).")(fn)
     return fn
 
 

@@ -35,6 +35,7 @@ from typing import Iterator
 
 import httpx
 
+from api import Settings
 from terminology import Accounts, Database
 
 from . import http_pools as pools
@@ -157,7 +158,7 @@ def _temporary_key(database_url: str | None) -> Iterator[str | None]:
 
 @contextmanager
 def _server(url: str) -> Iterator[tuple[str, int]]:
-    """``vardterm serve`` on ``url`` with its defaults (one worker), on a free port of 127.0.0.1."""
+    """``vardterm serve`` on ``url`` with its defaults (one worker per core), on a free port of 127.0.0.1."""
     port = _free_port()
     command = [sys.executable, "-m", "scripts.cli", "--database-url", url, "serve", "--host", "127.0.0.1",
                "--port", str(port)]
@@ -166,7 +167,7 @@ def _server(url: str) -> Iterator[tuple[str, int]]:
         root = f"http://127.0.0.1:{port}"
         try:
             _wait(root, proc, log)
-            _say(f"started vardterm serve (one worker, default settings) on {url} at {root}")
+            _say(f"started vardterm serve (default settings: {Settings().workers} workers) on {url} at {root}")
             yield root, proc.pid
         finally:
             proc.terminate()
@@ -324,8 +325,9 @@ def check(expect: dict, status: int, doc: dict | None) -> str | None:
 
 
 def _local_server(root: str) -> int | None:
-    """The pid of the process listening on the port of a running server on this machine (so its CPU per request
-    is measured as for a server started here), or None when it is elsewhere or cannot be seen."""
+    """The pid of the first process listening on the port of a running server on this machine (with several
+    workers, their supervisor: its CPU per request is measured as for a server started here), or None when it
+    is elsewhere or cannot be seen."""
     found = re.match(r"https?://(127\.0\.0\.1|localhost|\[::1\]):(\d+)$", root)
     if not found:
         return None
@@ -340,9 +342,7 @@ def _local_server(root: str) -> int | None:
             cols = row.split()
             if cols[1].endswith(":" + port) and cols[3] == "0A":  # local address :port, state LISTEN
                 inodes.add(cols[9])
-    for proc in Path("/proc").iterdir():
-        if not proc.name.isdigit():
-            continue
+    for proc in sorted((p for p in Path("/proc").iterdir() if p.name.isdigit()), key=lambda p: int(p.name)):
         try:
             links = {os.readlink(fd) for fd in (proc / "fd").iterdir()}
         except OSError:
@@ -352,27 +352,50 @@ def _local_server(root: str) -> int | None:
     return None
 
 
-def _cpu_seconds(pid: int | None) -> float | None:
+def _processes(pid: int | None) -> list[int]:
+    """``pid`` and its descendants: the server's supervisor and its worker processes."""
     if pid is None:
-        return None
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return []
+    found, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        found.append(p)
+        try:
+            todo += [int(c) for c in Path(f"/proc/{p}/task/{p}/children").read_text().split()]
+        except OSError:
+            pass
+    return found
+
+
+def _cpu_seconds(pid: int | None) -> float | None:
+    """CPU time of the server: its process and its workers."""
+    total = None
+    for p in _processes(pid):
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total = (total or 0.0) + (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
 
 
 def _memory_mib(pid: int | None) -> dict:
     """The server's resident memory now (MiB), when its process is known: ``rss`` in all, and ``anon``, its
-    own (heap) part. The rest is mostly the SQLite files mapped into it (``mmap_size``), which the kernel
-    shares and can drop, so ``anon`` is the figure to watch for the memory a worker needs."""
-    try:
-        status = Path(f"/proc/{pid}/status").read_text() if pid else ""
-    except OSError:
-        status = ""
-    found = {k: re.search(rf"^{k}:\s+(\d+) kB", status, re.M) for k in ("VmRSS", "RssAnon")}
-    return {"server_rss_mib": round(int(found["VmRSS"].group(1)) / 1024, 1) if found["VmRSS"] else None,
-            "server_anon_mib": round(int(found["RssAnon"].group(1)) / 1024, 1) if found["RssAnon"] else None}
+    own (heap) part, of the largest process (a worker, when there are several). The rest is mostly the SQLite
+    files mapped into it (``mmap_size``), which the kernel shares and can drop, so ``anon`` is the figure to
+    watch for the memory a worker needs."""
+    rss = anon = None
+    for p in _processes(pid):
+        try:
+            status = Path(f"/proc/{p}/status").read_text()
+        except OSError:
+            continue
+        found = {k: re.search(rf"^{k}:\s+(\d+) kB", status, re.M) for k in ("VmRSS", "RssAnon")}
+        if found["VmRSS"]:
+            rss = max(rss or 0.0, round(int(found["VmRSS"].group(1)) / 1024, 1))
+        if found["RssAnon"]:
+            anon = max(anon or 0.0, round(int(found["RssAnon"].group(1)) / 1024, 1))
+    return {"server_rss_mib": rss, "server_anon_mib": anon}
 
 
 def _wrk(wrk: str, root: str, pool_file: Path, clients: int, seconds: int, server_pid: int | None,
