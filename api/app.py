@@ -119,7 +119,8 @@ def create_app(settings: Settings, *, service: t.TerminologyService | None = Non
             body, media_type = metrics_mod.exposition()
             return Response(body, media_type=media_type)
 
-    app.add_middleware(HotOperations, exception_handlers=app.exception_handlers)
+    app.add_middleware(HotOperations, exception_handlers=app.exception_handlers,
+                       cache_bytes=int(settings.answer_cache_mb * 1024 * 1024))
     app.add_middleware(RequestObserver, metrics=metrics, access_log=settings.access_log)
 
     # Outermost last: proxies decide the scheme and client first; every answer, a 413 or 500 included, gets

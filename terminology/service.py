@@ -58,6 +58,13 @@ class TerminologyService:
         """Every loaded (ready) code system version."""
         return [e.version for e in self._current().values()]
 
+    def generation(self) -> int:
+        """The catalog generation this service answers from (re-read at most every ``refresh_seconds``): it
+        changes with every load, removal and stored resource write, so a cache keyed by it is never stale
+        beyond what the service itself is."""
+        self._current()
+        return self._generation  # type: ignore[return-value]
+
     def _current(self) -> dict[int, Edition]:
         now = time.monotonic()
         if now - self._checked < self.refresh_seconds and self._generation is not None:

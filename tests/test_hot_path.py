@@ -192,3 +192,58 @@ def test_the_default_is_one_worker_per_core(monkeypatch):
     assert default_workers() == 8
     monkeypatch.setenv("VARDTERM_WORKERS", "1")
     assert Settings().workers == 1
+
+
+def _hot(app) -> hot.HotOperations:
+    layer = app.middleware_stack
+    while not isinstance(layer, hot.HotOperations):
+        layer = layer.app
+    return layer
+
+
+def test_snomed_answers_are_kept_until_the_terminology_changes(new_db):
+    from scripts.loading import load_rf2
+
+    from .conftest import MINI
+    db = new_db("sqlite")
+    load_rf2(db, [MINI])
+    key = Accounts(db).add_key("hot-path-cache", ("informatiker",), None)
+    lookup = {"system": SCT, "code": KNEE}
+    with TestClient(_app(db)) as client:
+        cache = _hot(client.app).cache
+        first = client.get("/fhir/r5/CodeSystem/$lookup", params=lookup)
+        again = client.get("/fhir/r5/CodeSystem/$lookup", params=lookup)
+        assert (cache.misses, cache.hits) == (1, 1) and again.content == first.content
+        assert again.headers["x-request-id"] != first.headers["x-request-id"]  # the edge still runs per request
+        swedish = client.get("/fhir/r5/CodeSystem/$lookup", params=lookup, headers={"Accept-Language": "sv"})
+        assert cache.misses == 2 and swedish.content != first.content
+        client.get("/fhir/r4/CodeSystem/$lookup", params=lookup)  # another base, another answer
+        client.get("/fhir/r5/CodeSystem/$lookup", params={"system": SCT, "code": "1"})  # 404: not kept
+        client.get("/fhir/r5/CodeSystem/$lookup", params={"system": SCT, "code": "1"})
+        assert (cache.misses, cache.hits, len(cache.answers)) == (5, 1, 3)
+        stored = {"resourceType": "CodeSystem", "id": "cache-test", "url": "http://example.org/cs/cache-test",
+                  "version": "1", "status": "active", "content": "complete",
+                  "concept": [{"code": "a", "display": "A"}]}
+        assert client.put("/fhir/r5/CodeSystem/cache-test", json=stored,
+                          headers={"Authorization": f"ApiKey {key}"}).status_code in (200, 201)
+        client.get("/fhir/r5/CodeSystem/$lookup", params=lookup)  # a new generation: computed again
+        assert (cache.misses, cache.hits) == (6, 1)
+        client.get("/fhir/r5/CodeSystem/$lookup", params={"system": "http://example.org/cs/cache-test",
+                                                           "code": "a"})
+        client.post("/fhir/r5/CodeSystem/$lookup", json={"resourceType": "Parameters", "parameter": [
+            {"name": "system", "valueUri": SCT}, {"name": "code", "valueCode": KNEE}]})
+        assert (cache.misses, cache.hits) == (6, 1)  # other code systems and POSTs are not looked up
+
+
+def test_the_answer_cache_is_bounded_and_can_be_off(mini_dbs):
+    db = mini_dbs("sqlite")
+    with TestClient(_app(db, answer_cache_mb=0)) as client:
+        client.get("/fhir/r5/CodeSystem/$lookup", params={"system": SCT, "code": KNEE})
+        assert _hot(client.app).cache is None
+    cache = hot.AnswerCache(16 * 1000)
+    from starlette.responses import Response
+    for i in range(40):
+        cache.put((i,), Response(b"x" * 900))
+    assert cache.size <= 16 * 1000 and len(cache.answers) == 17 and (0,) not in cache.answers
+    cache.put(("big",), Response(b"x" * 1001))  # more than a sixteenth of the cache: not kept
+    assert ("big",) not in cache.answers

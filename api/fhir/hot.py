@@ -21,16 +21,27 @@ is a few indexed reads of a local database, and run one after another they do no
 never holds up other requests, until the same request kind (the value set, and for ``$expand`` the whole
 request) has been seen to answer within :data:`FAST_SECONDS`; from then on it runs on the loop, and back in
 the pool as soon as one answer takes longer.
+
+Rendered answers of SNOMED CT single-concept GETs are kept (:class:`AnswerCache`, ``VARDTERM_ANSWER_CACHE_MB``)
+and sent again for the same request: the same path and query string, ``Accept-Language``, and catalog
+generation (:meth:`terminology.TerminologyService.generation`, which every load, removal and stored resource
+write changes). Validators ask for the same codes over and over; the answer of a SNOMED CT ``$lookup``
+(its designations, properties and normal form, about 10 KB) costs most of the request, and depends on nothing
+else: not on the caller, and GET carries no resources. Only answers (200) are kept, never errors.
 """
 
 from __future__ import annotations
 
 import time
+from collections import OrderedDict
 from typing import Callable
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
+from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
+
+import terminology as t
 
 from ..auth import terminology_reader
 from . import render
@@ -49,9 +60,10 @@ KINDS = 4096
 class HotOperations:
     """ASGI middleware: answers :data:`api.fhir.routes.HOT_OPERATIONS` itself, passes everything else on."""
 
-    def __init__(self, app: ASGIApp, *, exception_handlers: dict) -> None:
+    def __init__(self, app: ASGIApp, *, exception_handlers: dict, cache_bytes: int = 0) -> None:
         self.app = app
         self.handlers = exception_handlers
+        self.cache = AnswerCache(cache_bytes) if cache_bytes > 0 else None
         self.paths: dict[str, tuple[str, Callable, bool, str]] = {
             base + path: (version, answer, path in ON_LOOP, base + path)
             for base, version in BASES for path, answer in HOT_OPERATIONS.items()}
@@ -69,14 +81,28 @@ class HotOperations:
             await terminology_reader(request)
             params = await op_params(request)
             svc = request.app.state.service
-            resource = answer(params, svc) if on_loop else await self._by_cost(answer, params, svc)
-            response = render.fhir_response(resource, version)
+            key = self._cache_key(scope, params, svc) if on_loop else None
+            response = self.cache.get(key) if key is not None else None
+            if response is None:
+                resource = answer(params, svc) if on_loop else await self._by_cost(answer, params, svc)
+                response = render.fhir_response(resource, version)
+                if key is not None:
+                    self.cache.put(key, response)
         except Exception as exc:
             handler = self._handler(exc)
             if handler is None:
                 raise  # as from a route: the edge's catch-all (api.middleware.Guard) answers
             response = await handler(request, exc)
         await response(scope, receive, send)
+
+    def _cache_key(self, scope: Scope, params, svc) -> tuple | None:
+        """The key of a cacheable request (a SNOMED CT single-concept GET), else None."""
+        if self.cache is None or scope["method"] != "GET" or params.all("useSupplement"):
+            return None
+        system = params.one("system") if params.operation != "$validate-code" else params.one("url")
+        if system != t.snomed.SYSTEM:
+            return None
+        return scope["path"], scope["query_string"], params.accept_language, svc.generation()
 
     async def _by_cost(self, answer: Callable, params, svc) -> dict:
         kind = _kind(params)
@@ -112,3 +138,38 @@ def _kind(params) -> tuple | None:
     if not isinstance(url, str) or params.resources() or params.all("valueSet"):
         return None
     return (params.fhir_version, params.operation, url, str(params.one("valueSetVersion")))
+
+
+class AnswerCache:
+    """Rendered answers by request key, least recently used first out, bounded by the bytes of their bodies.
+
+    Used from the event loop only (single-concept operations run there), so it needs no lock. A key holds the
+    catalog generation, so answers of an older generation are never found again and age out.
+    """
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self.size = 0
+        self.answers: OrderedDict[tuple, Response] = OrderedDict()
+        self.hits = self.misses = 0
+
+    def get(self, key: tuple) -> Response | None:
+        found = self.answers.get(key)
+        if found is None:
+            self.misses += 1
+            return None
+        self.hits += 1
+        self.answers.move_to_end(key)
+        return found
+
+    def put(self, key: tuple, response: Response) -> None:
+        if response.status_code != 200 or len(response.body) > self.max_bytes // 16:
+            return
+        old = self.answers.pop(key, None)
+        if old is not None:
+            self.size -= len(old.body)
+        self.answers[key] = response
+        self.size += len(response.body)
+        while self.size > self.max_bytes:
+            _, dropped = self.answers.popitem(last=False)
+            self.size -= len(dropped.body)
