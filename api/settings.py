@@ -182,8 +182,9 @@ class Settings(BaseSettings):
         default=15.0, gt=0, description="The window of the login throttle (minutes).")
     answer_cache_mb: float = Field(
         default=32.0, ge=0, le=4096,
-        description="Memory per worker (MiB) for rendered SNOMED CT $lookup, $validate-code and $subsumes answers "
-                    "to GET requests, reused for the same request until the terminology changes; 0 turns it off.")
+        description="Memory per worker (MiB) for rendered answers to GET requests of SNOMED CT $lookup, "
+                    "$validate-code and $subsumes (and ValueSet/$validate-code in SNOMED CT implicit value sets), "
+                    "reused for the same request until the terminology changes; 0 turns it off.")
     max_request_body_mb: float = Field(
         default=8.0, ge=0,
         description="Largest request body accepted (MiB); a bigger one is refused with 413 before it is read. "

@@ -127,7 +127,7 @@ def test_value_set_operations_move_to_the_event_loop_once_seen_fast(mini_dbs, mo
 
     monkeypatch.setitem(hot.HOT_OPERATIONS, "/ValueSet/$validate-code", recording)
     query = {"url": f"{SCT}?fhir_vs=isa/{PROCEDURE}", "system": SCT, "code": KNEE}
-    with TestClient(_app(db)) as client:
+    with TestClient(_app(db, answer_cache_mb=0)) as client:  # every request computed
         loop_thread = client.portal.call(lambda: threading.current_thread().name)
         monkeypatch.setattr(hot, "FAST_SECONDS", 10.0)
         for code in (KNEE, PROCEDURE, KNEE):  # the code is not part of the kind: from the second on, the loop
@@ -233,6 +233,13 @@ def test_snomed_answers_are_kept_until_the_terminology_changes(new_db):
         client.post("/fhir/r5/CodeSystem/$lookup", json={"resourceType": "Parameters", "parameter": [
             {"name": "system", "valueUri": SCT}, {"name": "code", "valueCode": KNEE}]})
         assert (cache.misses, cache.hits) == (6, 1)  # other code systems and POSTs are not looked up
+        implicit = {"url": f"{SCT}?fhir_vs=isa/{PROCEDURE}", "system": SCT, "code": KNEE}
+        for _ in range(2):
+            assert client.get("/fhir/r5/ValueSet/$validate-code", params=implicit).json()["parameter"][0] == {
+                "name": "result", "valueBoolean": True}
+        assert (cache.misses, cache.hits) == (7, 2)  # an implicit SNOMED CT value set is kept
+        client.get("/fhir/r5/ValueSet/$validate-code", params={**implicit, "url": "http://example.org/vs"})
+        assert (cache.misses, cache.hits) == (7, 2)  # a stored one is not
 
 
 def test_the_answer_cache_is_bounded_and_can_be_off(mini_dbs):

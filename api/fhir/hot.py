@@ -22,8 +22,9 @@ never holds up other requests, until the same request kind (the value set, and f
 request) has been seen to answer within :data:`FAST_SECONDS`; from then on it runs on the loop, and back in
 the pool as soon as one answer takes longer.
 
-Rendered answers of SNOMED CT single-concept GETs are kept (:class:`AnswerCache`, ``VARDTERM_ANSWER_CACHE_MB``)
-and sent again for the same request: the same path and query string, ``Accept-Language``, and catalog
+Rendered answers of SNOMED CT single-concept GETs, and of ``ValueSet/$validate-code`` GETs against SNOMED CT
+implicit value sets, are kept (:class:`AnswerCache`, ``VARDTERM_ANSWER_CACHE_MB``) and sent again for the same
+request: the same path and query string, ``Accept-Language``, and catalog
 generation (:meth:`terminology.TerminologyService.generation`, which every load, removal and stored resource
 write changes). Validators ask for the same codes over and over; the answer of a SNOMED CT ``$lookup``
 (its designations, properties and normal form, about 10 KB) costs most of the request, and depends on nothing
@@ -81,7 +82,7 @@ class HotOperations:
             await terminology_reader(request)
             params = await op_params(request)
             svc = request.app.state.service
-            key = self._cache_key(scope, params, svc) if on_loop else None
+            key = self._cache_key(scope, params, svc)
             response = self.cache.get(key) if key is not None else None
             if response is None:
                 resource = answer(params, svc) if on_loop else await self._by_cost(answer, params, svc)
@@ -96,11 +97,15 @@ class HotOperations:
         await response(scope, receive, send)
 
     def _cache_key(self, scope: Scope, params, svc) -> tuple | None:
-        """The key of a cacheable request (a SNOMED CT single-concept GET), else None."""
+        """The key of a cacheable request, else None: a GET of a SNOMED CT single-concept operation, or of
+        ``ValueSet/$validate-code`` against a SNOMED CT implicit value set (``http://snomed.info/sct?fhir_vs...``)."""
         if self.cache is None or scope["method"] != "GET" or params.all("useSupplement"):
             return None
-        system = params.one("system") if params.operation != "$validate-code" else params.one("url")
-        if system != t.snomed.SYSTEM:
+        if scope["path"].endswith("/ValueSet/$validate-code"):
+            url = params.one("url")
+            if not isinstance(url, str) or not url.startswith(t.snomed.SYSTEM + "?fhir_vs"):
+                return None
+        elif params.one("url" if params.operation == "$validate-code" else "system") != t.snomed.SYSTEM:
             return None
         return scope["path"], scope["query_string"], params.accept_language, svc.generation()
 
@@ -143,7 +148,8 @@ def _kind(params) -> tuple | None:
 class AnswerCache:
     """Rendered answers by request key, least recently used first out, bounded by the bytes of their bodies.
 
-    Used from the event loop only (single-concept operations run there), so it needs no lock. A key holds the
+    Used from the event loop only (a value set operation in the pool is looked up before and kept after its
+    thread, on the loop), so it needs no lock. A key holds the
     catalog generation, so answers of an older generation are never found again and age out.
     """
 
