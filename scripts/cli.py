@@ -21,7 +21,7 @@ from api import logs, metrics as api_metrics
 from api.settings import Settings
 from terminology import ROLES, Accounts, Database
 
-from . import care_cli, expression_cli
+from . import care_cli, expression_cli, release_cli
 from .clierrors import domain_errors
 from .progress import Progress
 
@@ -559,6 +559,20 @@ def _demo_codelists(db: Database, settings: Settings) -> None:
     _terminology_changed(settings)
 
 
+def _demo_release(db: Database, settings: Settings) -> None:
+    """The demo's previous SNOMED CT release and what was registered under it (``vardterm release impact``)."""
+    from .demo_release import PREVIOUS_VERSION, ensure_previous_release, ensure_release_findings
+    from .loading import load_rf2
+
+    if ensure_previous_release(db, load_rf2):
+        click.echo(f"Loaded the previous release {PREVIOUS_VERSION} (the fixture's Full files as of that date)")
+    directory = care_cli.open_directory(settings)
+    if ensure_release_findings(directory.service, directory):
+        click.echo("Stored what was registered before the release: a value set, a map and a service")
+    directory.db.dispose()
+    _terminology_changed(settings)
+
+
 @main.command()
 @_serve_options
 @click.option("--no-serve", is_flag=True, help="Only prepare the database, do not start the server.")
@@ -586,6 +600,7 @@ def demo(settings: Settings, host: str | None, port: int | None, workers: int | 
         click.echo(f"Loaded: {v.version} ({v.title})")
     settings = _demo_national(db, settings)
     _demo_codelists(db, settings)
+    _demo_release(db, settings)
     if not settings.rf2_namespace:  # the demo exports refsets in the Swedish namespace of its fixture
         settings = settings.model_copy(update={"rf2_namespace": "1000052"})
     if not no_serve:
@@ -958,6 +973,7 @@ def package_export(settings: Settings, out: Path, status: str, name: str | None,
 
 main.add_command(care_cli.care_group)
 main.add_command(expression_cli.expression_group)
+main.add_command(release_cli.release_group)
 
 
 if __name__ == "__main__":  # pragma: no cover
