@@ -34,7 +34,7 @@ def parse_finding(key: str) -> tuple[str, str, str, str]:
     """``(kind, target, change, code)`` of a :attr:`Finding.key`; InvalidRequest when it is not one."""
     parts = (key or "").split(":", 3)
     if len(parts) != 4 or parts[0] not in ("valueset", "conceptmap", "service") or not all(parts):
-        raise InvalidRequest.plain(f"'{key}' is not a finding of a release impact (kind:target:change:code)")
+        raise InvalidRequest.plain(f"'{key}' är inte ett fynd i en releasepåverkan (typ:mål:ändring:kod)")
     return parts[0], parts[1], parts[2], parts[3]
 
 
@@ -57,7 +57,7 @@ class ReleaseReview:
         stored CodeSystem versions."""
         (sa, va), (sb, vb) = parse_side(from_), parse_side(to)
         if sa != sb:
-            raise InvalidRequest.plain(f"FROM and TO are versions of different code systems ({sa}, {sb})")
+            raise InvalidRequest.plain(f"FROM och TO är versioner av olika kodverk ({sa}, {sb})")
         if sa == snomed.SYSTEM:
             return diff_snomed(self.service.db, va, vb, lambda v: self.service.edition(v.version).store)
         return diff_code_system(lambda url, version: self.service.repository.find("CodeSystem", url, version),

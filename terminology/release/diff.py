@@ -40,8 +40,8 @@ def parse_side(value: str) -> tuple[str, str]:
         url, version = value.split("|", 1)
         if url.strip() and version.strip():
             return url.strip(), version.strip()
-    raise InvalidRequest.plain(f"'{value}' is neither a SNOMED CT version URI (http://snomed.info/sct/<module>/"
-                               f"version/<YYYYMMDD>) nor a code system url|version")
+    raise InvalidRequest.plain(f"'{value}' är varken en SNOMED CT-version (http://snomed.info/sct/<modul>/version/"
+                               f"<ÅÅÅÅMMDD>) eller ett kodverks url|version")
 
 
 def snomed_versions(db: Database, from_version: str, to_version: str) -> tuple[CodeSystemVersion, CodeSystemVersion]:
@@ -49,7 +49,7 @@ def snomed_versions(db: Database, from_version: str, to_version: str) -> tuple[C
     loaded = db.versions(kind="snomed")
     a, b = editions.resolve(loaded, from_version), editions.resolve(loaded, to_version)
     if a.key == b.key:
-        raise InvalidRequest.plain(f"FROM and TO are the same version ({a.version}): name two loaded versions")
+        raise InvalidRequest.plain(f"FROM och TO är samma version ({a.version}): ange två inlästa versioner")
     return a, b
 
 
@@ -135,7 +135,7 @@ def diff_code_system(find: Callable[[str, str], list[dict]], url: str, from_vers
                      ) -> ReleaseDiff:
     """The diff of two stored versions of the CodeSystem ``url`` (``find(url, version)`` reads them)."""
     if from_version == to_version:
-        raise InvalidRequest.plain(f"FROM and TO are the same version ({url}|{from_version}): name two versions")
+        raise InvalidRequest.plain(f"FROM och TO är samma version ({url}|{from_version}): ange två versioner")
     before, after = _code_system(find, url, from_version), _code_system(find, url, to_version)
     ra, rb = {r.code: r for r in rows(before)}, {r.code: r for r in rows(after)}
 
