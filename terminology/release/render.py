@@ -89,7 +89,7 @@ def impact_rows(i: Impact, decisions: dict | None = None) -> list[list[str]]:
         d = decisions.get(f.key)
         out.append([f.kind, f.target, f.title, f.change, f.cause, f.code, f.display or "",
                     f"{s.name} {s.target.code} {s.target.display or ''}".strip() if s else "", f.text,
-                    " ".join(f.region), " ".join(f.agreements), f"{d.action} ({d.who})" if d else ""])
+                    ", ".join(f.region), ", ".join(f.agreements), f"{d.action} ({d.who})" if d else ""])
     return out
 
 
