@@ -395,8 +395,8 @@ def _release_route(op: dict, tail: str) -> None:
                          "schema": {"type": "string"}} for n, d in PARAMETERS.items()]
     statuses = (400, 401, 404) if tail == "diff" else (400, 401, 403, 404)
     op["responses"] = _responses(200, None, statuses, "application/json")
-    for media in ("text/csv", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"):
-        op["responses"]["200"].setdefault("content", {})[media] = {"schema": {"type": "string", "format": "binary"}}
+    op["description"] = (op.get("description", "") + "\n\nJSON by default; format=csv (text/csv) or format=xlsx "
+                         "(an Excel workbook) answers a download of the same rows.").strip()
 
 
 def _json_route(op: dict, method: str, tail: str) -> None:
