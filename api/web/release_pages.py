@@ -91,10 +91,17 @@ def release_page(request: Request, system: str = "", to: str = "", status: int =
     if impact is not None:
         for f in impact.findings:
             groups.setdefault(f.kind, {}).setdefault(f.target, []).append(f)
+    history = {}
+    for d in decisions.values():
+        if d.kind == "service" and d.target not in history:
+            events = directory(request).history(by=who, resource_type="HealthcareService", resource_id=d.target,
+                                                limit=1)
+            history[d.target] = events[0] if events else None
     query = urlencode({"system": system, "from": from_, "to": to})
     return codelist_page(request, "release.html", status=status, tab="release", rtype=None, choices=choices,
                          system=system, from_=from_, to=to, diff=diff, impact=impact, groups=groups,
-                         decisions=decisions, problem=problem, error=error, query=query, kind_text=KIND_TEXT,
+                         decisions=decisions, history=history,
+                         decided=sorted(decisions.values(), key=lambda d: d.seq, reverse=True), problem=problem, error=error, query=query, kind_text=KIND_TEXT,
                          change_text=CHANGE_TEXT, action_text=ACTION_TEXT, count_text=COUNT_TEXT, anchor=anchor,
                          may_decide=lambda kind: who.has("admin") if kind == "service" else who.has(
                              *t.TERMINOLOGY_EDITORS))
