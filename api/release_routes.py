@@ -70,8 +70,8 @@ def router() -> APIRouter:
         """The release diff between two loaded versions of one code system."""
         q = request.query_params
         result = request.app.state.release_review.diff(*sides(q.get("system"), q.get("from"), q.get("to")))
-        return download(q.get("format", "json"), "release-diff", list(t.release.render.DIFF_COLUMNS),
-                        t.release.render.diff_rows(result), t.release.diff_json(result))
+        return download(q.get("format", "json"), "release-diff", list(t.release.DIFF_COLUMNS),
+                        t.release.diff_rows(result), t.release.diff_json(result))
 
     def impact(request: Request) -> Response:
         """What the release changes in the stored value sets, maps and care services (informatiker, admin)."""
@@ -81,8 +81,8 @@ def router() -> APIRouter:
         result = review.diff(*sides(q.get("system"), q.get("from"), q.get("to")))
         found = impact_of(request, result)
         decisions = review.decisions(result)
-        return download(q.get("format", "json"), "release-impact", list(t.release.render.IMPACT_COLUMNS),
-                        t.release.render.impact_rows(found, decisions), t.release.impact_json(found, decisions))
+        return download(q.get("format", "json"), "release-impact", list(t.release.IMPACT_COLUMNS),
+                        t.release.impact_rows(found, decisions), t.release.impact_json(found, decisions))
 
     r.add_api_route("/diff", diff, methods=["GET"], summary="Release diff of two versions of a code system")
     r.add_api_route("/impact", impact, methods=["GET"], summary="Impact of a release on value sets, maps and services")

@@ -18,7 +18,7 @@ from fastapi.responses import RedirectResponse
 import terminology as t
 from mappings import care
 
-from .codelist_pages import authoring, codelist_page
+from .codelist_pages import codelist_page
 from .common import check_csrf, directory, user
 
 router = APIRouter()

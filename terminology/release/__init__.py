@@ -19,11 +19,12 @@ from ..requests import ValidateRequest
 from ..store.release_review import Decision, DecisionStore
 from .diff import diff_code_system, diff_snomed, parse_side
 from .impact import concept_map_impact, title_of, value_set_impact
-from .model import (ASSOCIATION_NAMES, REASON_NAMES, Association, DescriptionChange, Finding, Impact, Inactivation,
+from .model import (ASSOCIATION_NAMES, REASON_NAMES, REPLACEMENT_ORDER, Association, DescriptionChange, Finding, Impact, Inactivation,
                     Move, Ref, RefsetChange, ReleaseDiff, TermChange)
-from .render import diff_csv, diff_json, finding_json, impact_csv, impact_json
+from .render import (DIFF_COLUMNS, IMPACT_COLUMNS, diff_csv, diff_json, diff_rows, finding_json, impact_csv, impact_json,
+                     impact_rows)
 
-__all__ = ["ASSOCIATION_NAMES", "Association", "Decision", "DescriptionChange", "Finding", "Impact", "Inactivation",
+__all__ = ["REPLACEMENT_ORDER", "DIFF_COLUMNS", "IMPACT_COLUMNS", "diff_rows", "impact_rows", "ASSOCIATION_NAMES", "Association", "Decision", "DescriptionChange", "Finding", "Impact", "Inactivation",
            "Move", "REASON_NAMES", "Ref", "RefsetChange", "ReleaseDiff", "ReleaseReview", "TermChange", "diff_csv",
            "diff_json", "finding_json", "impact_csv", "impact_json", "parse_finding", "parse_side", "title_of"]
 

@@ -176,4 +176,4 @@ def test_the_impact_equals_a_brute_force_recomputation(loaded, editions, new_db,
              tuple(int(x.code) for x in f.searches_gained)) for f in found_services} == expected_services
     assert any(f.change == "moved" for f in found_services)
     with_replacement = [f for f in found_services if f.change == "inactivated" and f.suggestion]
-    assert all(f.suggestion.name in t.release.model.REPLACEMENT_ORDER for f in with_replacement)
+    assert all(f.suggestion.name in t.release.REPLACEMENT_ORDER for f in with_replacement)
