@@ -186,14 +186,14 @@ def test_the_command_line(released):
     db, *_ = released("sqlite")
     url = db.url.render_as_string(hide_password=False)
     runner = CliRunner()
-    result = runner.invoke(main, ["--database-url", url, "release", "impact", OLD, NEW])
+    result = runner.invoke(main, ["--database-url", url, "--log-level", "WARNING", "release", "impact", OLD, NEW])
     assert result.exit_code == 0, result.output
     assert "Höftprotesoperationer" in result.output and "REPLACED BY 52734007" in result.output
-    result = runner.invoke(main, ["--database-url", url, "release", "diff", OLD, NEW, "--csv"])
+    result = runner.invoke(main, ["--database-url", url, "--log-level", "WARNING", "release", "diff", OLD, NEW, "--csv"])
     assert result.exit_code == 0 and result.output.startswith("change,code,display,detail")
-    result = runner.invoke(main, ["--database-url", url, "release", "diff", OLD, NEW, "--json"])
+    result = runner.invoke(main, ["--database-url", url, "--log-level", "WARNING", "release", "diff", OLD, NEW, "--json"])
     assert result.exit_code == 0 and '"inactivated"' in result.output
-    result = runner.invoke(main, ["--database-url", url, "release", "diff", "x", NEW])
+    result = runner.invoke(main, ["--database-url", url, "--log-level", "WARNING", "release", "diff", "x", NEW])
     assert result.exit_code == 1 and "varken en SNOMED CT-version" in result.output
     assert "Traceback" not in result.output
 

@@ -114,9 +114,8 @@ async def decide(request: Request):
     form = await check_csrf(request)
     system, from_, to = (str(form.get(k, "")).strip() for k in ("system", "from", "to"))
     key, action = str(form.get("finding", "")), str(form.get("action", ""))
-    replacement = str(form.get("replacement", "")).strip() or str(form.get("suggested", "")).strip() or None
-    if action == "replaced":
-        replacement = str(form.get("replacement", "")).strip() or None
+    # Godta takes the suggestion the row shows; Ersätt the concept typed beside it.
+    replacement = str(form.get("suggested" if action == "accepted" else "replacement", "")).strip() or None
     comment = str(form.get("comment", "")).strip() or None
     review = _review(request)
     sides = (from_, to) if system == t.snomed.SYSTEM else (f"{system}|{from_}", f"{system}|{to}")

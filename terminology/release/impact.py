@@ -71,10 +71,11 @@ def value_set_impact(service, diff: ReleaseDiff, value_sets: Iterable[dict], *, 
     findings: list[Finding] = []
     notes: list[str] = []
     checked = 0
+    value_sets = [vs for vs in value_sets if mentions(vs, diff.system)]
     for vs in value_sets:
-        if not mentions(vs, diff.system):
-            continue
         checked += 1
+        if checked % 100 == 0:
+            log.info("release impact: %d of %d value sets expanded at both versions", checked, len(value_sets))
         title = title_of(vs)
         findings.extend(_listed(vs, diff, title))
         try:

@@ -24,9 +24,12 @@ mechanism": a component's state is its newest row) and the same contract as the 
 from __future__ import annotations
 
 import contextlib
+import logging
 import sqlite3
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from urllib.parse import quote
 
 from sqlalchemy import bindparam, create_engine, text
 from sqlalchemy.pool import NullPool
@@ -34,6 +37,8 @@ from sqlalchemy.pool import NullPool
 from .. import snomed
 from ..model import CodeSystemVersion
 from .database import Database
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -72,8 +77,8 @@ def _pair(db: Database, a: CodeSystemVersion, b: CodeSystemVersion) -> Iterator[
 
         def connect():
             raw = sqlite3.connect("file::memory:", uri=True, check_same_thread=False)
-            raw.execute("ATTACH DATABASE ? AS va", (f"file:{pa}?mode=ro",))
-            raw.execute("ATTACH DATABASE ? AS vb", (f"file:{pb}?mode=ro",))
+            raw.execute("ATTACH DATABASE ? AS va", (f"file:{quote(str(pa))}?mode=ro",))
+            raw.execute("ATTACH DATABASE ? AS vb", (f"file:{quote(str(pb))}?mode=ro",))
             raw.execute("PRAGMA temp_store=MEMORY")
             return raw
 
@@ -147,7 +152,11 @@ def snomed_diff(db: Database, a: CodeSystemVersion, b: CodeSystemVersion) -> Raw
     """The changes from SNOMED CT version ``a`` to ``b`` (both loaded and ready), computed in the database."""
     with _pair(db, a, b) as (conn, pa, pb):
         def rows(template: str, **params) -> list[tuple]:
-            return [tuple(r) for r in conn.execute(text(_sql(template, pa, pb)), params)]
+            started = time.perf_counter()
+            found = [tuple(r) for r in conn.execute(text(_sql(template, pa, pb)), params)]
+            log.info("release diff %s -> %s: %s rows in %.1f s", a.version, b.version, len(found),
+                     time.perf_counter() - started)
+            return found
 
         added = rows(_ADDED)
         reactivated = rows(_REACTIVATED)
