@@ -115,11 +115,14 @@ _ASSOCIATIONS = """SELECT m.referenced_component_id, m.refset_id, m.target_id FR
                    JOIN A.concept a ON a.id = m.referenced_component_id AND a.active = 1
                    JOIN B.concept b ON b.id = a.id AND b.active = 0
                    WHERE m.refset_id IN ({HISTORY}) AND m.active = 1"""
-_PARENTS = """SELECT r.source_id, r.destination_id FROM X.relationship r
-              JOIN X.concept d ON d.id = r.destination_id AND d.active = 1
-              JOIN A.concept a ON a.id = r.source_id AND a.active = 1
-              JOIN B.concept b ON b.id = r.source_id AND b.active = 1
-              WHERE r.type_id = {ISA} AND r.characteristic_type_id = {INFERRED}"""
+_PARENTS = """SELECT p.source_id, p.destination_id FROM (
+                SELECT source_id, destination_id FROM X.relationship
+                WHERE type_id = {ISA} AND characteristic_type_id = {INFERRED}
+                EXCEPT SELECT source_id, destination_id FROM Y.relationship
+                WHERE type_id = {ISA} AND characteristic_type_id = {INFERRED}) p
+              JOIN X.concept d ON d.id = p.destination_id AND d.active = 1
+              JOIN A.concept a ON a.id = p.source_id AND a.active = 1
+              JOIN B.concept b ON b.id = p.source_id AND b.active = 1"""
 _TERMS = """SELECT k.concept_id, k.refset_id, o.term, n.term FROM (
               SELECT concept_id, refset_id FROM (SELECT concept_id, refset_id, term FROM B.concept_term
                 EXCEPT SELECT concept_id, refset_id, term FROM A.concept_term) x
@@ -165,14 +168,14 @@ def snomed_diff(db: Database, a: CodeSystemVersion, b: CodeSystemVersion) -> Raw
         associations: dict[int, list[tuple[int, int]]] = {}
         for c, r, t in rows(_ASSOCIATIONS):
             associations.setdefault(int(c), []).append((int(r), int(t)))
-        pairs_a = set(rows(_swap(_PARENTS, "A.")))
-        pairs_b = set(rows(_swap(_PARENTS, "B.")))
+        removed = rows(_swap(_PARENTS, "A.", "B."))
+        added_parents = rows(_swap(_PARENTS, "B.", "A."))
         terms = rows(_TERMS)
         d_added = rows(_swap(_DESCRIPTIONS, "B.", "A."))
         d_inactivated = rows(_swap(_DESCRIPTIONS, "A.", "B."))
         m_added = rows(_swap(_MEMBERS, "B.", "A."))
         m_removed = rows(_swap(_MEMBERS, "A.", "B."))
-        changed_b = ({c for c, _ in added} | {c for c, _ in reactivated} | {c for c, _ in pairs_a ^ pairs_b}
+        changed_b = ({c for c, _ in added} | {c for c, _ in reactivated} | {c for c, _ in removed} | {c for c, _ in added_parents}
                      | {t[0] for t in terms})
         changed_a = {c for c, _ in inactivated}
         hierarchy: dict[int, int] = {}
@@ -188,7 +191,8 @@ def snomed_diff(db: Database, a: CodeSystemVersion, b: CodeSystemVersion) -> Raw
     return RawDiff(
         added=[(int(c), int(m)) for c, m in added], reactivated=[(int(c), int(m)) for c, m in reactivated],
         inactivated=[(int(c), int(m)) for c, m in inactivated], reasons=reasons, associations=associations,
-        parents_added=sorted(pairs_b - pairs_a), parents_removed=sorted(pairs_a - pairs_b),
+        parents_added=sorted((int(c), int(p)) for c, p in added_parents),
+        parents_removed=sorted((int(c), int(p)) for c, p in removed),
         terms=[(int(c), int(r), o, n) for c, r, o, n in terms],
         descriptions_added=d_added, descriptions_inactivated=d_inactivated,
         refsets_added=[(int(r), int(c)) for r, c in m_added], refsets_removed=[(int(r), int(c)) for r, c in m_removed],
