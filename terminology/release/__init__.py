@@ -13,6 +13,7 @@ import copy
 
 from .. import snomed
 from ..access import TERMINOLOGY_EDITORS, Principal, require
+from ..bounded import Bounded
 from ..errors import InvalidRequest, TerminologyError
 from ..model import Coding
 from ..requests import ValidateRequest
@@ -50,6 +51,7 @@ class ReleaseReview:
         self.service = service
         self.authoring = authoring
         self.store = DecisionStore(service.db)
+        self._diffs = Bounded(4, "release_diffs")
 
     # --- reading ---------------------------------------------------------------------------------
 
@@ -60,7 +62,7 @@ class ReleaseReview:
         if sa != sb:
             raise InvalidRequest.plain(f"FROM och TO är versioner av olika kodverk ({sa}, {sb})")
         if sa == snomed.SYSTEM:
-            return diff_snomed(self.service.db, va, vb, lambda v: self.service.edition(v.version).store)
+            return diff_snomed(self.service.db, va, vb, lambda v: self.service.edition(v.version).store, self._diffs)
         return diff_code_system(lambda url, version: self.service.repository.find("CodeSystem", url, version),
                                 sa, va, vb)
 

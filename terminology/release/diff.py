@@ -18,6 +18,7 @@ from typing import Callable
 
 from .. import editions, snomed
 from ..authoring.codesystem import ConceptRow, rows
+from ..bounded import Bounded
 from ..errors import InvalidRequest, UnknownCodeSystemVersion
 from ..model import CodeSystemVersion
 from ..store import Database, SnomedStore
@@ -54,11 +55,19 @@ def snomed_versions(db: Database, from_version: str, to_version: str) -> tuple[C
 
 
 def diff_snomed(db: Database, from_version: str, to_version: str,
-                store_of: Callable[[CodeSystemVersion], SnomedStore]) -> ReleaseDiff:
-    """The release diff of two loaded SNOMED CT versions (see :mod:`terminology.store.release_diff`)."""
+                store_of: Callable[[CodeSystemVersion], SnomedStore], cache: Bounded | None = None) -> ReleaseDiff:
+    """The release diff of two loaded SNOMED CT versions (see :mod:`terminology.store.release_diff`).
+
+    A published version never changes (a reload is a new storage), so the diff of two storages is kept in
+    ``cache`` when one is given: the page and the decisions on it do not compute it again."""
     a, b = snomed_versions(db, from_version, to_version)
-    raw = snomed_diff(db, a, b)
-    return _named(raw, a, b, store_of(a), store_of(b))
+    key = (a.storage, b.storage)
+    found = cache.get(key) if cache is not None else None
+    if found is None:
+        found = _named(snomed_diff(db, a, b), a, b, store_of(a), store_of(b))
+        if cache is not None:
+            cache[key] = found
+    return found
 
 
 def _named(raw: RawDiff, a: CodeSystemVersion, b: CodeSystemVersion, sa: SnomedStore, sb: SnomedStore

@@ -282,22 +282,23 @@ class CareStore:
         return out
 
     def coverage(self, service_ids: Sequence[str]) -> dict[str, tuple[set[str], set[str]]]:
-        """``service id -> (region names, agreement identifiers)`` of the commissions that cover each service."""
+        """``service id -> (region names, agreement identifiers)`` of the commissions that cover each service;
+        confidential agreements are not named (the impact is read by informatiker of every region)."""
         cs, c, ac, a, o = (s.commission_service, s.commission, s.agreement_commission, s.agreement,
                            s.organization)
         out: dict[str, tuple[set[str], set[str]]] = {sid: (set(), set()) for sid in service_ids}
         with self.engine.connect() as conn:
             for part in chunks(list(service_ids)):
-                q = (select(cs.c.service_id, o.c.name, a.c.identifier)
+                q = (select(cs.c.service_id, o.c.name, a.c.identifier, a.c.confidential)
                      .select_from(cs.join(c, c.c.id == cs.c.commission_id)
                                   .outerjoin(o, o.c.id == c.c.region)
                                   .outerjoin(ac, ac.c.commission_id == c.c.id)
                                   .outerjoin(a, a.c.id == ac.c.agreement_id))
                      .where(cs.c.service_id.in_(part)))
-                for sid, region, identifier in conn.execute(q):
+                for sid, region, identifier, confidential in conn.execute(q):
                     if region:
                         out[sid][0].add(region)
-                    if identifier:
+                    if identifier and not confidential:
                         out[sid][1].add(identifier)
         return out
 
