@@ -226,3 +226,37 @@ def test_two_versions_of_a_code_system(new_db, backend):
         review.diff(f"{url}|2025", f"{url}|2030")
     with pytest.raises(t.InvalidRequest):
         review.diff(f"{url}|2025", "http://example.org/other|2026")
+
+
+def _web(db, user: str | None) -> TestClient:
+    import re
+
+    from scripts.care_cli import DEMO_PASSWORD, add_demo_users
+
+    add_demo_users(db)
+    app = create_app(Settings(database_url=db.url.render_as_string(hide_password=False), catalog_refresh_seconds=0))
+    client = TestClient(app)
+    if user:
+        token = re.search(r'name="csrf" value="([^"]+)"', client.get("/app/login").text)[1]
+        r = client.post("/app/login", data={"csrf": token, "username": user, "password": DEMO_PASSWORD},
+                        follow_redirects=False)
+        assert r.status_code == 303
+    return client
+
+
+def test_the_page_shows_the_findings_and_refuses_what_it_must(released):
+    db, *_ = released("sqlite")
+    with _web(db, "info") as info:
+        page = info.get("/app/release")
+        assert page.status_code == 200
+        assert OLD in page.text and "Höftprotesoperationer" in page.text and "REPLACED BY" in page.text
+        assert "En administratör beslutar om tjänster." in page.text
+        bad = info.get("/app/release", params={"system": SCT, "from": "nonsense", "to": NEW})
+        assert bad.status_code == 400 and "varken en SNOMED CT-version" in bad.text and "Traceback" not in bad.text
+        download = info.get("/api/terminology/impact", params={"system": SCT, "from": OLD, "to": NEW,
+                                                               "format": "xlsx"})
+        assert download.status_code == 200 and "attachment" in download.headers["content-disposition"]
+    with _web(db, "lots") as lots:
+        assert lots.get("/app/release").status_code == 403
+    with _web(db, None) as anonymous:
+        assert anonymous.get("/app/release", follow_redirects=False).status_code == 303
