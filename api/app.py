@@ -20,7 +20,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 import mappings
 import terminology as t
 
-from . import care, errors, feed, health, metrics as metrics_mod, middleware, readonly, web
+from . import care, errors, feed, health, metrics as metrics_mod, middleware, readonly, release_routes, web
 from .fhir import openapi
 from .fhir.authoring_routes import authoring_router
 from .fhir.capabilities import SOFTWARE_VERSION
@@ -94,6 +94,7 @@ def create_app(settings: Settings, *, service: t.TerminologyService | None = Non
     app.include_router(resource_router("5.0"), prefix="/fhir/r5", dependencies=READ_GUARD)
     app.include_router(resource_router("4.0"), prefix="/fhir", include_in_schema=False, dependencies=READ_GUARD)
     care.install(app)
+    release_routes.install(app)
     feed.install(app)
     web.install(app)
     openapi.install(app)

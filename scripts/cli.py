@@ -21,7 +21,7 @@ from api import logs, metrics as api_metrics
 from api.settings import Settings
 from terminology import ROLES, Accounts, Database
 
-from . import care_cli, expression_cli
+from . import care_cli, expression_cli, release_cli
 from .clierrors import domain_errors
 from .progress import Progress
 
@@ -559,6 +559,20 @@ def _demo_codelists(db: Database, settings: Settings) -> None:
     _terminology_changed(settings)
 
 
+def _demo_release(db: Database, settings: Settings) -> None:
+    """The demo's previous SNOMED CT release and what was registered under it (``vardterm release impact``)."""
+    from .demo_release import PREVIOUS_VERSION, ensure_previous_release, ensure_release_findings
+    from .loading import load_rf2
+
+    if ensure_previous_release(db, load_rf2):
+        click.echo(f"Loaded the previous release {PREVIOUS_VERSION} (the fixture's Full files as of that date)")
+    directory = care_cli.open_directory(settings)
+    if ensure_release_findings(directory.service, directory):
+        click.echo("Stored what was registered before the release: a value set, a map and a service")
+    directory.db.dispose()
+    _terminology_changed(settings)
+
+
 @main.command()
 @_serve_options
 @click.option("--no-serve", is_flag=True, help="Only prepare the database, do not start the server.")
@@ -586,6 +600,7 @@ def demo(settings: Settings, host: str | None, port: int | None, workers: int | 
         click.echo(f"Loaded: {v.version} ({v.title})")
     settings = _demo_national(db, settings)
     _demo_codelists(db, settings)
+    _demo_release(db, settings)
     if not settings.rf2_namespace:  # the demo exports refsets in the Swedish namespace of its fixture
         settings = settings.model_copy(update={"rf2_namespace": "1000052"})
     if not no_serve:
@@ -680,7 +695,7 @@ def synth_kodtextfil(out: Path, shape: str, codes: int, seed: int) -> None:
 @click.option("--no-load", is_flag=True,
               help="Reuse the databases a previous run loaded in --workdir (no load figures).")
 @click.option("--suite", type=click.Choice(["terminology", "care", "national", "resources", "codelists", "nodes",
-                                                   "http", "expressions"]),
+                                                   "http", "expressions", "release"]),
               default="terminology", show_default=True,
               help="care: the care search on care-50k over a 25,000-concept synthetic release (no "
                    "International-size load). national: load times of the national code systems (excerpts "
@@ -692,7 +707,9 @@ def synth_kodtextfil(out: Path, shape: str, codes: int, seed: int) -> None:
                    "latency of the tx-benchmark SNOMED CT request shapes and issue 18's requests with wrk, "
                    "against vardterm serve started on --database-url or a running server (--url). expressions: "
                    "$validate-code of post-coordinated expressions over HTTP and their $subsumes in process, "
-                   "on the SQLite database of --workdir (loaded at --scale unless --no-load).")
+                   "on the SQLite database of --workdir (loaded at --scale unless --no-load). release: the release "
+                   "diff of the synthetic V1 -> V2 pair at --scale and its impact on 1,000 stored value sets and "
+                   "the care-50k directory (SQLite; the pair is loaded unless --no-load).")
 @click.option("--database-url", "bench_database_url", metavar="URL",
               help="http: the database the started server uses (default: the group's --database-url, else the "
                    "demo database data/vardterm.db, built if missing). With --url: the running server's "
@@ -732,6 +749,7 @@ def bench(settings: Settings, scale: str, backends: tuple[str, ...], pg_admin_ur
         vardterm bench --suite http --database-url sqlite:////tmp/vardterm-bench/sqlite/vardterm.db
         vardterm bench --suite http --url http://127.0.0.1:8080 --clients 1,8
         vardterm bench --suite expressions --scale intl --no-load
+        vardterm bench --suite release --scale intl
     """
     from .bench import BenchOptions, run
 
@@ -758,6 +776,9 @@ def bench(settings: Settings, scale: str, backends: tuple[str, ...], pg_admin_ur
         from .national_bench import run_national
         return run_national(backends=backends or ("sqlite", "postgresql"), pg_admin_url=pg_admin_url,
                             workdir=workdir, out=out, requests=min(requests, 500))
+    if suite == "release":
+        from .release_bench import run_release
+        return run_release(scale=_scale(scale), workdir=workdir, out=out, load=not no_load)
     if suite == "expressions":
         from .bench import run_expressions
         return run_expressions(BenchOptions(scale=_scale(scale), backends=("sqlite",), workdir=workdir, out=out,
@@ -958,6 +979,7 @@ def package_export(settings: Settings, out: Path, status: str, name: str | None,
 
 main.add_command(care_cli.care_group)
 main.add_command(expression_cli.expression_group)
+main.add_command(release_cli.release_group)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -63,3 +63,8 @@ from . import scg  # noqa: E402
 from .errors import InvalidExpression  # noqa: E402
 
 __all__ += ["InvalidExpression", "scg"]
+
+from . import release  # noqa: E402
+from .release import ReleaseReview  # noqa: E402
+
+__all__ += ["ReleaseReview", "release"]

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from .errors import Forbidden, Unauthenticated
 
 ROLES = ("vardlots", "avtalsadmin", "informatiker", "admin")
-CHANNELS = ("web", "api", "file", "cli")
+CHANNELS = ("web", "api", "file", "cli", "release")
 
 
 @dataclass(frozen=True)
@@ -27,7 +27,8 @@ class Principal:
     roles: frozenset[str] = frozenset()
     region: str | None = None
     channel: str = "api"
-    """How the change arrives: ``web``, ``api``, ``file`` or ``cli`` (recorded in change history)."""
+    """How the change arrives: ``web``, ``api``, ``file``, ``cli`` or ``release`` (a guided fix after a new release;
+    recorded in change history)."""
 
     @property
     def authenticated(self) -> bool:

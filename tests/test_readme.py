@@ -114,6 +114,15 @@ def package_feed(text):
     assert "<feed" in text and "FHIR_Package" in text
 
 
+def release_diff(body):
+    assert any(i["code"] == "99900002004" and i["associations"][0]["code"] == "52734007"
+               for i in body["inactivated"])
+
+
+def release_impact(body):
+    assert {f["kind"] for f in body["findings"]} == {"valueset", "conceptmap", "service"}
+
+
 def care_refset_members(body):
     """The implicit value set and the stored-style compose answer alike: the refset's first five members."""
     e = body["expansion"]
@@ -240,6 +249,8 @@ CHECKS = [
     ("code=urn:oid:1.2.752.116.1.3.2.1.4|NGB49", value_sets_found),
     ("valueSetVersion=1.1.0", expanded_in_swedish),
     ("/feed", package_feed),
+    ("api/terminology/diff", release_diff),
+    ("api/terminology/impact", release_impact),
     ("text=kataraktoperation", care_bundle_hits),
     ("text=primär total höftledsplastik", hip_asa3),
     ("text=knäprotes", json_hits),

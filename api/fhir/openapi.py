@@ -284,6 +284,8 @@ def document(schema: dict) -> None:
                 _fhir_route(op, method, path[len(base) + 1:], path_params)
             elif path.startswith("/api/care/"):
                 _json_route(op, method, path.removeprefix("/api/care/"))
+            elif path.startswith("/api/terminology/"):
+                _release_route(op, path.removeprefix("/api/terminology/"))
             else:
                 op["responses"] = _responses(200, None, (), "application/json")
 
@@ -383,6 +385,18 @@ def _care_route(op: dict, method: str, tail: str, path_params: list) -> None:
         op["responses"] = _responses(200, "Resource", (400, 401, 403, 412, 413))
     else:
         op["responses"] = _responses(200, "Resource", (401, 403, 404))
+
+
+def _release_route(op: dict, tail: str) -> None:
+    """``/api/terminology/diff`` and ``/impact`` (issue 20): system, from, to, format in the query."""
+    from ..release_routes import PARAMETERS
+
+    op["parameters"] = [{"name": n, "in": "query", "required": n != "format", "description": d,
+                         "schema": {"type": "string"}} for n, d in PARAMETERS.items()]
+    statuses = (400, 401, 404) if tail == "diff" else (400, 401, 403, 404)
+    op["responses"] = _responses(200, None, statuses, "application/json")
+    op["description"] = (op.get("description", "") + "\n\nJSON by default; format=csv (text/csv) or format=xlsx "
+                         "(an Excel workbook) answers a download of the same rows.").strip()
 
 
 def _json_route(op: dict, method: str, tail: str) -> None:

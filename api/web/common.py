@@ -23,7 +23,8 @@ STATIC = HERE / "static"
 
 ROLE_TEXT = {"vardlots": "Vårdlots", "avtalsadmin": "Avtalsadministratör", "informatiker": "Informatiker",
              "admin": "Administratör"}
-CHANNEL_TEXT = {"web": "webb", "api": "API", "file": "fil", "cli": "kommandorad", "generator": "generator"}
+CHANNEL_TEXT = {"web": "webb", "api": "API", "file": "fil", "cli": "kommandorad", "generator": "generator",
+                "release": "release (guidad rättning)"}
 
 DATE_ATTRS = Markup('type="text" inputmode="numeric" pattern="\\d{4}-\\d{2}-\\d{2}" placeholder="ÅÅÅÅ-MM-DD" '
                     'maxlength="10" autocomplete="off" title="Datum som ÅÅÅÅ-MM-DD, t.ex. 2026-01-31"')

@@ -5,7 +5,7 @@ resource types, file imports, the change history, and ``search`` (``HealthcareSe
 Its tables live in the terminology catalog database (:mod:`mappings.care.store`).
 """
 
-from . import agreements, codes, geo
+from . import agreements, codes, geo, release
 from .access import READERS, WRITERS
 from .concepts import Candidate, Concept
 from .directory import CareDirectory, Written
@@ -21,5 +21,5 @@ __all__ = [
     "Commission", "Concept", "Eligibility", "Event", "Hit", "Location", "MATCH_TEXT", "MATCH_TYPES", "Match",
     "Organization", "Place", "READERS", "REASONS", "REASON_TEXT", "RESOURCE_TYPES", "Resolution",
     "SEARCH_PARAMETERS", "Stored", "Verdict", "Wait", "WaitingTime", "WRITERS", "Written", "agreements", "codes",
-    "geo", "render_resource",
+    "geo", "release", "render_resource",
 ]

@@ -107,10 +107,11 @@ class CareDirectory:
             return self._write(items, by)
 
     def write_records(self, records: Sequence[m.Record], *, by: t.Principal,
-                      where: Iterable[str] | None = None) -> list[Written]:
+                      where: Iterable[str] | None = None, note: str | None = None) -> list[Written]:
         """Store records made without FHIR (imports, the generator) with the same checks, all or nothing.
 
-        ``where`` names each record in error messages (e.g. ``waits.csv, line 7``)."""
+        ``where`` names each record in error messages (e.g. ``waits.csv, line 7``); ``note`` says why, in the
+        change history."""
         labels = list(where) if where is not None else [f"{m.resource_type(r)}/{r.id}" for r in records]
         items = []
         with _bulk():
@@ -119,9 +120,10 @@ class CareDirectory:
                     items.append((derive(record, m.resource_type(record)), None, label))
                 except t.InvalidRequest as exc:
                     raise t.InvalidRequest.plain(f"{label}: {exc.text}", expression=exc.expression) from None
-            return self._write(items, by)
+            return self._write(items, by, note)
 
-    def _write(self, items: list[tuple[fhir.Parsed, int | None, str]], by: t.Principal) -> list[Written]:
+    def _write(self, items: list[tuple[fhir.Parsed, int | None, str]], by: t.Principal,
+               note: str | None = None) -> list[Written]:
         self._check_writes(by, [parsed.record for parsed, _, _ in items])
         self.checker.refresh()
         checked = []
@@ -135,7 +137,7 @@ class CareDirectory:
         check_references([(fhir.Parsed(record, parsed.codes, parsed.refs), where)
                           for record, parsed, where in checked], self.store)
         stored = self.store.write([(record, expected) for (record, _, _), (_, expected, _) in zip(checked, items)],
-                                  who=by.subject, channel=by.channel)
+                                  who=by.subject, channel=by.channel, note=note)
         return [Written(s, created) for s, created in stored]
 
     def _check_writes(self, by: t.Principal, records: list[m.Record]) -> None:

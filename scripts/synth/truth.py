@@ -11,6 +11,8 @@
 * ``ecl_cases.jsonl``: ECL expressions with their expected concept ids, computed by brute force over the
   generator's own tables for the International edition and, with the extension, the merged SE edition
   (§6.7 item 3; ``ecl_cases.py``).
+* ``release_diff.json`` (with ``versions=2``): what changed from International V1 to V2, from the
+  generator's own tables (``release_truth.py``), the oracle of the release diff.
 
 The TSV truth files have a header row and LF line ends (they are not RF2).
 """
@@ -29,7 +31,8 @@ from terminology import snomed as s
 from .build import World
 from .ecl_cases import write_ecl_cases
 from .model import Table, snapshot
-from .profile import INT_MODULES, INT_V2, SE_V2
+from .profile import INT_MODULES, INT_V1, INT_V2, SE_V2
+from .release_truth import write_release_truth
 from .stats import acceptance_stats
 
 
@@ -137,5 +140,7 @@ def write_truth(
         write_graph_truth(folder / "se", isa_edges(world.tables, None, SE_V2))
         progress("truth", 3, steps)
     write_ecl_cases(folder / "ecl_cases.jsonl", world, world.profile.params.seed)
+    if world.profile.params.versions == 2:
+        write_release_truth(folder / "release_diff.json", world.tables, INT_MODULES, INT_V1, INT_V2)
     progress("truth", steps, steps)
     return stats

@@ -198,6 +198,29 @@ published_package = Table(
 )
 """FHIR NPM packages published by this server (the Atom feed at /feed lists them)."""
 
+# --- release review (issue 20): decisions on the findings of a new release ----------------------------------
+
+release_decision = Table(
+    "release_decision", catalog,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("at", String(40), nullable=False),
+    Column("who", Text, nullable=False),
+    Column("system", Text, nullable=False),
+    Column("from_version", Text, nullable=False),
+    Column("to_version", Text, nullable=False),
+    Column("finding", Text, nullable=False, doc="Finding.key: kind:target:change:code"),
+    Column("kind", String(16), nullable=False, doc="valueset | conceptmap | service"),
+    Column("target", String(64), nullable=False, doc="the resource or record id"),
+    Column("code", Text, nullable=False),
+    Column("action", String(16), nullable=False, doc="accepted | replaced | dismissed"),
+    Column("replacement", Text, doc="the code put in place of the finding's code"),
+    Column("comment", Text),
+    Column("result", Text, doc="what the decision made, e.g. ValueSet/<id> (draft 1.1.0)"),
+)
+"""Who decided what about each finding of a release impact (the newest row per finding is its state)."""
+Index("ix_release_decision_pair", release_decision.c.system, release_decision.c.from_version,
+      release_decision.c.to_version)
+
 # --- one SNOMED CT version (its own file or schema) ------------------------------------------------
 
 snomed = MetaData()

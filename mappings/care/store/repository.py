@@ -200,11 +200,12 @@ class CareStore:
 
     # --- writes ----------------------------------------------------------------------------------
 
-    def write(self, items: Sequence[tuple[m.Record, int | None]], *, who: str, channel: str) -> list[tuple[m.Stored, bool]]:
+    def write(self, items: Sequence[tuple[m.Record, int | None]], *, who: str, channel: str,
+              note: str | None = None) -> list[tuple[m.Stored, bool]]:
         """Store records in one transaction: each ``(record, expected)`` is an update when the id exists
         (``expected`` None: the version read in this transaction; otherwise it must be current), else an
         insert; a record equal to the stored one is left as it is (no new version). Returns each stored record
-        and whether it was created."""
+        and whether it was created. ``note`` (why the change was made) is added to each history entry."""
         stamp = now()
         by_type: dict[str, list[int]] = defaultdict(list)
         for i, (record, _) in enumerate(items):
@@ -251,6 +252,8 @@ class CareStore:
                     for name, rows in links.items():
                         link_rows[name].extend(rows)
                     out[i] = (m.Stored(record, version, stamp), created)
+                    if note:
+                        what = f"{what} ({note})"
                     events.append(dict(at=stamp, who=who, channel=channel, action="create" if created else "update",
                                        resource_type=rtype, resource_id=record.id, version_id=version, what=what))
                 _bulk_insert(conn, table, inserts)
@@ -264,6 +267,40 @@ class CareStore:
                 conn.execute(update(g).where(g.c.key == "generation")
                              .values(value=cast(cast(g.c.value, Integer) + 1, Text)))
         return [o for o in out if o is not None]
+
+    # --- reads for the release impact (mappings.care.release) ------------------------------------
+
+    def services_typed(self, system: str) -> dict[str, list[tuple[str, str]]]:
+        """``code -> [(service id, service name)]`` of the active services typed with a code of ``system``."""
+        st, sv = s.service_type, s.service
+        q = (select(st.c.code, sv.c.id, sv.c.name).select_from(st.join(sv, sv.c.id == st.c.service_id))
+             .where(st.c.system == system, sv.c.active.is_(True)).order_by(st.c.code, sv.c.id))
+        out: dict[str, list[tuple[str, str]]] = defaultdict(list)
+        with self.engine.connect() as conn:
+            for code, sid, name in conn.execute(q):
+                out[code].append((sid, name))
+        return out
+
+    def coverage(self, service_ids: Sequence[str]) -> dict[str, tuple[set[str], set[str]]]:
+        """``service id -> (region names, agreement identifiers)`` of the commissions that cover each service;
+        confidential agreements are not named (the impact is read by informatiker of every region)."""
+        cs, c, ac, a, o = (s.commission_service, s.commission, s.agreement_commission, s.agreement,
+                           s.organization)
+        out: dict[str, tuple[set[str], set[str]]] = {sid: (set(), set()) for sid in service_ids}
+        with self.engine.connect() as conn:
+            for part in chunks(list(service_ids)):
+                q = (select(cs.c.service_id, o.c.name, a.c.identifier, a.c.confidential)
+                     .select_from(cs.join(c, c.c.id == cs.c.commission_id)
+                                  .outerjoin(o, o.c.id == c.c.region)
+                                  .outerjoin(ac, ac.c.commission_id == c.c.id)
+                                  .outerjoin(a, a.c.id == ac.c.agreement_id))
+                     .where(cs.c.service_id.in_(part)))
+                for sid, region, identifier, confidential in conn.execute(q):
+                    if region:
+                        out[sid][0].add(region)
+                    if identifier and not confidential:
+                        out[sid][1].add(identifier)
+        return out
 
     # --- reads for the care search ---------------------------------------------------------------
 
