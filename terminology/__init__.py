@@ -63,3 +63,7 @@ from . import scg  # noqa: E402
 from .errors import InvalidExpression  # noqa: E402
 
 __all__ += ["InvalidExpression", "scg"]
+
+from .suggest import Suggester, Suggestion, SuggestTarget  # noqa: E402
+
+__all__ += ["Suggester", "Suggestion", "SuggestTarget"]
