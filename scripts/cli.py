@@ -21,7 +21,7 @@ from api import logs, metrics as api_metrics
 from api.settings import Settings
 from terminology import ROLES, Accounts, Database
 
-from . import care_cli, expression_cli
+from . import care_cli, expression_cli, map_cli
 from .clierrors import domain_errors
 from .progress import Progress
 
@@ -958,6 +958,7 @@ def package_export(settings: Settings, out: Path, status: str, name: str | None,
 
 main.add_command(care_cli.care_group)
 main.add_command(expression_cli.expression_group)
+main.add_command(map_cli.map_group)
 
 
 if __name__ == "__main__":  # pragma: no cover
