@@ -553,9 +553,13 @@ def _demo_codelists(db: Database, settings: Settings) -> None:
 
     from .demo_codelists import ensure_demo_codelists
 
+    from .demo_mapping import ensure_demo_mapping
+
     service = TerminologyService(db, default_edition=settings.default_snomed_edition, refresh_seconds=0)
     if ensure_demo_codelists(db, service):
         click.echo("Stored the demo code lists: value sets and a local code system in draft and active versions")
+    if ensure_demo_mapping(service):
+        click.echo("Started the demo mapping project: 50 local service terms -> SNOMED CT (10 rows reviewed)")
     _terminology_changed(settings)
 
 

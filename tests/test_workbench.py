@@ -192,3 +192,27 @@ def test_the_map_commands(tmp_path):
     assert out.read_bytes()[:2] == b"PK"
     assert "info" in run(main, ["--database-url", url, "map", "history", "1"]).output
     assert "0/50" not in run(main, ["--database-url", url, "map", "list"]).output
+
+
+def test_the_labelled_set_is_reproducible_and_meets_the_targets(tmp_path):
+    """The benchmark's labelled set (scripts/mapping_labels.py) on the CI-scale synthetic intl+se edition: the same
+    set from the same seed, every rule used, and the suggestions' accuracy above the issue's targets."""
+    from scripts import mapping_labels
+    from scripts.loading import load_rf2
+    from scripts.synth import SynthParams, generate
+
+    result = generate(tmp_path / "synth", SynthParams(scale="ci", seed=42, extension=True, versions=1, full=False))
+    db = t.Database(f"sqlite:///{tmp_path / 'v.db'}")
+    db.initialise()
+    load_rf2(db, [p.path for p in result.packages])
+    service = t.TerminologyService(db, refresh_seconds=0)
+    labels = mapping_labels.make(service.edition())
+    assert len(labels) >= 200 and labels == mapping_labels.make(service.edition())
+    assert {lb.rule for lb in labels} == set(mapping_labels.RULES)
+    assert sum(lb.term != lb.source for lb in labels) > len(labels) // 2
+    suggester = service.suggester(t.SuggestTarget())
+    found = [[s.code for s in suggester.suggest(lb.term)] for lb in labels]
+    top1 = sum(f[:1] == [lb.expected] for f, lb in zip(found, labels)) / len(labels)
+    top5 = sum(lb.expected in f for f, lb in zip(found, labels)) / len(labels)
+    assert top1 >= 0.8 and top5 >= 0.95, (top1, top5)
+    db.dispose()

@@ -87,7 +87,7 @@ async def start(request: Request):
 
 
 @router.get("/mappningsprojekt/{pid}")
-def project(request: Request, pid: int, filter: str = "alla"):
+def project(request: Request, pid: int, filter: str = "alla", klart: str = ""):
     """A project: progress, filters and every row."""
     who = user(request)
     wb = workbench(request)
@@ -102,7 +102,8 @@ def project(request: Request, pid: int, filter: str = "alla"):
     elif wb.authoring.review_required and who.subject in deciders:
         reason = "Du har beslutat rader i projektet; en andra informatiker bekräftar och publicerar."
     return _page(request, "mp_projekt.html", p=p, rows=rows, which=filter, done=done, total=total,
-                 deciders=deciders, publish_reason=reason, filters=FILTERS)
+                 deciders=deciders, publish_reason=reason, filters=FILTERS,
+                 finished=FILTER_TEXT.get(klart, "").lower())
 
 
 @router.get("/mappningsprojekt/{pid}/granska")
@@ -115,7 +116,7 @@ def review(request: Request, pid: int, rad: int | None = None, filter: str = "og
     done, total = wb.progress(pid)
     if rad is None:
         if not queue:
-            return RedirectResponse(f"/app/mappningsprojekt/{pid}?filter={filter}&klart=1", status_code=303)
+            return RedirectResponse(f"/app/mappningsprojekt/{pid}?klart={filter}", status_code=303)
         rad = queue[0]["row_no"]
     row = wb.row(pid, rad)
     problem = None
