@@ -190,6 +190,8 @@ def test_the_map_commands(tmp_path):
     out = tmp_path / "ut.xlsx"
     assert run(main, ["--database-url", url, "map", "export", "1", "--out", str(out)]).exit_code == 0
     assert out.read_bytes()[:2] == b"PK"
+    rerun = run(main, ["--database-url", url, "map", "rerun", "1", "--as", "info"])
+    assert rerun.exit_code == 0 and "0 rader flaggade" in rerun.output
     assert "info" in run(main, ["--database-url", url, "map", "history", "1"]).output
     assert "0/50" not in run(main, ["--database-url", url, "map", "list"]).output
 

@@ -68,7 +68,8 @@ class WorkbenchStore:
 
     def update_project(self, pid: int, values: dict, who: str, what: str) -> None:
         with self.engine.begin() as conn:
-            conn.execute(update(s.project).where(s.project.c.id == pid).values(**values))
+            if values:
+                conn.execute(update(s.project).where(s.project.c.id == pid).values(**values))
             conn.execute(insert(s.event).values(project_id=pid, row_no=None, at=now(), who=who, what=what))
 
     def events(self, pid: int) -> list[dict]:
