@@ -7,7 +7,8 @@ What a suggestion is, per source row:
 * SNOMED CT: the active concepts of the chosen edition (never an inactive one), restricted by an ECL expression
   and/or a value set; candidates are the concepts whose terms (Swedish and English, preferred terms and
   synonyms, case and diacritics folded) have every query word as a word prefix or as a spelling within
-  :func:`terminology.text.max_edits` (word order is free); when that finds few, every word but one. Each
+  :func:`terminology.text.max_edits` (word order is free); when that finds fewer than asked for, or none
+  scoring :data:`GOOD`, every word but one. Each
   candidate's terms are scored by :func:`terminology.text.match_score`; an exact Swedish preferred term ranks
   first among equal scores, then Swedish terms, then shorter terms.
 * A source code that is an inactive SNOMED CT concept gets its historical replacements (SAME AS, REPLACED BY,
@@ -31,6 +32,8 @@ CANDIDATES = 200
 """Concepts read and scored per query (the text index's best by its own order first)."""
 RELAXED = 60
 """Concepts read per relaxed query (every query word but one)."""
+GOOD = 0.85
+"""A best score from which the relaxed queries are not asked (every word found, most of the term covered)."""
 
 
 @dataclass(frozen=True)
@@ -117,14 +120,18 @@ class _SnomedTargets:
         if not query:
             return out[:count]
         alternatives = {w: list(c) for w, c in query.items()}
-        matched = self.store.text_match(term, alternatives=alternatives)
+        # Words of one or two letters ("i", "av", "of") are left to the scoring: as prefixes they match most of a
+        # release and cost the text index more than all the other words.
+        searched = [w for w in query if len(w) > 2] or list(query)
+        matched = self.store.text_match(" ".join(searched), alternatives=alternatives)
         ids = [r[0] for r in self.store.page(self.base.intersect(matched), refsets=[], limit=CANDIDATES,
                                              rank_text=term)]
-        if len(ids) < 4 * count and len(query) > 1:
-            for word in query:
-                relaxed = self.store.text_match(term, alternatives=alternatives, leave_out=word)
+        ranked = self._score(ids, query)
+        if len(searched) > 1 and (len(ranked) < count or not ranked or ranked[0].score < GOOD):
+            for word in searched:
+                relaxed = self.store.text_match(" ".join(searched), alternatives=alternatives, leave_out=word)
                 ids += self.store.first_ids(self.base.intersect(relaxed), RELAXED)
-        ranked = self._score(list(dict.fromkeys(ids)), query)
+            ranked = self._score(list(dict.fromkeys(ids)), query)
         have = {s.code for s in out}
         return (out + [s for s in ranked if s.code not in have])[:count]
 
