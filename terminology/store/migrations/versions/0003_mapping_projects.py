@@ -6,7 +6,8 @@ Revises: 0002_search_sessions_authoring
 
 ``mapping_project`` (one uploaded list and its target), ``mapping_row`` (a source row, its ranked suggestions
 and the decision), ``mapping_event`` (the project's history). The tables are new and start empty; the
-declarations the code reads are in ``mappings/workbench/schema.py``.
+declarations the code reads are in ``mappings/workbench/schema.py``. A database that already has them (made by
+these migrations, then adopted again without its revision row) keeps them as they are.
 """
 
 from __future__ import annotations
@@ -24,6 +25,12 @@ C = sa.Column
 
 def upgrade() -> None:
     text, string, integer = sa.Text, sa.String, sa.Integer
+    have = set(sa.inspect(op.get_bind()).get_table_names())
+    if "mapping_project" not in have:
+        _create(text, string, integer)
+
+
+def _create(text, string, integer) -> None:
     op.create_table(
         "mapping_project",
         C("id", integer, primary_key=True, autoincrement=True), C("title", text, nullable=False),
