@@ -26,7 +26,6 @@ def ensure_demo_mapping(service: t.TerminologyService) -> int | None:
         return None
     pid = wb.create(title=TITLE, source_system=SOURCE, target=Target(), data=LIST.read_bytes(), file=LIST.name,
                     by=AUTHOR, map_url="https://vardterm.example/fhir/ConceptMap/lokala-tjanster")
-    for row in wb.rows(pid)[:REVIEWED]:
-        if row["suggestions"]:
-            wb.decide(pid, row["row_no"], by=AUTHOR, code=row["suggestions"][0]["code"])
+    for row in [r for r in wb.rows(pid) if r["suggestions"]][:REVIEWED]:
+        wb.decide(pid, row["row_no"], by=AUTHOR, code=row["suggestions"][0]["code"])
     return pid
