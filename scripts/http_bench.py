@@ -4,7 +4,7 @@ The request shapes are those of the public HealthSamurai tx-benchmark's SNOMED C
 (:mod:`scripts.http_pools` builds the pools). Each test runs for a fixed time at each client count (1, 10, 50)
 with `wrk`, a C load generator driven by :file:`http_bench.lua`, which draws every request at random from the
 test's pool; a Python client on a 2-core machine would saturate before the server does. The same run measures
-the generator against a trivial endpoint (``GET /health``: the *ceiling*) and records the CPU time wrk and the
+the generator against a trivial endpoint (``GET /health/live``: the *ceiling*) and records the CPU time wrk and the
 server used, so a reader can see which side was the limit.
 
 By default the server is started here exactly as the README tells users: ``vardterm serve`` on a database (the
@@ -245,8 +245,8 @@ def _store(client: httpx.Client, value_set: dict, key: str | None) -> list[str]:
 
 
 def _ceiling() -> pools.Test:
-    return pools.Test(CEILING, "GET /health: the load generator's ceiling (a trivial endpoint)", "generator",
-                      [pools.Entry("GET", "/health")])
+    return pools.Test(CEILING, "GET /health/live: the load generator's ceiling (a trivial endpoint)", "generator",
+                      [pools.Entry("GET", "/health/live")])
 
 
 def _run_test(wrk: str, root: str, prefix: str, test: pools.Test, client: httpx.Client, opts: HttpBenchOptions,
@@ -495,7 +495,7 @@ def format_report(doc: dict) -> str:
     la = doc["load_average"]
     cost = max((r["wrk_cpu_us_per_request"] or 0) for r in ceiling["runs"])
     notes = [f"Load generator: {doc['generator'].split(' Copyright')[0]}, {doc['seconds']} s per run. "
-             "Ceiling (GET /health, the cheapest route): "
+             "Ceiling (GET /health/live, the cheapest route): "
              + ", ".join(f"{r['rps']:,.0f} req/s at {r['clients']} clients (wrk used {r['wrk_cpu_pct']}% of a core"
                          + (f", the server {r['server_cpu_pct']}%" if r["server_cpu_pct"] is not None else "")
                          + ")" for r in ceiling["runs"])
