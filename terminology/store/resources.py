@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Iterable, Sequence
 
 import orjson
-from sqlalchemy import and_, delete, exists, func, insert, not_, or_, select, update
+from sqlalchemy import and_, bindparam, delete, exists, func, insert, not_, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from .. import resource_search as rs
@@ -180,21 +180,19 @@ class ResourceStore:
 
     def by_url(self, resource_type: str, url: str) -> list[dict]:
         """Every current version (business version) of a canonical URL (shared dicts, see :meth:`_shared`)."""
-        return self._shared(resource_type, [T.c.url == url])
+        return self._shared(_CURRENT_BY_URL, {"type": resource_type, "url": url}, resource_type)
 
     def current(self, resource_type: str) -> list[dict]:
         """Every current resource of a type (shared dicts, see :meth:`_shared`), e.g. all ConceptMaps for a
         ``$translate`` that names none."""
-        return self._shared(resource_type, [])
+        return self._shared(_CURRENT, {"type": resource_type}, resource_type)
 
-    def _shared(self, resource_type: str, cond: list) -> list[dict]:
-        """Current resources matching ``cond``, parsed once per (type, id, versionId): a row never changes
+    def _shared(self, statement, params: dict, resource_type: str) -> list[dict]:
+        """Current resources found by ``statement``, parsed once per (type, id, versionId): a row never changes
         once written, so a 43,600-concept code system is read and parsed once, not on every request. The
         dicts returned are shared: callers must not change them."""
-        cond = [T.c.resource_type == resource_type, T.c.current == 1, T.c.deleted == 0, *cond]
         with self.db.engine.connect() as conn:
-            rows = conn.execute(select(T.c.key, T.c.id, T.c.version_id).where(*cond)
-                                .order_by(T.c.url, T.c.version, T.c.id)).all()
+            rows = conn.execute(statement, params).all()
             out = []
             for key, id_, version_id in rows:
                 cache_key = (resource_type, id_, version_id)
@@ -204,6 +202,14 @@ class ResourceStore:
                     self._parsed[cache_key] = found
                 out.append(found)
         return out
+
+
+_CURRENT = (select(T.c.key, T.c.id, T.c.version_id)
+            .where(T.c.resource_type == bindparam("type"), T.c.current == 1, T.c.deleted == 0)
+            .order_by(T.c.url, T.c.version, T.c.id))
+"""Built once: making the statement cost more than running it (a stored value set is looked up by URL on every
+``$validate-code`` against it)."""
+_CURRENT_BY_URL = _CURRENT.where(T.c.url == bindparam("url"))
 
 
 def _insert_index(conn, resources: list[tuple[int, dict]]) -> None:
