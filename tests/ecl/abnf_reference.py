@@ -6,7 +6,8 @@ from pathlib import Path
 
 from ..abnf_reference import Recogniser
 
-REFERENCE = Path("/work/shared/reference/ecl")
+REFERENCE = Path(__file__).resolve().parents[3] / "shared" / "reference" / "ecl"
+"""The official ECL grammar in ``../shared`` beside the checkout (as CI places it)."""
 _cache: dict[str, Recogniser] = {}
 
 

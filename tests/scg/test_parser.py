@@ -14,7 +14,8 @@ from terminology.scg import ast
 
 from ..abnf_reference import Recogniser
 
-ABNF = Path("/work/shared/reference/scg/scg-abnf-20170607.txt")
+ABNF = Path(__file__).resolve().parents[3] / "shared" / "reference" / "scg" / "scg-abnf-20170607.txt"
+"""The official ABNF in ``../shared`` beside the checkout (as CI places it)."""
 
 # SCG 2.4 (SNOMED International's "Compositional Grammar Specification and Guide" §5.1) added boolean concrete
 # values to the 2017 ABNF in the shared folder: these are the 2.4 lines, the rest of the file is used as is.
