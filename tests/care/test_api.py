@@ -245,6 +245,21 @@ def test_care_search_text_and_numbers_are_bounded(client, path):
     r = client.post(path, data=huge) if path.startswith("/fhir") else client.post(path, json=huge)
     assert r.status_code == 400 and "at most 500" in r.text, r.text
     for name, value in (("age", "99999999999999999999"), ("maxWait", "¹"), ("_count", "-1"), ("distance", "nan"),
-                        ("bmi", "1e400")):
+                        ("bmi", "1e400"), ("_offset", "99999999999999999999"), ("_count", "99999999999999999999")):
         r = client.get(path, params={"text": "kataraktoperation", "region": "05", name: value})
         assert r.status_code == 400 and name in r.text, (name, r.text)
+
+
+@pytest.mark.parametrize("base", ["/fhir/r4", "/fhir/r5"])
+@pytest.mark.parametrize("rtype", ["Contract", "HealthcareService", "Organization"])
+@pytest.mark.parametrize("name, value", [("_offset", "99999999999999999999"), ("_count", "99999999999999999999"),
+                                         ("_count", "¹"), ("_offset", "-1")])
+def test_care_search_paging_is_range_checked(client, base, rtype, name, value):
+    """Issue 15: the care resources' FHIR search checks _count and _offset like the terminology searches (a
+    400 OperationOutcome naming the parameter, never a 500 or an overflow in the database)."""
+    r = client.get(f"{base}/{rtype}", params={name: value})
+    assert r.status_code == 400, r.text
+    issue = r.json()["issue"][0]
+    assert r.json()["resourceType"] == "OperationOutcome" and issue["code"] == "invalid"
+    assert name in issue["details"]["text"] and "whole number" in issue["details"]["text"], issue
+    assert client.get(f"{base}/{rtype}", params={name: "1"}).status_code == 200
