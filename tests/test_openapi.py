@@ -184,14 +184,14 @@ def test_the_login_documents_its_throttle(spec, sqlite_server):
     assert "Retry-After" in login["responses"]["429"]["headers"]
     assert set(login["requestBody"]["content"]["application/x-www-form-urlencoded"]["schema"]["required"]) == {
         "username", "password", "csrf"}
-    for attempt in range(10):
+    for _ in range(10):
         form = sqlite_server.get("/app/login").text
         csrf = form.split('name="csrf" value="')[1].split('"')[0]
         r = sqlite_server.post("/app/login", data={"username": "nobody", "password": "fel-losen", "csrf": csrf},
                                follow_redirects=False)
         if r.status_code != 401:
             break
-    assert r.status_code == 429 and int(r.headers["Retry-After"]) > 0, (attempt, r.status_code)
+    assert r.status_code == 429 and int(r.headers["Retry-After"]) > 0, r.status_code
     assert r.headers["content-type"].startswith("text/html")
 
 
