@@ -20,6 +20,9 @@ RELATIONSHIP_HEADER = ["id", "effectiveTime", "active", "moduleId", "sourceId", 
 LANGUAGE_HEADER = ["id", "effectiveTime", "active", "moduleId", "refsetId", "referencedComponentId",
                    "acceptabilityId"]
 SIMPLE_HEADER = ["id", "effectiveTime", "active", "moduleId", "refsetId", "referencedComponentId"]
+ASSOCIATION_HEADER = SIMPLE_HEADER + ["targetComponentId"]
+CONCRETE_VALUE_HEADER = ["id", "effectiveTime", "active", "moduleId", "sourceId", "value", "relationshipGroup",
+                         "typeId", "characteristicTypeId", "modifierId"]
 
 
 def cid(item: int, namespace: int | None = None) -> int:
@@ -41,6 +44,9 @@ class Package:
     relationships: list = field(default_factory=list)
     language: list = field(default_factory=list)
     simple: list = field(default_factory=list)
+    association: list = field(default_factory=list)
+    """Association refset rows (written only when there are some, like the concrete values)."""
+    concrete: list = field(default_factory=list)
     _next: int = 100000
 
     @property
@@ -79,6 +85,19 @@ class Package:
     def member(self, refset: int, component: int, *, active: int = 1) -> None:
         self.simple.append([_uuid(component, str(refset)), self.date, active, self.module, refset, component])
 
+    def associate(self, refset: int, component: int, target: int) -> str:
+        """An association refset member (e.g. SAME AS); returns its UUID."""
+        member = _uuid(component, f"{refset}/{target}")
+        self.association.append([member, self.date, 1, self.module, refset, component, target])
+        return member
+
+    def concrete_value(self, source: int, type_id: int, value: str) -> int:
+        """An inferred concrete value relationship (``#5``, ``"text"``); returns its id."""
+        rid = self._id("2")
+        self.concrete.append([rid, self.date, 1, self.module, source, value, 0, type_id, snomed.INFERRED,
+                              snomed.EXISTENTIAL])
+        return rid
+
     def write(self) -> Path:
         base = self.root / self.name / self.release
         ns, d, r = self.namespace, self.date, self.release
@@ -90,6 +109,11 @@ class Package:
             f"Refset/Language/der2_cRefset_Language{r}-{lang}_{ns}_{d}.txt": (LANGUAGE_HEADER, self.language),
             f"Refset/Content/der2_Refset_Simple{r}_{ns}_{d}.txt": (SIMPLE_HEADER, self.simple),
         }
+        if self.association:
+            files[f"Refset/Content/der2_cRefset_Association{r}_{ns}_{d}.txt"] = (ASSOCIATION_HEADER, self.association)
+        if self.concrete:
+            files[f"Terminology/sct2_RelationshipConcreteValues_{r}_{ns}_{d}.txt"] = (CONCRETE_VALUE_HEADER,
+                                                                                      self.concrete)
         for rel, (header, rows) in files.items():
             write_rf2(base / rel, header, rows)
         return self.root / self.name

@@ -214,6 +214,88 @@ def test_the_module_dependency_refset_must_be_satisfied(new_db, backend, tmp_pat
     assert load_rf2(db, [release]).version.endswith(f"{SE}/version/20251130")  # both together: fine
 
 
+MISSING = cid(9000050)
+"""A concept id no package of the test has."""
+
+
+def _dangling_relationship(p, column):
+    """An is-a relationship (or one typed by a concept the release lacks) from/to/of :data:`MISSING`."""
+    source, destination, type_id = cid(9000003), 71388002, snomed.IS_A
+    if column == "source":
+        source = MISSING
+    elif column == "destination":
+        destination = MISSING
+    else:
+        type_id = MISSING
+    p.is_a(source, destination)
+    p.relationships[-1][7] = type_id
+    row = p.relationships[-1]
+    return (f"sct2_Relationship_Snapshot_INT_20250701.txt, line {len(p.relationships) + 1}: relationship {row[0]} "
+            f"has {'type' if column == 'type' else column + ' concept'} {MISSING}, which is not a concept of the "
+            "release")
+
+
+def _dangling_concrete_value(p, _):
+    p.concrete_value(cid(9000003), 71388002, "#2")  # a good row first: the bad one is on line 3
+    rid = p.concrete_value(MISSING, 71388002, "#5")
+    return (f"sct2_RelationshipConcreteValues_Snapshot_INT_20250701.txt, line 3: concrete value {rid} has source "
+            f"concept {MISSING}, which is not a concept of the release")
+
+
+def _refset(p) -> int:
+    return p.concept(cid(9000030), "Test refset", parents=(snomed.ROOT,))
+
+
+def _dangling_simple_member(p, target):
+    refset = _refset(p)
+    p.member(refset, cid(9000003))
+    component = MISSING if target == "concept" else p._id("1")  # a description id no file has
+    p.member(refset, component)
+    return (f"der2_Refset_SimpleSnapshot_INT_20250701.txt, line 3: refset member {p.simple[-1][0]} refers to "
+            f"{target} {component}, which is not a {target} of the release")
+
+
+def _dangling_association_member(p, column):
+    refset = _refset(p)
+    p.associate(refset, cid(9000002), cid(9000003))
+    member = (p.associate(refset, MISSING, cid(9000003)) if column == "referenced" else
+              p.associate(refset, cid(9000001), MISSING))
+    what = "refers to concept" if column == "referenced" else "has target (targetComponentId or valueId)"
+    return (f"der2_cRefset_AssociationSnapshot_INT_20250701.txt, line 3: refset member {member} {what} {MISSING}, "
+            "which is not a concept of the release")
+
+
+def _dangling_language_member(p, _):
+    description = p._id("1")
+    p.language.append(["5d3c1a8e-0000-4000-8000-000000000001", p.date, 1, p.module, snomed.US_ENGLISH, description,
+                       snomed.PREFERRED])
+    return (f"der2_cRefset_LanguageSnapshot-en_INT_20250701.txt, line {len(p.language) + 1}: a language refset member "
+            f"refers to description {description}, which is not a description of the release")
+
+
+@pytest.mark.parametrize("break_it, which", [
+    (_dangling_relationship, "source"), (_dangling_relationship, "destination"), (_dangling_relationship, "type"),
+    (_dangling_concrete_value, None),
+    (_dangling_simple_member, "concept"), (_dangling_simple_member, "description"),
+    (_dangling_association_member, "referenced"), (_dangling_association_member, "target"),
+    (_dangling_language_member, None),
+])
+def test_rows_referring_to_components_the_release_lacks_are_refused(new_db, backend, tmp_path, break_it, which):
+    """Issue 15: every reference rule of terminology.store.integrity refuses the release, names the file, the
+    line and what is missing, publishes nothing and leaves what was serving."""
+    db = new_db(backend)
+    serving = load_rf2(db, [tiny_international(tmp_path / "good").write()])
+    p = tiny_international(tmp_path / "bad")
+    expected = break_it(p, which)
+    with pytest.raises(LoadError) as refused:
+        load_rf2(db, [p.write()])
+    text = refused.value.text
+    assert "not published" in text and expected in text, text
+    assert [v.version for v in db.versions()] == [serving.version]
+    assert len(db.versions(statuses=("failed",))) == 1
+    assert _service(db).lookup(LookupRequest(system=snomed.SYSTEM, code="71388002")).display == "Procedure"
+
+
 def test_a_damaged_zip_member_is_named(new_db, tmp_path):
     import zipfile
 

@@ -106,6 +106,8 @@ def test_fhir_operations_list_parameters_bodies_and_statuses(spec):
 def test_every_fhir_answer_is_fhir_json_and_every_error_an_operation_outcome(spec):
     mapped = {status for _, status, _ in ERROR_TABLE} | {200, 201, 204, 413}
     for path, item in spec["paths"].items():
+        if path == openapi.LOGIN_PATH:
+            continue  # the web login answers pages (test_the_login_documents_its_throttle)
         for method, op in item.items():
             assert op["responses"], (path, method)
             for status, answer in op["responses"].items():
@@ -117,6 +119,80 @@ def test_every_fhir_answer_is_fhir_json_and_every_error_an_operation_outcome(spe
                 assert media == (FHIR_JSON if fhir else "application/json"), (path, method, status)
                 if int(status) >= 400:
                     assert content["schema"] == {"$ref": "#/components/schemas/OperationOutcome"}
+
+
+ERRORS = {"400", "401", "403", "404", "410", "412", "413", "422", "429"}
+"""The error statuses issue 16 names; each route documents those it can answer."""
+
+ROUTE_ERRORS = {
+    # terminology operations: bad parameters, no credentials, unknown code system / value set, too costly
+    **{(f"/fhir/{v}/{o}", m): {"400", "401", "404", "422"} | ({"413"} if m == "post" else set())
+       for v in ("r4", "r5") for m in ("get", "post")
+       for o in ("CodeSystem/$lookup", "CodeSystem/$validate-code", "CodeSystem/$subsumes", "ValueSet/$expand",
+                 "ValueSet/$validate-code", "ValueSet/$batch-validate-code", "ConceptMap/$translate")},
+    ("/fhir/r4/ConceptMap/{id}/$translate", "get"): {"400", "401", "404", "410", "422"},
+    ("/fhir/r5/HealthcareService/$care-search", "get"): {"400", "401", "403", "422"},
+    ("/fhir/r5/HealthcareService/$care-search", "post"): {"400", "401", "403", "413", "422"},
+    ("/fhir/r4/ValueSet/$draft", "post"): {"400", "401", "403", "404", "413", "422"},
+    ("/fhir/r5/CodeSystem/{id}/$release", "post"): {"400", "401", "403", "404", "413", "422"},
+    # REST of the conformance resources
+    ("/fhir/r4/CodeSystem", "get"): {"400", "401"},
+    ("/fhir/r4/CodeSystem", "post"): {"400", "401", "403", "413"},
+    ("/fhir/r5/ValueSet/{id}", "get"): {"401", "404", "410"},
+    ("/fhir/r5/ValueSet/{id}", "put"): {"400", "401", "403", "412", "413"},
+    ("/fhir/r4/ConceptMap/{id}", "delete"): {"400", "401", "403"},
+    ("/fhir/r4/ValueSet/{id}/_history/{vid}", "get"): {"401", "404", "410"},
+    # REST of the care directory (every care route needs a caller with a role)
+    ("/fhir/r4", "post"): {"400", "401", "403", "404", "412", "413"},
+    ("/fhir/r4/{rtype}", "get"): {"400", "401", "403"},
+    ("/fhir/r4/{rtype}", "post"): {"400", "401", "403", "413"},
+    ("/fhir/r5/{rtype}/{id}", "get"): {"401", "403", "404"},
+    ("/fhir/r5/{rtype}/{id}", "put"): {"400", "401", "403", "412", "413"},
+    # JSON
+    ("/api/care/search", "get"): {"400", "401", "403", "422"},
+    ("/api/care/search", "post"): {"400", "401", "403", "413", "422"},
+    ("/api/care/history", "get"): {"400", "401", "403", "404"},
+    ("/api/terminology/diff", "get"): {"400", "401", "404"},
+    ("/api/terminology/impact", "get"): {"400", "401", "403", "404"},
+    # the web login, where the login throttle answers
+    (openapi.LOGIN_PATH, "post"): {"401", "403", "429"},
+}
+
+
+@pytest.mark.parametrize("path, method", list(ROUTE_ERRORS), ids=lambda x: x if isinstance(x, str) else None)
+def test_each_kind_of_route_documents_the_errors_it_can_answer(spec, path, method):
+    """Issue 16: the status codes of the issue (400/401/403/404/410/412/413/422/429) where a route can answer
+    them, and no others."""
+    documented = set(spec["paths"][path][method]["responses"]) & ERRORS
+    assert documented == ROUTE_ERRORS[(path, method)], (path, method)
+
+
+def test_every_fhir_operation_documents_too_costly(spec):
+    for base in openapi.BASES:
+        for o in openapi.OPERATIONS:
+            for method in o.methods:
+                response = spec["paths"][f"{base}/{o.path}"][method]["responses"]["422"]
+                assert "too-costly" in response["description"], (o.path, method)
+
+
+def test_the_login_documents_its_throttle(spec, sqlite_server):
+    """429 with Retry-After: documented on the web login, the one route that answers it (the session it
+    starts authenticates /api and the FHIR bases too), and answered as documented."""
+    throttled = {(p, m) for p, item in spec["paths"].items() for m, op in item.items() if "429" in op["responses"]}
+    assert throttled == {(openapi.LOGIN_PATH, "post")}
+    login = spec["paths"][openapi.LOGIN_PATH]["post"]
+    assert "Retry-After" in login["responses"]["429"]["headers"]
+    assert set(login["requestBody"]["content"]["application/x-www-form-urlencoded"]["schema"]["required"]) == {
+        "username", "password", "csrf"}
+    for _ in range(10):
+        form = sqlite_server.get("/app/login").text
+        csrf = form.split('name="csrf" value="')[1].split('"')[0]
+        r = sqlite_server.post("/app/login", data={"username": "nobody", "password": "fel-losen", "csrf": csrf},
+                               follow_redirects=False)
+        if r.status_code != 401:
+            break
+    assert r.status_code == 429 and int(r.headers["Retry-After"]) > 0, r.status_code
+    assert r.headers["content-type"].startswith("text/html")
 
 
 def test_rest_interactions_document_search_parameters_and_conflicts(spec):

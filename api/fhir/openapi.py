@@ -3,7 +3,8 @@ request builder reads (query parameters for GET, a ``Parameters`` body or a form
 interactions their search parameters, headers and bodies, and for every route the status codes it answers
 with their body: ``application/fhir+json`` (a resource, ``Parameters`` or ``Bundle``; an
 ``OperationOutcome`` for every error, as ``api/errors.py`` maps the domain errors) on the FHIR bases, plain
-JSON on ``/api``.
+JSON on ``/api``. Of the web app only the login is documented (:func:`_login_route`): it is where the login
+throttle answers 429 with ``Retry-After``.
 
 The operation handlers read their parameters from the raw request (``params.op_params``), so FastAPI cannot
 see them; this module documents them from :data:`OPERATIONS`, and ``tests/test_openapi.py`` checks the
@@ -179,6 +180,8 @@ STATUS_TEXT = {
     412: "If-Match names a version that is no longer current (OperationOutcome `conflict`)",
     413: "The request body is larger than the server accepts (OperationOutcome)",
     422: "Too costly or not supported (OperationOutcome `too-costly` / `not-supported`)",
+    429: "Too many failed logins for the account or from the address: refused without checking the password "
+         "until `Retry-After` seconds have passed",
     503: "The database is not usable right now (OperationOutcome `transient`)",
 }
 
@@ -288,6 +291,7 @@ def document(schema: dict) -> None:
                 _release_route(op, path.removeprefix("/api/terminology/"))
             else:
                 op["responses"] = _responses(200, None, (), "application/json")
+    schema["paths"][LOGIN_PATH] = {"post": _login_route()}
 
 
 def _fhir_route(op: dict, method: str, tail: str, path_params: list) -> None:
@@ -387,6 +391,41 @@ def _care_route(op: dict, method: str, tail: str, path_params: list) -> None:
         op["responses"] = _responses(200, "Resource", (401, 403, 404))
 
 
+LOGIN_PATH = "/app/login"
+"""The web login (``api/web/auth_pages.py``): the one route of the web app in the document, because its
+session also authenticates ``/api`` and the FHIR bases, and it is where the login throttle answers 429."""
+
+
+def _login_route() -> dict:
+    """``POST /app/login``: a form with the CSRF token of ``GET /app/login``; answers HTML pages."""
+    from ..web.session import CSRF_FIELD
+
+    html = {"text/html": {"schema": {"type": "string"}}}
+    fields = {"username": "The user name", "password": "The password",
+              CSRF_FIELD: "The CSRF token of the form on GET /app/login (with its session cookie)",
+              "next": "A page of /app/ to go to after logging in"}
+    form = {"type": "object", "required": ["username", "password", CSRF_FIELD],
+            "properties": {n: {"type": "string", "description": d} for n, d in fields.items()}}
+    return {
+        "tags": ["Web login"], "operationId": "web_login",
+        "summary": "Log in: a session cookie for the web app, the JSON API and the FHIR bases",
+        "description": "After VARDTERM_LOGIN_MAX_FAILURES wrong passwords for one account, or "
+                       "VARDTERM_LOGIN_MAX_FAILURES_PER_ADDRESS from one client address, within "
+                       "VARDTERM_LOGIN_THROTTLE_MINUTES, logins are refused with 429 and Retry-After.",
+        "requestBody": {"required": True, "content": {"application/x-www-form-urlencoded": {"schema": form}}},
+        "responses": {
+            "303": {"description": "Logged in: the session cookie is set and Location is `next` or the start page",
+                    "headers": {name: {"schema": {"type": "string"}} for name in ("Location", "Set-Cookie")}},
+            "401": {"description": "Wrong user name or password: the login page with the message", "content": html},
+            "403": {"description": "The form's CSRF token is missing or stale: a page saying so", "content": html},
+            "429": {"description": STATUS_TEXT[429] + ": the login page with the message",
+                    "headers": {"Retry-After": {"description": "Seconds until a login is tried again",
+                                                "schema": {"type": "integer"}}},
+                    "content": html},
+        },
+    }
+
+
 def _release_route(op: dict, tail: str) -> None:
     """``/api/terminology/diff`` and ``/impact`` (issue 20): system, from, to, format in the query."""
     from ..release_routes import PARAMETERS
@@ -408,6 +447,6 @@ def _json_route(op: dict, method: str, tail: str) -> None:
         else:
             op["requestBody"] = {"required": True, "content": {media: {"schema": {
                 "type": "object", "properties": {n: _query(n)["schema"] for n in CARE_SEARCH_PARAMETERS}}}}}
-        op["responses"] = _responses(200, None, (400, 401, 403) + ((413,) if method == "post" else ()), media)
+        op["responses"] = _responses(200, None, (400, 401, 403, 422) + ((413,) if method == "post" else ()), media)
     else:
         op["responses"] = _responses(200, None, (400, 401, 403, 404), media)

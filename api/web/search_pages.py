@@ -41,9 +41,21 @@ def _search(request: Request, who: t.Principal) -> tuple[dict | None, str | None
         return None, None
     try:
         result = directory(request).search(care_params.search_request(items), by=who)
-    except (t.InvalidRequest, t.TooCostly) as exc:
+    except t.TooCostly as exc:
+        return None, too_costly_text(exc)
+    except t.InvalidRequest as exc:
         return None, exc.text
     return render.search_json(result, render.page_links(result, request.url.path, items)), None
+
+
+def too_costly_text(exc: t.TooCostly) -> str:
+    """A search refused as too costly, in Swedish: stopped at the statement budget
+    (``VARDTERM_ECL_TIME_BUDGET_MS``, :func:`terminology.store.budget.guard`) or over another limit."""
+    budget_ms = getattr(exc, "budget_ms", None)
+    if budget_ms is not None:
+        return (f"Sökningen tog längre tid än serverns tidsgräns på {budget_ms} ms och avbröts. Gör den smalare: "
+                "ett mer specifikt begrepp, en plats med avstånd eller färre träfftyper.")
+    return f"Sökningen blev för omfattande och gjordes inte ({exc.text}). Gör den smalare, t.ex. med färre ord."
 
 
 @router.get("/sok")

@@ -64,6 +64,7 @@ def guard(driver_connection, dialect: str, budget_ms: int | None, what: str | No
     if what is not None:
         too_slow = TooCostly.plain(f"{what[0].upper()}{what[1:]} took longer than its time budget of {budget_ms} ms; "
                                    "make it narrower")
+    too_slow.budget_ms = budget_ms  # for a caller that words its own message (the Swedish web pages)
     too_complex = TooCostly("ECL_TOO_COSTLY", "the expression makes a query too complex for the database "
                                               "(nested too deeply); split it or nest it less")
     if dialect == "sqlite":

@@ -5,16 +5,19 @@ fhir.resources models of its version."""
 from __future__ import annotations
 
 import importlib
+import time
 import warnings
 
 import pytest
 
 from api import Settings, create_app
+from api.care import params as care_params
 from terminology import Accounts
 from mappings.care import codes as c
 
 from .. import care_fixture
 from ..care_fixture import DATE
+from .conftest import FIXTURE
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
@@ -245,6 +248,59 @@ def test_care_search_text_and_numbers_are_bounded(client, path):
     r = client.post(path, data=huge) if path.startswith("/fhir") else client.post(path, json=huge)
     assert r.status_code == 400 and "at most 500" in r.text, r.text
     for name, value in (("age", "99999999999999999999"), ("maxWait", "¹"), ("_count", "-1"), ("distance", "nan"),
-                        ("bmi", "1e400")):
+                        ("bmi", "1e400"), ("_offset", "99999999999999999999"), ("_count", "99999999999999999999")):
         r = client.get(path, params={"text": "kataraktoperation", "region": "05", name: value})
         assert r.status_code == 400 and name in r.text, (name, r.text)
+
+
+@pytest.mark.parametrize("base", ["/fhir/r4", "/fhir/r5"])
+@pytest.mark.parametrize("rtype", ["Contract", "HealthcareService", "Organization"])
+@pytest.mark.parametrize("name, value", [("_offset", "99999999999999999999"), ("_count", "99999999999999999999"),
+                                         ("_count", "¹"), ("_offset", "-1")])
+def test_care_search_paging_is_range_checked(client, base, rtype, name, value):
+    """Issue 15: the care resources' FHIR search checks _count and _offset like the terminology searches (a
+    400 OperationOutcome naming the parameter, never a 500 or an overflow in the database)."""
+    r = client.get(f"{base}/{rtype}", params={name: value})
+    assert r.status_code == 400, r.text
+    issue = r.json()["issue"][0]
+    assert r.json()["resourceType"] == "OperationOutcome" and issue["code"] == "invalid"
+    assert name in issue["details"]["text"] and "whole number" in issue["details"]["text"], issue
+    assert client.get(f"{base}/{rtype}", params={name: "1"}).status_code == 200
+
+
+def test_care_search_statements_run_under_the_statement_budget(directory, backend, monkeypatch):
+    """Issue 15: the care search's statements run under VARDTERM_ECL_TIME_BUDGET_MS (Database.budgeted): past
+    it the search is refused as too costly (422 OperationOutcome on FHIR, a JSON error on /api, a Swedish
+    message on the web page), not run to the end. A statement that takes seconds (SQLite: a recursive count
+    to thirty million; PostgreSQL: pg_sleep) is run first on the search's own connection."""
+    from sqlalchemy import text
+    from mappings.care.store.repository import CareStore
+
+    slow_statement = ("SELECT pg_sleep(3)" if backend == "postgresql" else
+                      "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 30000000) "
+                      "SELECT COUNT(*) FROM n")
+    region_rows = CareStore.region_rows
+
+    def slow(self, conn, region):
+        conn.execute(text(slow_statement)).all()
+        return region_rows(self, conn, region)
+
+    monkeypatch.setattr(CareStore, "region_rows", slow)
+    url = directory.db.url.render_as_string(hide_password=False)
+    key = Accounts(directory.db).add_key(f"budget-{backend}", ("admin",), None)
+    app = create_app(Settings(database_url=url, catalog_refresh_seconds=0, ecl_time_budget_ms=50))
+    params = {"code": "99900021000052101", "region": "05", "date": DATE}
+    with TestClient(app, headers={"X-API-Key": key}) as budgeted:
+        started = time.monotonic()
+        r = budgeted.get("/fhir/r4/HealthcareService/$care-search", params=params)
+        assert r.status_code == 422, r.text
+        assert time.monotonic() - started < 2.5  # stopped, not run to the end
+        issue = r.json()["issue"][0]
+        assert r.json()["resourceType"] == "OperationOutcome" and issue["code"] == "too-costly"
+        assert "The care search took longer than its time budget of 50 ms" in issue["details"]["text"], issue
+        r = budgeted.get("/api/care/search", params=params)
+        assert r.status_code == 422 and "time budget of 50 ms" in r.text, r.text
+        r = budgeted.get("/app/sok", params={"code": "99900021000052101", "region": "05"})
+        assert "tog längre tid än" in r.text, r.text[-2000:]
+    monkeypatch.undo()
+    assert directory.search(care_params.search_request(params.items()), by=FIXTURE).total > 0
