@@ -151,6 +151,12 @@ class QuerySelection(ABC):
         """A slice of the members as concepts (display and status), ordered by code, or best match to
         ``rank_text`` first."""
 
+    def plain_page(self, offset: int = 0, limit: int | None = None, *, rank_text: str | None = None
+                   ) -> list[tuple[str, "str | None", bool, bool]]:
+        """The same slice as ``(code, display, inactive, abstract)``: all an expansion without designations
+        or properties shows. A provider may answer it without making a concept object per member."""
+        return [(c.code, c.display, c.inactive, c.abstract) for c in self.page(offset, limit, rank_text=rank_text)]
+
 
 DisplayCandidate = tuple[str, "str | None", "Coding | None", str]
 """``(text, language, use, status)``: one text a concept may be displayed with (``status`` ``active`` or

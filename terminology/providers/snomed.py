@@ -166,6 +166,12 @@ class SnomedSelection(QuerySelection):
                                                 offset=offset, limit=limit, rank_text=rank_text)
         return [SnomedConcept(self.provider, cid, display, active) for cid, display, active in rows]
 
+    def plain_page(self, offset: int = 0, limit: int | None = None, *, rank_text: str | None = None
+                   ) -> list[tuple[str, str | None, bool, bool]]:
+        rows = self.provider.edition.store.page(self.concepts, refsets=self.provider.display_refsets,
+                                                offset=offset, limit=limit, rank_text=rank_text)
+        return [(str(cid), display, not active, False) for cid, display, active in rows]
+
 
 class SnomedProvider:
     """One SNOMED CT edition/version, read through its :class:`~terminology.edition.Edition`, with displays in

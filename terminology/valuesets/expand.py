@@ -81,11 +81,13 @@ def expand_value_set(ctx: ResolutionContext, req: ExpandRequest, *, max_size: in
     paged = req.count is not None or bool(req.offset)
     plan = evaluator.plan(vs)
     if plan is not None:
-        total, infos = _page_of_plan(plan, req, text, limit, label)
         p = plan.provider
-        if _plain(p, req):  # the common SNOMED CT case, kept cheap: 100,000 codes make 100,000 items
+        plain = _plain(p, req)
+        total, infos = _page_of_plan(plan, req, text, limit, label, plain)
+        if plain:  # the common SNOMED CT case, kept cheap: 100,000 codes make 100,000 items and no concepts
             version = p.version if evaluator.usage.shows_versions(p.url) else None
-            built = [(_plain_item(info, p.url, version), []) for info in infos]
+            built = [(ExpansionItem(p.url, code, display, version, inactive, (), abstract), [])
+                     for code, display, inactive, abstract in infos]
         else:
             built = build([Entry(p.url, p.version, info.code, info, p, None, "filter") for info in infos])
         top = [item for item, _ in built]
@@ -127,9 +129,10 @@ def expand_value_set(ctx: ResolutionContext, req: ExpandRequest, *, max_size: in
         value_set=_repeated(vs), property_defs=tuple(used_props.items()), unclosed_reason=reason)
 
 
-def _page_of_plan(plan: Plan, req: ExpandRequest, text: str, limit: int, label: str) -> tuple[int, Sequence]:
+def _page_of_plan(plan: Plan, req: ExpandRequest, text: str, limit: int, label: str, plain: bool
+                  ) -> tuple[int, Sequence]:
     """(total, the page's concepts) of a planned value set: ``activeOnly`` and the text filter applied, one
-    count and one page query."""
+    count and one page query; ``plain``: the page as ``(code, display, inactive, abstract)`` tuples."""
     members = plan.members
     if req.active_only:
         members = members.active()
@@ -137,7 +140,8 @@ def _page_of_plan(plan: Plan, req: ExpandRequest, text: str, limit: int, label: 
         members = members.matching(text)
     total = members.count()
     _check_cost(total, req, limit, label)
-    return total, members.page(req.offset or 0, req.count, rank_text=text or None)
+    page = members.plain_page if plain else members.page
+    return total, page(req.offset or 0, req.count, rank_text=text or None)
 
 
 def _text_test(text: str):
