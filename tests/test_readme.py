@@ -156,10 +156,13 @@ def terminology_capabilities(body):
 
 
 def kva_by_identifier(body):
-    assert body["total"] == 1
-    kva = body["entry"][0]["resource"]
-    assert kva["url"] == "urn:oid:1.2.752.116.1.3.2.1.4" and kva["title"] and "concept" not in kva
-    assert any(tag["code"] == "SUBSETTED" for tag in kva["meta"]["tag"])
+    """The demo's two KVÅ versions (the 2021 excerpt and the project's 2020 one, issue 20), cut down."""
+    assert body["total"] == 2
+    versions = [e["resource"] for e in body["entry"]]
+    assert sorted(kva["version"] for kva in versions) == ["2020", "2021"]
+    for kva in versions:
+        assert kva["url"] == "urn:oid:1.2.752.116.1.3.2.1.4" and kva["title"] and "concept" not in kva
+        assert any(tag["code"] == "SUBSETTED" for tag in kva["meta"]["tag"])
 
 
 def inera_summaries(body):
@@ -168,7 +171,7 @@ def inera_summaries(body):
 
 
 def count_only(body):
-    assert body["total"] == 1 and "entry" not in body
+    assert body["total"] == 2 and "entry" not in body  # KVÅ 2020 and 2021
 
 
 def expand_tx_resource(body):
