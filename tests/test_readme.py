@@ -123,6 +123,12 @@ def release_impact(body):
     assert {f["kind"] for f in body["findings"]} == {"valueset", "conceptmap", "service"}
 
 
+def kva_release_impact(body):
+    """The demo's KVÅ pair (issue 20): the map made under 2020 lists the removed NFB59, a value set gains UJF32."""
+    found = {(f["kind"], f["change"], f["code"]) for f in body["findings"]}
+    assert found == {("conceptmap", "source-inactive", "NFB59"), ("valueset", "joined", "UJF32")}, found
+
+
 def care_refset_members(body):
     """The implicit value set and the stored-style compose answer alike: the refset's first five members."""
     e = body["expansion"]
@@ -254,6 +260,7 @@ CHECKS = [
     ("/feed", package_feed),
     ("api/terminology/diff", release_diff),
     ("api/terminology/impact", release_impact),
+    ("system=urn:oid:1.2.752.116.1.3.2.1.4", kva_release_impact),
     ("text=kataraktoperation", care_bundle_hits),
     ("text=primär total höftledsplastik", hip_asa3),
     ("text=knäprotes", json_hits),
