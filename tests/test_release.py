@@ -296,6 +296,8 @@ def test_the_demo_kva_pair_has_an_impact(released, backend):
         page = info.get("/app/release", params={"system": KVA})
         assert page.status_code == 200 and "NFB59" in page.text and "UJF32" in page.text
         assert 'value="2020" selected' in page.text and 'value="2021" selected' in page.text
+        switched = info.get("/app/release", params={"system": KVA, "from": OLD, "to": NEW})  # the form, system changed
+        assert switched.status_code == 200 and "NFB59" in switched.text
 
 
 def test_the_impact_is_kept_until_something_is_loaded_or_written(released, backend):

@@ -62,6 +62,9 @@ def _choices(request: Request) -> dict[str, list[str]]:
 def _defaults(request: Request, choices: dict[str, list[str]], system: str, from_: str, to: str):
     system = system or (t.snomed.SYSTEM if t.snomed.SYSTEM in choices else next(iter(choices), ""))
     versions = choices.get(system, [])
+    # Another Kodsystem picked in the form sends the versions of the one shown before: start from its defaults.
+    others = {v for url, vs in choices.items() if url != system for v in vs}
+    from_, to = ("" if v in others and v not in versions else v for v in (from_, to))
     if system == t.snomed.SYSTEM and versions and not to:
         to = request.app.state.service.default_version() or versions[0]
     to = to or (versions[0] if versions else "")

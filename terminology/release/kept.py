@@ -63,9 +63,7 @@ class KeptImpacts:
         try:
             result = compute()
             self._done[key] = result
-            log.info("release impact %s -> %s computed in %.1f s (kept)", key[1] if isinstance(key, tuple) and
-                     len(key) > 1 else key, key[2] if isinstance(key, tuple) and len(key) > 2 else "",
-                     time.perf_counter() - t0)
+            log.info("release impact computed in %.1f s and kept: %s", time.perf_counter() - t0, key)
             return result
         finally:
             with self._lock:
