@@ -68,3 +68,7 @@ from . import release  # noqa: E402
 from .release import ReleaseReview  # noqa: E402
 
 __all__ += ["ReleaseReview", "release"]
+
+from .suggest import Suggester, Suggestion, SuggestTarget  # noqa: E402
+
+__all__ += ["Suggester", "Suggestion", "SuggestTarget"]

@@ -16,7 +16,7 @@ import threading
 import time
 from typing import Sequence
 
-from . import ecl, editions, refset_maps, snomed, valuesets
+from . import ecl, editions, refset_maps, snomed, suggest, valuesets
 from .bounded import Bounded
 from .edition import Edition
 from .errors import InvalidRequest
@@ -51,6 +51,8 @@ class TerminologyService:
         self._generation: int | None = None
         self._checked = 0.0
         self._editions: dict[int, Edition] = {}
+        self._vocabularies = Bounded(4)
+        """Words of each SNOMED CT version's text index (typo correction of suggestions), by version key."""
 
     # --- versions --------------------------------------------------------------------------------
 
@@ -167,6 +169,12 @@ class TerminologyService:
         codes = [code] if isinstance(code, str) else list(code)
         return refset_maps.entries(self.edition(version), refset_id, codes, reverse=reverse,
                                    display_language=display_language)
+
+    def suggester(self, target: "suggest.SuggestTarget") -> "suggest.Suggester":
+        """Ranked target suggestions for source terms (the mapping workbench): prepared once per target, then
+        asked per row; see :mod:`terminology.suggest`. Raises UnknownCodeSystem(Version), InvalidEcl or
+        UnknownValueSet for a target that cannot be used."""
+        return suggest.Suggester(self, target, self._vocabularies)
 
     # --- resolution ------------------------------------------------------------------------------
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import ipaddress
 import re
 import shlex
 import shutil
@@ -144,6 +145,12 @@ def test_compose_has_postgresql_a_writer_read_only_nodes_and_a_balancer():
     conf = NGINX.read_text("utf-8")
     port = image_env()["VARDTERM_PORT"]
     assert f"server writer:{port};" in conf and re.search(rf"server reader:{port}\b", conf)
+    # the nodes believe the balancer's forwarded headers (else every login counts against the balancer's address)
+    assert "X-Forwarded-For" in conf
+    for name in ("writer", "reader"):
+        trusted = re.sub(r"\$\{\w+:-(.*)\}", r"\1", services[name]["environment"]["VARDTERM_TRUSTED_PROXIES"])
+        nets = [ipaddress.ip_network(n) for n in trusted.split(",")]
+        assert any(ipaddress.ip_address("172.18.0.5") in n for n in nets), name  # docker's default bridge range
 
 
 def _run(args, env, **kw) -> subprocess.CompletedProcess:

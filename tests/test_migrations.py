@@ -12,6 +12,7 @@ from sqlalchemy import MetaData, text
 
 import terminology as t
 from mappings.care.store import schema as care_schema
+from mappings.workbench import schema as workbench_schema
 from scripts.cli import main
 from terminology.store import migrate, schema
 from terminology.store.database import Database
@@ -24,9 +25,10 @@ def _url(db: Database) -> str:
 
 
 def _declared() -> MetaData:
-    """Every shared table the code declares: the terminology catalog and the care directory."""
+    """Every shared table the code declares: the terminology catalog, the care directory and the mapping
+    workbench."""
     both = MetaData()
-    for source in (schema.catalog, care_schema.metadata):
+    for source in (schema.catalog, care_schema.metadata, workbench_schema.metadata):
         for table in source.tables.values():
             table.to_metadata(both)
     return both

@@ -6,7 +6,7 @@ first. Pages: login/logout (:mod:`.auth_pages`), Sök (:mod:`.search_pages`), Av
 (:mod:`.agreement_pages`), Uppladdning (:mod:`.upload_pages`); the code lists: Kodverk, Värdemängder and
 Mappningar (:mod:`.codelist_pages`), the value set editor (:mod:`.valueset_pages`), the local code
 system editor (:mod:`.codesystem_pages`), Begrepp and Paket (:mod:`.concept_pages`), Ny release
-(:mod:`.release_pages`). Every rule about who may do what is enforced by
+(:mod:`.release_pages`), Mappningsprojekt (:mod:`.mapping_pages`). Every rule about who may do what is enforced by
 the care directory below (``mappings.care.access``); the pages only show what it allows and turn its errors
 into readable pages (403, 404, form errors), never a stack trace.
 """
@@ -19,7 +19,7 @@ from fastapi import FastAPI
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
-from . import (agreement_pages, auth_pages, codelist_pages, codesystem_pages, concept_pages, errors, release_pages,
+from . import (agreement_pages, auth_pages, codelist_pages, codesystem_pages, concept_pages, errors, mapping_pages, release_pages,
                search_pages, upload_pages, valueset_pages)
 from .common import STATIC
 
@@ -38,6 +38,6 @@ def install(app: FastAPI) -> None:
 
     # The code-list pages with fixed paths (/vardemangder/ny ...) before the ones with an id.
     for module in (auth_pages, search_pages, agreement_pages, upload_pages, valueset_pages, codesystem_pages,
-                   concept_pages, release_pages, codelist_pages):
+                   concept_pages, release_pages, mapping_pages, codelist_pages):
         app.include_router(module.router, prefix="/app", include_in_schema=False)
     errors.install(app)

@@ -18,7 +18,7 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 
 log = logging.getLogger(__name__)
 
-SCHEMA_REVISION = "0003_release_review"
+SCHEMA_REVISION = "0004_mapping_projects"
 """The head of ``migrations/versions``: bump it with every new revision (a test checks they agree)."""
 
 VERSION_TABLE = "alembic_version"

@@ -191,24 +191,61 @@ class SnomedStore:
         name, params = _param(list(concept_ids))
         return ConceptSet(f"SELECT id FROM concept WHERE id IN :{name}", params, (name,))
 
-    def text_match(self, query: str) -> ConceptSet | None:
+    def text_match(self, query: str, *, alternatives: dict[str, Iterable[str]] | None = None,
+                   leave_out: str | None = None) -> ConceptSet | None:
         """Concepts with an active description whose words start with every word of ``query``.
 
-        None when the query has no words (then it filters nothing).
+        None when the query has no words (then it filters nothing). ``alternatives`` (typo tolerance, see
+        :func:`terminology.text.expand_words`) gives, per folded query word, whole index words that may stand
+        for it; ``leave_out`` drops one query word (the relaxed search of the mapping workbench's
+        suggestions: every word but one).
         """
-        words = list(dict.fromkeys(tokens(query)))
+        words = [w for w in dict.fromkeys(tokens(query)) if w != leave_out]
         if not words:
             return None
+        alternatives = alternatives or {}
         if self.dialect == "sqlite":
-            name, params = _param(" ".join(f'"{w}"*' for w in words))
+            groups = [" OR ".join([f'"{w}"*', *(f'"{a}"' for a in alternatives.get(w, ()))]) for w in words]
+            name, params = _param(" AND ".join(f"({g})" for g in groups))
             sql = ("SELECT DISTINCT d.concept_id AS id FROM description_fts f JOIN description d ON d.id = f.rowid "
                    f"WHERE description_fts MATCH :{name} AND d.active = 1")
         else:
-            name, params = _param(" & ".join(f"{w}:*" for w in words))
+            groups = [" | ".join([f"{w}:*", *alternatives.get(w, ())]) for w in words]
+            name, params = _param(" & ".join(f"({g})" for g in groups))
             sql = ("SELECT DISTINCT d.concept_id AS id FROM description d "
                    f"WHERE {pg_words('d.term_folded')} @@ to_tsquery('simple', :{name}) "
                    "AND d.active = 1")
         return ConceptSet(sql, {**budget.with_budget(params, self.text_budget_ms), budget.TEXT_PARAM: "the text filter"})
+
+    def word_counts(self) -> dict[str, int]:
+        """Every folded word of the active descriptions with its number of occurrences: the dictionary of the
+        text index, for typo correction (read once per version; a version never changes)."""
+        counts: dict[str, int] = {}
+        for (folded,) in self._run("SELECT term_folded FROM description WHERE active = 1", {}):
+            for word in tokens(folded):
+                counts[word] = counts.get(word, 0) + 1
+        return counts
+
+    def first_ids(self, s: ConceptSet, limit: int) -> list[int]:
+        """At most ``limit`` ids of ``s`` (any ``limit`` of them: the caller ranks them itself)."""
+        return [r[0] for r in self._run(f"SELECT s.id FROM ({s.sql}) AS s LIMIT {int(limit)}", s.params, s.expanding)]
+
+    def term_rows(self, concept_ids: Sequence[int]) -> list[tuple[int, int, str, str, int]]:
+        """``(concept id, description id, term, language code, type id)`` of the active descriptions of the
+        concepts (no text definitions)."""
+        if not concept_ids:
+            return []
+        return [(r[0], r[1], r[2], r[3], r[4]) for r in self._run(
+            "SELECT concept_id, id, term, language_code, type_id FROM description WHERE concept_id IN :ids "
+            f"AND active = 1 AND type_id <> {snomed.DEFINITION}", {"ids": list(concept_ids)}, ("ids",))]
+
+    def preferred_terms(self, concept_ids: Sequence[int]) -> list[tuple[int, int, int]]:
+        """``(concept id, language refset id, description id)`` of the preferred synonyms of the concepts."""
+        if not concept_ids:
+            return []
+        return [(r[0], r[1], r[2]) for r in self._run(
+            "SELECT concept_id, refset_id, description_id FROM concept_term WHERE concept_id IN :ids "
+            "AND refset_id <> 0", {"ids": list(concept_ids)}, ("ids",))]
 
     # --- set queries -----------------------------------------------------------------------------
 
