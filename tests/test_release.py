@@ -347,7 +347,7 @@ def test_kept_impacts_compute_once_and_say_when_they_are_not_ready():
         kept.get(("b",), broken)
     assert not kept.running(("b",))
     for key in ("c", "d", "e"):
-        kept.get((key,), lambda: key)
+        kept.get((key,), lambda key=key: key)
     assert kept.get(("a",), lambda: "again") == "again"  # the oldest was dropped (bounded)
 
 
