@@ -563,12 +563,16 @@ def _demo_codelists(db: Database, settings: Settings) -> None:
 
 
 def _demo_release(db: Database, settings: Settings) -> None:
-    """The demo's previous SNOMED CT release and what was registered under it (``vardterm release impact``)."""
-    from .demo_release import PREVIOUS_VERSION, ensure_previous_release, ensure_release_findings
+    """The demo's previous SNOMED CT release and KVÅ version and what was registered under them (``vardterm
+    release impact``)."""
+    from .demo_release import (PREVIOUS_KVA, PREVIOUS_VERSION, ensure_previous_kva, ensure_previous_release,
+                               ensure_release_findings)
     from .loading import load_rf2
 
     if ensure_previous_release(db, load_rf2):
         click.echo(f"Loaded the previous release {PREVIOUS_VERSION} (the fixture's Full files as of that date)")
+    if ensure_previous_kva(db):
+        click.echo(f"Loaded the previous KVÅ version {PREVIOUS_KVA} (the project's made-up excerpt)")
     directory = care_cli.open_directory(settings)
     if ensure_release_findings(directory.service, directory):
         click.echo("Stored what was registered before the release: a value set, a map and a service")

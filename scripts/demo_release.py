@@ -10,6 +10,10 @@ to show.
   99900002004, the map KVÅ till SNOMED CT (höft) with 99900002004 as a target, and a hip service of the
   generated directory registered under 99900002004 (written past the code check, which the concept passed
   when it was registered), covered by the same commissions as its twin.
+* The earlier KVÅ version is ``2020``: ``tests/data/se-codes/kva-excerpt-2020.txt``, a predecessor of the 2021
+  excerpt made up by the project (not Socialstyrelsen's 2020 list). From it to 2021, NFB59 is removed
+  (NFB62 takes its place), NFB39 gets a new text and UJF32 is new. The map KVÅ till SNOMED CT (höft) still
+  lists NFB59 (it was made under 2020), and the value set Tjänstetyper för vårdavtal gains UJF32 |Koloskopi|.
 """
 
 from __future__ import annotations
@@ -26,6 +30,8 @@ PREVIOUS_VERSION = f"{SCT}/{t.snomed.SWEDISH_MODULE}/version/{PREVIOUS_AS_OF}"
 OLD_HIP = "99900002004"
 HIP = "52734007"
 SERVICE_ID = "demo-release-hip"
+PREVIOUS_KVA = "2020"
+OLD_KVA_CODE = "NFB59"
 
 HIP_VS = {"resourceType": "ValueSet", "url": f"{BASE}/ValueSet/Hoftprotesoperationer", "version": "1.0.0",
           "name": "Hoftprotesoperationer", "title": "Höftprotesoperationer", "status": "draft",
@@ -36,7 +42,8 @@ HIP_VS = {"resourceType": "ValueSet", "url": f"{BASE}/ValueSet/Hoftprotesoperati
 HIP_MAP = {"resourceType": "ConceptMap", "url": f"{BASE}/ConceptMap/kva-sct-hoft", "version": "1.0.0",
            "name": "KvaSctHoft", "title": "KVÅ till SNOMED CT (höft)", "status": "draft", "publisher": PUBLISHER,
            "group": [{"source": codes.KVA, "target": SCT, "element": [
-               {"code": "NFB49", "target": [{"code": OLD_HIP, "relationship": "equivalent"}]}]}]}
+               {"code": "NFB49", "target": [{"code": OLD_HIP, "relationship": "equivalent"}]},
+               {"code": OLD_KVA_CODE, "target": [{"code": HIP, "relationship": "source-is-narrower-than-target"}]}]}]}
 
 
 def ensure_previous_release(db: t.Database, load) -> bool:
@@ -46,6 +53,16 @@ def ensure_previous_release(db: t.Database, load) -> bool:
     from .cli import DEMO_RF2
 
     load(db, [DEMO_RF2], release_type="Full", as_of=PREVIOUS_AS_OF)
+    return True
+
+
+def ensure_previous_kva(db: t.Database) -> bool:
+    """Load the project's KVÅ 2020 excerpt once beside the demo's 2021 one; True when loaded now."""
+    from .national import SE_CODES, load_kva
+
+    if t.ResourceRepository(db).find("CodeSystem", codes.KVA, PREVIOUS_KVA):
+        return False
+    load_kva(db, [SE_CODES / "kva-excerpt-2020.txt"], version=PREVIOUS_KVA, content="fragment")
     return True
 
 

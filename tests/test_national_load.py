@@ -171,11 +171,13 @@ def test_demo_loads_the_national_excerpts_once(tmp_path):
     assert out.exit_code == 0 and "KVÅ, ICD-10-SE, HSA verksamhetskod" in out.output, out.output
     db = Database(f"sqlite:///{tmp_path}/cli.db")
     repo = ResourceRepository(db)
-    assert [r["version"] for r in repo.find("CodeSystem", national.KVA)] == ["2021"]
+    # the demo's 2021 excerpt, and the older 2020 one of the release review (issue 20, scripts/demo_release.py)
+    assert sorted(r["version"] for r in repo.find("CodeSystem", national.KVA)) == ["2020", "2021"]
     assert len(repo.find("ConceptMap", "https://vardterm.example/fhir/ConceptMap/sct-care-services-to-kva")) == 1
     again = _cli(tmp_path, "demo", "--no-serve")
     assert again.exit_code == 0
     assert len(repo.store.history("CodeSystem", "kva-2021")) == 1  # not loaded a second time
+    assert len(repo.store.history("CodeSystem", "kva-2020")) == 1
     from api.settings import Settings
     settings = _demo_national(db, Settings(database_url=db.url.render_as_string(hide_password=False)))
     assert settings.snomed_map_targets == {"99900121000052102": national.ICD10SE}

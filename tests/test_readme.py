@@ -123,6 +123,12 @@ def release_impact(body):
     assert {f["kind"] for f in body["findings"]} == {"valueset", "conceptmap", "service"}
 
 
+def kva_release_impact(body):
+    """The demo's KVÅ pair (issue 20): the map made under 2020 lists the removed NFB59, a value set gains UJF32."""
+    found = {(f["kind"], f["change"], f["code"]) for f in body["findings"]}
+    assert found == {("conceptmap", "source-inactive", "NFB59"), ("valueset", "joined", "UJF32")}, found
+
+
 def care_refset_members(body):
     """The implicit value set and the stored-style compose answer alike: the refset's first five members."""
     e = body["expansion"]
@@ -156,10 +162,13 @@ def terminology_capabilities(body):
 
 
 def kva_by_identifier(body):
-    assert body["total"] == 1
-    kva = body["entry"][0]["resource"]
-    assert kva["url"] == "urn:oid:1.2.752.116.1.3.2.1.4" and kva["title"] and "concept" not in kva
-    assert any(tag["code"] == "SUBSETTED" for tag in kva["meta"]["tag"])
+    """The demo's two KVÅ versions (the 2021 excerpt and the project's 2020 one, issue 20), cut down."""
+    assert body["total"] == 2
+    versions = [e["resource"] for e in body["entry"]]
+    assert sorted(kva["version"] for kva in versions) == ["2020", "2021"]
+    for kva in versions:
+        assert kva["url"] == "urn:oid:1.2.752.116.1.3.2.1.4" and kva["title"] and "concept" not in kva
+        assert any(tag["code"] == "SUBSETTED" for tag in kva["meta"]["tag"])
 
 
 def inera_summaries(body):
@@ -168,7 +177,7 @@ def inera_summaries(body):
 
 
 def count_only(body):
-    assert body["total"] == 1 and "entry" not in body
+    assert body["total"] == 2 and "entry" not in body  # KVÅ 2020 and 2021
 
 
 def expand_tx_resource(body):
@@ -251,6 +260,7 @@ CHECKS = [
     ("/feed", package_feed),
     ("api/terminology/diff", release_diff),
     ("api/terminology/impact", release_impact),
+    ("system=urn:oid:1.2.752.116.1.3.2.1.4", kva_release_impact),
     ("text=kataraktoperation", care_bundle_hits),
     ("text=primär total höftledsplastik", hip_asa3),
     ("text=knäprotes", json_hits),

@@ -6,6 +6,7 @@ routes and the command line answer, and refuse bad input with readable messages.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import warnings
 
@@ -260,3 +261,119 @@ def test_the_page_shows_the_findings_and_refuses_what_it_must(released):
         assert lots.get("/app/release").status_code == 403
     with _web(db, None) as anonymous:
         assert anonymous.get("/app/release", follow_redirects=False).status_code == 303
+
+
+KVA = "urn:oid:1.2.752.116.1.3.2.1.4"
+
+
+def test_the_demo_kva_pair_has_an_impact(released, backend):
+    """The demo's two KVÅ versions (the 2021 excerpt and the project's made-up 2020 one): NFB59 removed, NFB39
+    renamed, NFB62 and UJF32 new; the map made under 2020 still lists NFB59, and Tjänstetyper för vårdavtal gains
+    UJF32. The same report ``vardterm release impact`` prints on the demo."""
+    from scripts.demo_codelists import ensure_demo_codelists
+    from scripts.national import DEMO_VERSIONS, SE_CODES, load_kva
+
+    db, service, directory, review = released(backend)
+    if not t.ResourceRepository(db).find("CodeSystem", KVA, DEMO_VERSIONS["kva"]):
+        load_kva(db, [SE_CODES / "kva-excerpt.txt"], version=DEMO_VERSIONS["kva"], content="fragment")
+    assert demo_release.ensure_previous_kva(db) and not demo_release.ensure_previous_kva(db)
+    ensure_demo_codelists(db, service)
+    d = review.diff(f"{KVA}|{demo_release.PREVIOUS_KVA}", f"{KVA}|{DEMO_VERSIONS['kva']}")
+    assert [(i.concept.code, i.reason) for i in d.inactivated] == [(demo_release.OLD_KVA_CODE, "removed")]
+    assert [r.code for r in d.added] == ["NFB62", "UJF32"]
+    assert [(x.concept.code, x.before, x.after) for x in d.terms if x.language == "display"] == [
+        ("NFB39", "Primär total höftledsplastik, hybrid", "Primär total höftledsplastik med hybridteknik")]
+    impact = care.release.release_impact(review, directory, d)
+    by = {(f.kind, f.change, f.code, f.title) for f in impact.findings}
+    assert ("conceptmap", "source-inactive", "NFB59", "KVÅ till SNOMED CT (höft) 1.0.0") in by
+    assert ("valueset", "joined", "UJF32", "Tjänstetyper för vårdavtal 1.0.0") in by
+    url = db.url.render_as_string(hide_password=False)
+    result = CliRunner().invoke(main, ["--database-url", url, "--log-level", "WARNING", "release", "impact",
+                                       f"{KVA}|2020", f"{KVA}|2021"])
+    assert result.exit_code == 0, result.output
+    assert "NFB59" in result.output and "UJF32" in result.output and "2 fynd" in result.output
+    with _web(db, "info") as info:
+        page = info.get("/app/release", params={"system": KVA})
+        assert page.status_code == 200 and "NFB59" in page.text and "UJF32" in page.text
+        assert 'value="2020" selected' in page.text and 'value="2021" selected' in page.text
+        switched = info.get("/app/release", params={"system": KVA, "from": OLD, "to": NEW})  # the form, system changed
+        assert switched.status_code == 200 and "NFB59" in switched.text
+
+
+def test_the_impact_is_kept_until_something_is_loaded_or_written(released, backend):
+    """The page, its decisions and its downloads reuse one computed impact per system, FROM, TO, catalog
+    generation and care directory generation; a stored write or a care write makes the next one fresh."""
+    db, service, directory, review = released(backend)
+    d = review.diff(OLD, NEW)
+    first = care.release.release_impact(review, directory, d)
+    assert care.release.release_impact(review, directory, d) is first
+    assert care.release.release_impact(review, None, d) is not first  # another key: no care directory
+    a = t.Authoring(service)
+    vs = {"resourceType": "ValueSet", "url": "https://vardterm.example/fhir/ValueSet/kept-test", "version": "1",
+          "status": "active", "compose": {"include": [{"system": SCT, "concept": [{"code": "99900002004"}]}]}}
+    a.repository.create(vs, by=t.COMMAND_LINE)
+    after_write = care.release.release_impact(review, directory, d)
+    assert after_write is not first
+    assert len([f for f in after_write.findings if f.kind == "valueset"]) > len(
+        [f for f in first.findings if f.kind == "valueset"])
+    stored = directory.store.get("HealthcareService", demo_release.SERVICE_ID)
+    renamed = dataclasses.replace(stored.record, name=f"{stored.record.name} (nytt namn)")
+    directory.store.write([(renamed, None)], who="test", channel="cli", note="nytt namn")
+    assert care.release.release_impact(review, directory, d) is not after_write
+
+
+def test_kept_impacts_compute_once_and_say_when_they_are_not_ready():
+    import threading
+
+    from terminology.release import KeptImpacts
+
+    kept = KeptImpacts(2)
+    go, calls = threading.Event(), []
+
+    def slow():
+        calls.append(1)
+        go.wait(10)
+        return "impact"
+
+    assert kept.get(("a",), slow, wait=0.05) is None  # still computing
+    assert kept.running(("a",)) and kept.get(("a",), slow, wait=0.05) is None
+    go.set()
+    assert kept.get(("a",), slow) == "impact" and kept.get(("a",), slow) == "impact" and calls == [1]
+
+    def broken():
+        raise t.InvalidRequest.plain("trasig")
+
+    with pytest.raises(t.InvalidRequest):
+        kept.get(("b",), broken)
+    assert not kept.running(("b",))
+    for key in ("c", "d", "e"):
+        kept.get((key,), lambda key=key: key)
+    assert kept.get(("a",), lambda: "again") == "again"  # the oldest was dropped (bounded)
+
+
+def test_the_page_says_it_is_computing_and_reloads(released, monkeypatch):
+    import threading
+
+    from api.web import release_pages
+
+    db, *_ = released("sqlite")
+    go = threading.Event()
+    real = care.release._whole_impact
+
+    def slow(*args):
+        go.wait(20)
+        return real(*args)
+
+    monkeypatch.setattr(care.release, "_whole_impact", slow)
+    monkeypatch.setattr(release_pages, "PAGE_WAIT_SECONDS", 0.05)
+    with _web(db, "info") as info:
+        info.app.state.release_review.impacts = t.release.KeptImpacts(2)
+        page = info.get("/app/release")
+        assert page.status_code == 200 and "Beräknar påverkan" in page.text
+        assert '<meta http-equiv="refresh"' in page.text and 'id="release-summary"' not in page.text
+        go.set()
+        download = info.get("/api/terminology/impact", params={"system": SCT, "from": OLD, "to": NEW})
+        assert download.status_code == 200 and download.json()["findings"]
+        page = info.get("/app/release")
+        assert "Beräknar påverkan" not in page.text and "Höftprotesoperationer" in page.text
+        assert '<meta http-equiv="refresh"' not in page.text

@@ -2,7 +2,9 @@
 
 ``GET /app/release?system=&from=&to=``: the summary counts of the release diff, then the findings in the value
 sets, maps and care services, grouped per value set / map / service (a drill-down each), with CSV and Excel
-downloads (``/api/terminology/...?format=``). ``POST /app/release/beslut``: one decision on one finding:
+downloads (``/api/terminology/...?format=``). The impact is computed once and kept (:mod:`terminology.release.kept`) for the
+page, its decisions and the downloads; a page that has waited :data:`PAGE_WAIT_SECONDS` for it says that it is
+being computed and reloads itself. ``POST /app/release/beslut``: one decision on one finding:
 accept the suggested replacement, choose another concept, or dismiss with a comment. Value sets and maps get
 a new draft version (informatiker); a service's type is changed with a history entry on channel ``release``
 (admin, the care directory's owner). Nothing changes without that decision.
@@ -36,6 +38,12 @@ COUNT_TEXT = {"added": "Nya begrepp", "reactivated": "Återaktiverade", "inactiv
               "refset_members_added": "Nya refset-medlemmar", "refset_members_removed": "Borttagna refset-medlemmar"}
 
 
+PAGE_WAIT_SECONDS = 8.0
+"""How long the page waits for an impact being computed before it answers "beräknar ..." (and reloads itself
+every :data:`REFRESH_SECONDS` until the kept impact is there)."""
+REFRESH_SECONDS = 5
+
+
 def _review(request: Request) -> t.ReleaseReview:
     return request.app.state.release_review
 
@@ -54,6 +62,9 @@ def _choices(request: Request) -> dict[str, list[str]]:
 def _defaults(request: Request, choices: dict[str, list[str]], system: str, from_: str, to: str):
     system = system or (t.snomed.SYSTEM if t.snomed.SYSTEM in choices else next(iter(choices), ""))
     versions = choices.get(system, [])
+    # Another Kodsystem picked in the form sends the versions of the one shown before: start from its defaults.
+    others = {v for url, vs in choices.items() if url != system for v in vs}
+    from_, to = ("" if v in others and v not in versions else v for v in (from_, to))
     if system == t.snomed.SYSTEM and versions and not to:
         to = request.app.state.service.default_version() or versions[0]
     to = to or (versions[0] if versions else "")
@@ -76,6 +87,7 @@ def release_page(request: Request, system: str = "", to: str = "", status: int =
     choices = _choices(request)
     system, from_, to = _defaults(request, choices, system.strip(), from_.strip(), to.strip())
     diff = impact = None
+    computing = False
     decisions: dict = {}
     problem = None
     if system and from_ and to:
@@ -83,7 +95,8 @@ def release_page(request: Request, system: str = "", to: str = "", status: int =
             review = _review(request)
             sides = (from_, to) if system == t.snomed.SYSTEM else (f"{system}|{from_}", f"{system}|{to}")
             diff = review.diff(*sides)
-            impact = care.release.release_impact(review, directory(request), diff)
+            impact = care.release.release_impact(review, directory(request), diff, wait=PAGE_WAIT_SECONDS)
+            computing = impact is None
             decisions = review.decisions(diff)
         except t.TerminologyError as exc:
             problem, status = exc.text, 400
@@ -100,6 +113,7 @@ def release_page(request: Request, system: str = "", to: str = "", status: int =
     query = urlencode({"system": system, "from": from_, "to": to})
     return codelist_page(request, "release.html", status=status, tab="release", rtype=None, choices=choices,
                          system=system, from_=from_, to=to, diff=diff, impact=impact, groups=groups,
+                         computing=computing, refresh_seconds=REFRESH_SECONDS,
                          decisions=decisions, history=history,
                          decided=sorted(decisions.values(), key=lambda d: d.seq, reverse=True), problem=problem, error=error, query=query, kind_text=KIND_TEXT,
                          change_text=CHANGE_TEXT, action_text=ACTION_TEXT, count_text=COUNT_TEXT, anchor=anchor,

@@ -114,9 +114,17 @@ def accept_for_service(directory: CareDirectory, review: t.ReleaseReview, diff: 
     return review.decide(diff, key, action=action, by=by, replacement=new, comment=comment, result=result)
 
 
-def release_impact(review: t.ReleaseReview, directory: CareDirectory | None, diff: ReleaseDiff):
+def release_impact(review: t.ReleaseReview, directory: CareDirectory | None, diff: ReleaseDiff, *,
+                   wait: float | None = None):
     """The whole impact of ``diff``: value sets and maps (:meth:`terminology.ReleaseReview.impact`) and, with a
-    directory, its services."""
+    directory, its services. Kept per system, FROM, TO, catalog generation and directory generation
+    (:meth:`terminology.ReleaseReview.kept_impact`), so the page, its decisions and downloads compute it once
+    until something is loaded or written; None when ``wait`` seconds pass before it is computed."""
+    also = (directory.store.generation(),) if directory is not None else ("utan vårdkatalog",)
+    return review.kept_impact(diff, lambda: _whole_impact(review, directory, diff), also=also, wait=wait)
+
+
+def _whole_impact(review: t.ReleaseReview, directory: CareDirectory | None, diff: ReleaseDiff):
     base = review.impact(diff)
     if directory is None:
         return base

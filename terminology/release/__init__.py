@@ -20,13 +20,14 @@ from ..requests import ValidateRequest
 from ..store.release_review import Decision, DecisionStore
 from .diff import diff_code_system, diff_snomed, parse_side
 from .impact import concept_map_impact, title_of, value_set_impact
+from .kept import KeptImpacts
 from .model import (ASSOCIATION_NAMES, REASON_NAMES, REPLACEMENT_ORDER, Association, DescriptionChange, Finding, Impact, Inactivation,
                     Move, Ref, RefsetChange, ReleaseDiff, TermChange)
 from .render import (DIFF_COLUMNS, IMPACT_COLUMNS, diff_csv, diff_json, diff_rows, finding_json, impact_csv, impact_json,
                      impact_rows)
 
 __all__ = ["REPLACEMENT_ORDER", "DIFF_COLUMNS", "IMPACT_COLUMNS", "diff_rows", "impact_rows", "ASSOCIATION_NAMES", "Association", "Decision", "DescriptionChange", "Finding", "Impact", "Inactivation",
-           "Move", "REASON_NAMES", "Ref", "RefsetChange", "ReleaseDiff", "ReleaseReview", "TermChange", "diff_csv",
+           "KeptImpacts", "Move", "REASON_NAMES", "Ref", "RefsetChange", "ReleaseDiff", "ReleaseReview", "TermChange", "diff_csv",
            "diff_json", "finding_json", "impact_csv", "impact_json", "parse_finding", "parse_side", "title_of"]
 
 ACTIONS = ("accepted", "replaced", "dismissed")
@@ -52,6 +53,7 @@ class ReleaseReview:
         self.authoring = authoring
         self.store = DecisionStore(service.db)
         self._diffs = Bounded(4, "release_diffs")
+        self.impacts = KeptImpacts(4)
 
     # --- reading ---------------------------------------------------------------------------------
 
@@ -79,6 +81,14 @@ class ReleaseReview:
         cm_findings, cm_checked = concept_map_impact(diff, concept_maps)
         return Impact(diff, tuple(vs_findings + cm_findings), tuple(notes),
                       {"valueset": vs_checked, "conceptmap": cm_checked})
+
+    def kept_impact(self, diff: ReleaseDiff, compute, *, also: tuple = (), wait: float | None = None
+                    ) -> Impact | None:
+        """The impact of ``diff`` that ``compute()`` makes, kept per system, FROM, TO, catalog generation and
+        ``also`` (what else it read, e.g. the care directory's generation); None when ``wait`` seconds pass
+        before it is computed (see :mod:`terminology.release.kept`)."""
+        key = (diff.system, diff.from_version, diff.to_version, self.service.generation(), *also)
+        return self.impacts.get(key, compute, wait)
 
     def decisions(self, diff: ReleaseDiff) -> dict[str, Decision]:
         return self.store.decisions(diff.system, diff.from_version, diff.to_version)

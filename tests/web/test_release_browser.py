@@ -115,3 +115,20 @@ def test_an_informatiker_dismisses_a_value_set_finding_and_may_not_touch_service
     services = page.locator("#kind-service").inner_text()
     assert "En administratör beslutar om tjänster." in services
     page.close()
+
+
+def test_the_kva_pair_shows_its_findings(server, browser):
+    """The demo's second code system with two versions: KVÅ 2020 (made up by the project) and 2021."""
+    base, _ = server
+    page = _login(browser, base, "info")
+    page.goto(f"{base}/app/release")
+    page.select_option("#release-system", "urn:oid:1.2.752.116.1.3.2.1.4")
+    page.click("#release-pick button[type=submit]")
+    page.wait_for_selector("#release-summary")
+    assert page.locator("#release-from").input_value() == "2020"
+    assert page.locator("#release-to").input_value() == "2021"
+    assert "NFB59" in page.locator("#kind-conceptmap").inner_text()
+    assert "UJF32" in page.locator("#kind-valueset").inner_text()
+    _shot(page, "release-kva")
+    page.close()
+
