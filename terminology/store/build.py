@@ -392,7 +392,7 @@ class _Writer:
         t0 = time.perf_counter()
         if progress:
             progress("integrity check", 0, 1)
-        tally.violations = integrity.check(cur)
+        tally.violations = integrity.check(cur, self.dialect)
         tally.stages["integrity"] = round(time.perf_counter() - t0, 2)
         self.raw.close()
 
