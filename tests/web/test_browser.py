@@ -6,19 +6,14 @@ refused another region's agreement. Screenshots of the main pages go to ``docs/s
 from __future__ import annotations
 
 import subprocess
-from pathlib import Path
 
 import pytest
 
 from ..serving import VARDTERM, vardterm_server
+from .browsing import login, needs_chromium, shot
 
-CHROMIUM = Path("/usr/bin/chromium")
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium is not installed (/usr/bin/chromium); "
-                                                               "install it with apt-get install -y chromium")
+pytestmark = needs_chromium
 playwright = pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
-
-SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
-PASSWORD = "demo-losen-123"
 
 
 @pytest.fixture(scope="module")
@@ -49,29 +44,6 @@ def _facts(db: str) -> dict:
     return {"hsa": unit.hsa_id, "other_agreement": other.id}
 
 
-@pytest.fixture(scope="module")
-def browser():
-    with playwright.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=["--headless", "--no-sandbox"])
-        yield b
-        b.close()
-
-
-def _login(browser, base: str, user: str):
-    page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="sv-SE")
-    page.goto(f"{base}/app/")
-    page.fill("#username", user)
-    page.fill("#password", PASSWORD)
-    page.click("button:has-text('Logga in')")
-    page.wait_for_load_state()
-    return page
-
-
-def _shot(page, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=False)
-
-
 def test_login_refused_with_a_wrong_password(server, browser):
     base, _ = server
     page = browser.new_page()
@@ -80,13 +52,13 @@ def test_login_refused_with_a_wrong_password(server, browser):
     page.fill("#password", "fel-losenord")
     page.click("button:has-text('Logga in')")
     assert "Fel användarnamn eller lösenord" in page.inner_text(".error")
-    _shot(page, "login")
+    shot(page, "login")
     page.close()
 
 
 def test_vardlots_searches_with_autocomplete_and_reads_a_result(server, browser):
     base, _ = server
-    page = _login(browser, base, "lots")
+    page = login(browser, base, "lots")
     assert page.url.endswith("/app/sok")
     page.fill("#text", "kataraktop")
     page.wait_for_selector("#text-suggest li")
@@ -110,7 +82,7 @@ def test_vardlots_searches_with_autocomplete_and_reads_a_result(server, browser)
 def test_the_demo_headline_search_finds_hits(server, browser):
     """Issue 16: knäprotes as the demo's vårdlots (region 05) finds agreements on whatever day the demo runs."""
     base, _ = server
-    page = _login(browser, base, "lots")
+    page = login(browser, base, "lots")
     page.fill("#text", "knäprotes")
     page.click("button:has-text('Sök')")
     page.wait_for_selector(".results")
@@ -127,7 +99,7 @@ def test_sok_shows_the_hits_on_a_map_linked_both_ways_with_list(server, browser)
     """Issue 16: the hits beside the list on a Leaflet map over Sweden's län, with the search origin and the
     distance circle; clicking a marker selects and scrolls to its row, a row's "Visa på kartan" its marker."""
     base, _ = server
-    page = _login(browser, base, "lots")
+    page = login(browser, base, "lots")
     requests = []
     page.on("request", lambda r: requests.append(r.url))
     page.goto(f"{base}/app/sok?text=koloskopi&meetingForm=physical&postalCode=58224&distance=100&sort=distance")
@@ -141,7 +113,7 @@ def test_sok_shows_the_hits_on_a_map_linked_both_ways_with_list(server, browser)
     assert page.locator("#map .leaflet-overlay-pane path").count() == 21 + 2  # the län, the origin, the circle
     assert all(u.startswith(base) for u in requests), [u for u in requests if not u.startswith(base)]
     page.evaluate("document.getElementById('results-h').scrollIntoView()")
-    _shot(page, "sok")
+    shot(page, "sok")
 
     marker = page.locator(".hit-marker").last
     first_row = marker.get_attribute("data-hits").split()[0]
@@ -160,7 +132,7 @@ def test_sok_shows_the_hits_on_a_map_linked_both_ways_with_list(server, browser)
     page.emulate_media(media="print")
     page.evaluate("window.scrollTo(0, 0)")
     page.wait_for_timeout(300)
-    _shot(page, "sok-utskrift")
+    shot(page, "sok-utskrift")
     page.close()
 
 
@@ -168,7 +140,7 @@ def test_page_details_dates_checkboxes_favicon_no_inline_script(server, browser)
     """Issue 16: date fields in Swedish format (ÅÅÅÅ-MM-DD whatever the browser's language), a checkbox on
     the line of its text, a favicon, and no inline script (so a CSP without 'unsafe-inline' holds)."""
     base, _ = server
-    page = _login(browser, base, "avtal")
+    page = login(browser, base, "avtal")
     for path in ("/app/sok", "/app/avtal/ny"):
         page.goto(f"{base}{path}")
         html = page.content()
@@ -196,9 +168,9 @@ def test_page_details_dates_checkboxes_favicon_no_inline_script(server, browser)
 
 def test_avtalsadmin_registers_an_agreement_with_the_code_picker(server, browser):
     base, facts = server
-    page = _login(browser, base, "avtal")
+    page = login(browser, base, "avtal")
     assert page.url.endswith("/app/avtal")
-    _shot(page, "avtal")
+    shot(page, "avtal")
     page.click("text=Registrera avtal")
     page.fill("input[name=identifier]", "WEB-2026-1")
     page.fill("input[name=title]", "Knäprotes i webbtest")
@@ -210,19 +182,19 @@ def test_avtalsadmin_registers_an_agreement_with_the_code_picker(server, browser
     page.click("#s0_term-suggest li >> nth=0")
     assert page.input_value("#s0_code") == "609588000"
     page.fill("input[name=s0_asa_max]", "3")
-    _shot(page, "avtal-ny")
+    shot(page, "avtal-ny")
     page.click("button:has-text('Spara avtalet')")
     page.wait_for_selector("text=Avtalet är sparat")
     assert "WEB-2026-1" in page.inner_text("h1")
     history = page.inner_text("table.list")
     assert "avtal" in history and "webb" in history and "skapad" in history
-    _shot(page, "historik")
+    shot(page, "historik")
     page.close()
 
 
 def test_avtalsadmin_uploads_a_file_sees_the_bad_row_fixes_it_and_commits(server, browser, tmp_path):
     base, facts = server
-    page = _login(browser, base, "avtal")
+    page = login(browser, base, "avtal")
     page.goto(f"{base}/app/uppladdning")
     header = ("avtals_id;avtalstitel;giltig_fran;giltig_till;enhet_hsa_id;kodsystem;kod;asa_max\n")
     good = f"FIL-1;Från fil;2026-01-01;2026-12-31;{facts['hsa']};snomed;609588000;3\n"
@@ -235,7 +207,7 @@ def test_avtalsadmin_uploads_a_file_sees_the_bad_row_fixes_it_and_commits(server
     assert "1 av 2 rader har fel" in page.inner_text(".error")
     assert "123456789" in page.inner_text("tr.bad")
     assert page.locator("button:has-text('Spara alla')").count() == 0
-    _shot(page, "uppladdning-fel")
+    shot(page, "uppladdning-fel")
     fixed = tmp_path / "avtal-ratt.csv"
     fixed.write_text(header + good + f"FIL-1;Från fil;2026-01-01;2026-12-31;{facts['hsa']};snomed;110473004;3\n",
                      encoding="utf-8")
@@ -251,12 +223,12 @@ def test_avtalsadmin_uploads_a_file_sees_the_bad_row_fixes_it_and_commits(server
 
 def test_avtalsadmin_is_refused_another_regions_agreement(server, browser):
     base, facts = server
-    page = _login(browser, base, "avtal")
+    page = login(browser, base, "avtal")
     response = page.goto(f"{base}/app/avtal/{facts['other_agreement']}")
     assert response.status == 403
     assert "Åtkomst nekad" in page.inner_text("h1") and "Traceback" not in page.content()
-    _shot(page, "403")
-    own = _login(browser, base, "avtal01")
+    shot(page, "403")
+    own = login(browser, base, "avtal01")
     assert own.goto(f"{base}/app/avtal/{facts['other_agreement']}").status == 200
     own.close()
     page.close()
@@ -269,9 +241,9 @@ def test_informatiker_authors_an_ecl_value_set_another_releases_it(server, brows
     """As info: ECL with the live preview (count, members, a syntax error at its position), a picked concept,
     save; as info2: release; then $expand over FHIR and "which value sets contain this code"."""
     base, _ = server
-    page = _login(browser, base, "info")
+    page = login(browser, base, "info")
     assert page.url.endswith("/app/vardemangder")
-    _shot(page, "kodlistor")
+    shot(page, "kodlistor")
     page.click("text=Ny värdemängd")
     page.fill("input[name=title]", "Knä- och höftplastik")
     page.fill("input[name=name]", "KnaOchHoft")
@@ -283,7 +255,7 @@ def test_informatiker_authors_an_ecl_value_set_another_releases_it(server, brows
     status = page.inner_text("#ecl-preview .ecl-status")
     assert status.startswith("Syntaxfel vid tecken 37")  # the OR that nothing follows
     assert page.inner_text("#ecl-preview .ecl-error").splitlines()[1].index("^") == 36
-    _shot(page, "vardemangd-ecl-fel")
+    shot(page, "vardemangd-ecl-fel")
     page.type("#ecl", " << 52734007 |Total höftledsplastik|")
     page.wait_for_selector("#ecl-preview .ecl-status:has-text('medlemmar')")
     assert int(page.inner_text("#ecl-preview .ecl-status").split()[0]) > 5
@@ -292,18 +264,18 @@ def test_informatiker_authors_an_ecl_value_set_another_releases_it(server, brows
     page.click("#pick-term-suggest li >> nth=0")
     assert "110473004" in page.input_value("#picked")
     page.evaluate("document.getElementById('ecl').scrollIntoView()")
-    _shot(page, "vardemangd-ecl")
+    shot(page, "vardemangd-ecl")
     page.click("button:has-text('Spara utkastet')")
     page.wait_for_selector("h1:has-text('Knä- och höftplastik')")
     assert "Du ändrade utkastet senast" in page.content()
     value_set_url = page.inner_text("dl.facts dd code")
     page.close()
 
-    reviewer = _login(browser, base, "info2")
+    reviewer = login(browser, base, "info2")
     reviewer.click("text=Knä- och höftplastik")
     reviewer.click("button:has-text('Släpp version')")
     reviewer.wait_for_selector("text=Versionen är släppt och aktiv")
-    _shot(reviewer, "vardemangd-slappt")
+    shot(reviewer, "vardemangd-slappt")
     expanded = reviewer.request.get(f"{base}/fhir/r4/ValueSet/$expand", params={"url": value_set_url}).json()
     codes = {c["code"] for c in expanded["expansion"]["contains"]}
     assert {"609588000", "52734007", "110473004"} <= codes
@@ -312,13 +284,13 @@ def test_informatiker_authors_an_ecl_value_set_another_releases_it(server, brows
     reviewer.click("button:has-text('Sök')")
     reviewer.wait_for_selector("table.containing")
     assert "Knä- och höftplastik" in reviewer.inner_text("table.containing")
-    _shot(reviewer, "begrepp")
+    shot(reviewer, "begrepp")
     reviewer.close()
 
 
 def test_informatiker_imports_a_code_list_with_an_error_row(server, browser, tmp_path):
     base, _ = server
-    page = _login(browser, base, "info")
+    page = login(browser, base, "info")
     page.goto(f"{base}/app/kodverk?status=draft")
     page.click("text=Prioriteringsgrupper")
     page.click("text=Importera koder (CSV/Excel)")
@@ -331,24 +303,24 @@ def test_informatiker_imports_a_code_list_with_an_error_row(server, browser, tmp
     assert "1 av 4 rader har fel" in page.inner_text("p.error")
     assert "visningsnamnet saknas" in page.inner_text("tr.bad") and "föräldern 7" in page.inner_text("tr.bad")
     assert page.locator("button:has-text('Ersätt koderna')").count() == 0
-    _shot(page, "kodverk-import-fel")
+    shot(page, "kodverk-import-fel")
     page.close()
 
 
 def test_informatiker_compares_two_versions(server, browser):
     base, _ = server
-    page = _login(browser, base, "info")
+    page = login(browser, base, "info")
     page.fill("input[name=q]", "Knäledsplastik")
     page.select_option("select[name=status]", "draft")
     page.click("button:has-text('Filtrera')")
     page.click("td a:has-text('Knäledsplastik-åtgärder')")
     assert "Ändringar sedan senaste aktiva version" in page.content()
-    _shot(page, "vardemangd-granskning")
+    shot(page, "vardemangd-granskning")
     page.click("text=Jämför versioner")
     page.wait_for_selector("h1:has-text('Jämför versioner')")
     added = page.inner_text("body")
     assert "Inkludera KVÅ NGB49" in added and "1 tillagda, 0 borttagna" in added
-    _shot(page, "jamfor")
+    shot(page, "jamfor")
     page.close()
 
 
@@ -356,7 +328,7 @@ def test_informatiker_downloads_the_package(server, browser):
     import tarfile
 
     base, _ = server
-    page = _login(browser, base, "info")
+    page = login(browser, base, "info")
     page.goto(f"{base}/app/paket")
     page.fill("input[name=name]", "se.demo.kodverk")
     with page.expect_download() as info:
@@ -369,13 +341,13 @@ def test_informatiker_downloads_the_package(server, browser):
     assert any(n.startswith("package/ValueSet-") for n in names)
     page.goto(f"{base}/app/paket")
     assert "se.demo.kodverk" in page.inner_text("table.packages")
-    _shot(page, "paket")
+    shot(page, "paket")
     page.close()
 
 
 def test_vardlots_reads_the_code_lists_but_may_not_author(server, browser):
     base, _ = server
-    page = _login(browser, base, "lots")
+    page = login(browser, base, "lots")
     page.goto(f"{base}/app/vardemangder")
     assert "Ny värdemängd" not in page.content() and "Knäledsplastik-åtgärder" in page.content()
     assert page.goto(f"{base}/app/vardemangder/ny").status == 403

@@ -11,14 +11,11 @@ from pathlib import Path
 import pytest
 
 from ..serving import VARDTERM, vardterm_server
+from .browsing import login, needs_chromium, shot
 
-CHROMIUM = Path("/usr/bin/chromium")
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium is not installed (/usr/bin/chromium); "
-                                                               "install it with apt-get install -y chromium")
+pytestmark = needs_chromium
 playwright = pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
 
-SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
-PASSWORD = "demo-losen-123"
 SOURCE = "https://region.example/kodverk/remissorsaker"
 
 
@@ -32,29 +29,6 @@ def server(tmp_path_factory):
         yield base
 
 
-@pytest.fixture(scope="module")
-def browser():
-    with playwright.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=["--headless", "--no-sandbox"])
-        yield b
-        b.close()
-
-
-def _login(browser, base: str, user: str):
-    page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="sv-SE")
-    page.goto(f"{base}/app/")
-    page.fill("#username", user)
-    page.fill("#password", PASSWORD)
-    page.click("button:has-text('Logga in')")
-    page.wait_for_load_state()
-    return page
-
-
-def _shot(page, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=False)
-
-
 def _new_project(page, base: str, file: Path) -> None:
     page.goto(f"{base}/app/mappningsprojekt")
     page.fill("#title", "Remissorsaker")
@@ -66,7 +40,7 @@ def _new_project(page, base: str, file: Path) -> None:
 
 def test_upload_review_with_keys_publish_and_translate(server, browser, tmp_path):
     base = server
-    page = _login(browser, base, "info")
+    page = login(browser, base, "info")
     page.goto(f"{base}/app/mappningsprojekt")
     assert "Lokala tjänster (demo)" in page.inner_text("#projekt")  # the demo's project
     bad = tmp_path / "remissorsaker.csv"
@@ -76,18 +50,18 @@ def test_upload_review_with_keys_publish_and_translate(server, browser, tmp_path
     errors = page.inner_text("#fel")
     assert "Rad 3: termen är tom" in errors and "Rad 4: koden R1 finns redan på rad 2" in errors
     assert "Inget har sparats" in errors
-    _shot(page, "mappning-fel")
+    shot(page, "mappning-fel")
     good = tmp_path / "remissorsaker-ratt.csv"
     good.write_text("kod;term;avdelning\nR1;Kataraktoperaton;Ögon\nR2;Protes knä;Ortopedi\nR3;Koloskpoi;Endoskopi\n"
                     "R4;Kaffe till väntrummet;Administration\n", encoding="utf-8")
     _new_project(page, base, good)
     assert "0 av 4" in page.inner_text("#framsteg")
     project = page.url
-    _shot(page, "mappningsprojekt")
+    shot(page, "mappningsprojekt")
     page.click("#granska")
     page.wait_for_selector("#forslag")
     assert "Kataraktoperaton" in page.inner_text("h2#kalla") and "Kataraktoperation" in page.inner_text("#forslag")
-    _shot(page, "mappning-granska")
+    shot(page, "mappning-granska")
     for term in ("Kataraktoperaton", "Protes knä", "Koloskpoi"):
         assert term in page.inner_text("h2#kalla")
         with page.expect_navigation():
@@ -101,12 +75,12 @@ def test_upload_review_with_keys_publish_and_translate(server, browser, tmp_path
     assert "NO MAP" in page.inner_text("#rader") and page.locator("#publicera").is_disabled()
     page.close()
 
-    second = _login(browser, base, "info2")
+    second = login(browser, base, "info2")
     second.goto(project)
     second.click("#publicera")
     second.wait_for_load_state()
     assert "/app/mappningar/" in second.url and "Remissorsaker" in second.content()
-    _shot(second, "mappning-publicerad")
+    shot(second, "mappning-publicerad")
     answer = second.request.get(f"{base}/fhir/r4/ConceptMap/$translate",
                                 params={"system": SOURCE, "code": "R2"}).json()
     concepts = [part["valueCoding"]["code"] for p in answer["parameter"] if p["name"] == "match"

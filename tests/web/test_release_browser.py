@@ -7,18 +7,15 @@ Screenshots for the README go to ``docs/screenshots/``."""
 from __future__ import annotations
 
 import subprocess
-from pathlib import Path
 
 import pytest
 
 from ..serving import VARDTERM, vardterm_server
+from .browsing import login, needs_chromium, shot
 
-CHROMIUM = Path("/usr/bin/chromium")
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium is not installed (/usr/bin/chromium)")
+pytestmark = needs_chromium
 playwright = pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
 
-SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
-PASSWORD = "demo-losen-123"
 SERVICE = "demo-release-hip"
 KEY = f"service:{SERVICE}:inactivated:99900002004"
 
@@ -46,41 +43,18 @@ def _county(db: str) -> str:
     return region.county
 
 
-@pytest.fixture(scope="module")
-def browser():
-    with playwright.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=["--headless", "--no-sandbox"])
-        yield b
-        b.close()
-
-
-def _login(browser, base: str, user: str):
-    page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="sv-SE")
-    page.goto(f"{base}/app/login")
-    page.fill("#username", user)
-    page.fill("#password", PASSWORD)
-    page.click("button:has-text('Logga in')")
-    page.wait_for_load_state()
-    return page
-
-
-def _shot(page, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=False)
-
-
 def _row(page, key: str):
     return page.locator(f"tr.finding[data-key='{key}']")
 
 
 def test_an_admin_accepts_the_replacement_of_a_service_type(server, browser):
     base, county = server
-    page = _login(browser, base, "admin")
+    page = login(browser, base, "admin", path="/app/login")
     page.goto(f"{base}/app/release")
     assert "Sammanfattning" in page.inner_text("#release-summary")
     assert int(page.inner_text("#count-service")) > 0 and int(page.inner_text("#count-valueset")) > 0
     assert "99900002004" in page.locator("#release-changes").text_content()
-    _shot(page, "release")
+    shot(page, "release")
     row = _row(page, KEY)
     assert "REPLACED BY" in row.inner_text() and "52734007" in row.inner_text()
     row.locator("input[name=comment]").fill("Ersatt enligt releasen 2025-11-30")
@@ -91,7 +65,7 @@ def test_an_admin_accepts_the_replacement_of_a_service_type(server, browser):
     assert "release" in decided and "99900002004" in decided and "Ersatt enligt releasen" in decided
     assert _row(page, KEY).count() == 0  # the service no longer has the inactive type
     page.locator("#release-decided").scroll_into_view_if_needed()
-    _shot(page, "release-beslut")
+    shot(page, "release-beslut")
     found = page.request.get(f"{base}/api/care/search", params={
         "region": county, "code": "52734007", "system": "http://snomed.info/sct", "includeExcluded": "true"})
     assert found.status == 200
@@ -101,7 +75,7 @@ def test_an_admin_accepts_the_replacement_of_a_service_type(server, browser):
 
 def test_an_informatiker_dismisses_a_value_set_finding_and_may_not_touch_services(server, browser):
     base, _ = server
-    page = _login(browser, base, "info")
+    page = login(browser, base, "info", path="/app/login")
     page.goto(f"{base}/app/release")
     row = page.locator("tr.finding[data-key^='valueset:'][data-key$=':listed-inactive:99900002004']")
     key = row.get_attribute("data-key")
@@ -120,7 +94,7 @@ def test_an_informatiker_dismisses_a_value_set_finding_and_may_not_touch_service
 def test_the_kva_pair_shows_its_findings(server, browser):
     """The demo's second code system with two versions: KVÅ 2020 (made up by the project) and 2021."""
     base, _ = server
-    page = _login(browser, base, "info")
+    page = login(browser, base, "info", path="/app/login")
     page.goto(f"{base}/app/release")
     page.select_option("#release-system", "urn:oid:1.2.752.116.1.3.2.1.4")
     page.click("#release-pick button[type=submit]")
@@ -129,6 +103,6 @@ def test_the_kva_pair_shows_its_findings(server, browser):
     assert page.locator("#release-to").input_value() == "2021"
     assert "NFB59" in page.locator("#kind-conceptmap").inner_text()
     assert "UJF32" in page.locator("#kind-valueset").inner_text()
-    _shot(page, "release-kva")
+    shot(page, "release-kva")
     page.close()
 
