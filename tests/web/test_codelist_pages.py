@@ -5,17 +5,17 @@ person, import a code list, a subset, publish a package."""
 from __future__ import annotations
 
 import re
-import warnings
 
 import pytest
 
 import terminology as t
-from scripts.care_cli import DEMO_PASSWORD, add_demo_users
+from scripts.care_cli import add_demo_users
 from scripts.demo_codelists import BASE, ensure_demo_codelists
 from scripts.loading import load_rf2
 from scripts.national import load_demo_national
 
 from ..conftest import MINI
+from .pages import csrf, web_client
 
 
 @pytest.fixture(scope="module")
@@ -33,31 +33,13 @@ def app(tmp_path_factory):
     db.dispose()
 
 
-def _client(app, user: str | None):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        from fastapi.testclient import TestClient
-    client = TestClient(app)
-    if user:
-        token = _csrf(client.get("/app/login").text)
-        r = client.post("/app/login", data={"csrf": token, "username": user, "password": DEMO_PASSWORD},
-                        follow_redirects=False)
-        assert r.status_code == 303, r.text
-        client.landing = r.headers["location"]
-    return client
-
-
-def _csrf(html: str) -> str:
-    return re.search(r'name="csrf" value="([^"]+)"', html)[1]
-
-
 def _id(app, rtype: str, url: str, status: str) -> str:
     found = [r for r in app.state.repository.find(rtype, url) if r.get("status") == status]
     return found[0]["id"]
 
 
 def test_informatiker_lands_on_the_value_sets_and_filters_them(app):
-    info = _client(app, "info")
+    info = web_client(app, "info")
     assert info.landing == "/app/vardemangder"
     page = info.get("/app/vardemangder").text
     assert "Knäledsplastik-åtgärder" in page and "Ny värdemängd" in page
@@ -69,14 +51,14 @@ def test_informatiker_lands_on_the_value_sets_and_filters_them(app):
 
 @pytest.mark.parametrize("user", ["lots", "avtal"])
 def test_readers_read_but_may_not_write_on_any_page(app, user):
-    client = _client(app, user)
+    client = web_client(app, user)
     draft = _id(app, "ValueSet", f"{BASE}/ValueSet/Knaledsplastik", "draft")
     active = _id(app, "ValueSet", f"{BASE}/ValueSet/Knaledsplastik", "active")
     cs = _id(app, "CodeSystem", f"{BASE}/CodeSystem/prioriteringsgrupper", "draft")
     page = client.get(f"/app/vardemangder/{draft}")
     assert page.status_code == 200 and "Släpp version" not in page.text and "Redigera" not in page.text
     assert client.get(f"/app/kodverk/{cs}").status_code == 200
-    token = _csrf(client.get("/app/vardemangder").text)
+    token = csrf(client.get("/app/vardemangder").text)
     for method, path, data in (
             ("get", "/app/vardemangder/ny", None), ("get", f"/app/vardemangder/{draft}/redigera", None),
             ("post", "/app/vardemangder/ny", {"title": "X"}), ("post", f"/app/vardemangder/{draft}/slapp", {}),
@@ -89,8 +71,8 @@ def test_readers_read_but_may_not_write_on_any_page(app, user):
 
 
 def test_author_with_ecl_release_by_the_second_person(app):
-    info, info2 = _client(app, "info"), _client(app, "info2")
-    token = _csrf(info.get("/app/vardemangder/ny").text)
+    info, info2 = web_client(app, "info"), web_client(app, "info2")
+    token = csrf(info.get("/app/vardemangder/ny").text)
     bad = info.post("/app/vardemangder/ny", data={"csrf": token, "title": "Höft", "ecl": "<< 52734007 OR",
                                                    "picked": ""})
     assert bad.status_code == 400 and "ECL-uttrycket har ett syntaxfel vid tecken" in bad.text
@@ -105,7 +87,7 @@ def test_author_with_ecl_release_by_the_second_person(app):
     rid = made.headers["location"].split("/")[-1].split("?")[0]
     refused = info.post(f"/app/vardemangder/{rid}/slapp", data={"csrf": token})
     assert refused.status_code == 403 and "Granskning krävs" in refused.text
-    token2 = _csrf(info2.get(f"/app/vardemangder/{rid}").text)
+    token2 = csrf(info2.get(f"/app/vardemangder/{rid}").text)
     released = info2.post(f"/app/vardemangder/{rid}/slapp", data={"csrf": token2, "label": "Test"})
     assert released.status_code == 200 and "Versionen är släppt" in released.text
     assert info.get(f"/app/vardemangder/{rid}/redigera").status_code == 422
@@ -118,7 +100,7 @@ def test_author_with_ecl_release_by_the_second_person(app):
 
 
 def test_ecl_preview_answers_with_positions_never_500(app):
-    info = _client(app, "info")
+    info = web_client(app, "info")
     ok = info.get("/app/api/ecl", params={"uttryck": "<< 609588000"}).json()
     assert ok["ok"] and ok["total"] == 5 and ok["items"][0]["display"]
     bad = info.get("/app/api/ecl", params={"uttryck": "<< 609588000 MINUS"}).json()
@@ -126,13 +108,13 @@ def test_ecl_preview_answers_with_positions_never_500(app):
     unknown = info.get("/app/api/ecl", params={"uttryck": "*", "version": "http://snomed.info/sct/1/version/2"})
     assert unknown.status_code == 200 and not unknown.json()["ok"]
     assert info.get("/app/api/koder", params={"q": "knaprotes"}).json()[0]["code"] == "609588000"
-    assert _client(app, None).get("/app/api/ecl", params={"uttryck": "*"}, follow_redirects=False).status_code == 303
+    assert web_client(app, None).get("/app/api/ecl", params={"uttryck": "*"}, follow_redirects=False).status_code == 303
 
 
 def test_code_system_import_with_an_error_row_then_commit_and_export(app):
-    info = _client(app, "info")
+    info = web_client(app, "info")
     cs = _id(app, "CodeSystem", f"{BASE}/CodeSystem/prioriteringsgrupper", "draft")
-    token = _csrf(info.get(f"/app/kodverk/{cs}/import").text)
+    token = csrf(info.get(f"/app/kodverk/{cs}/import").text)
     bad = "kod;visningsnamn;förälder\n1;Akut;\n2;;\n3;Planerad;9\n".encode()
     preview = info.post(f"/app/kodverk/{cs}/import", data={"csrf": token}, files={"file": ("koder.csv", bad)})
     assert preview.status_code == 400
@@ -160,8 +142,8 @@ def test_code_system_import_with_an_error_row_then_commit_and_export(app):
 
 
 def test_subset_preview_and_package_download(app):
-    info = _client(app, "info")
-    token = _csrf(info.get("/app/vardemangder/urval").text)
+    info = web_client(app, "info")
+    token = csrf(info.get("/app/vardemangder/urval").text)
     rf2 = ("id\teffectiveTime\tactive\tmoduleId\trefsetId\treferencedComponentId\r\n"
            "a\t20250101\t1\t45991000052106\t99900111000052105\t609588000\r\n"
            "b\t20250101\t1\t45991000052106\t99900111000052105\t99900002004\r\n").encode()
@@ -183,7 +165,7 @@ def test_subset_preview_and_package_download(app):
 
 
 def test_bad_addresses_and_parameters_get_swedish_pages(app):
-    info = _client(app, "info")
+    info = web_client(app, "info")
     missing = info.get("/app/vardemangder/finns-inte")
     assert missing.status_code == 404 and "Sidan finns inte" in missing.text
     assert info.get("/app/vardemangder", params={"status": "kanske"}).status_code == 400

@@ -4,17 +4,16 @@ again), the second reviewer, publish, ``$translate`` with the new map, export an
 
 from __future__ import annotations
 
-import re
-import warnings
 from pathlib import Path
 
 import pytest
 
 import terminology as t
-from scripts.care_cli import DEMO_PASSWORD, add_demo_users
+from scripts.care_cli import add_demo_users
 from scripts.loading import load_rf2
 
 from ..conftest import MINI
+from .pages import csrf, web_client
 
 DEMO_LIST = Path(__file__).resolve().parents[2] / "scripts" / "data" / "lokala_tjanster.csv"
 SOURCE = "https://region.example/kodverk/tjanster"
@@ -32,25 +31,8 @@ def app(tmp_path_factory):
     db.dispose()
 
 
-def _client(app, user: str | None):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        from fastapi.testclient import TestClient
-    client = TestClient(app)
-    if user:
-        token = _csrf(client.get("/app/login").text)
-        r = client.post("/app/login", data={"csrf": token, "username": user, "password": DEMO_PASSWORD},
-                        follow_redirects=False)
-        assert r.status_code == 303, r.text
-    return client
-
-
-def _csrf(html: str) -> str:
-    return re.search(r'name="csrf" value="([^"]+)"', html)[1]
-
-
 def _start(client, data: bytes, name: str, **fields):
-    token = _csrf(client.get("/app/mappningsprojekt").text)
+    token = csrf(client.get("/app/mappningsprojekt").text)
     form = {"csrf": token, "title": "Lokala tjänster", "source_system": SOURCE, "target": "snomed", **fields}
     return client.post("/app/mappningsprojekt", data=form, files={"file": (name, data)}, follow_redirects=False)
 
@@ -65,7 +47,7 @@ def _start(client, data: bytes, name: str, **fields):
     (b"%PDF-1.4", "lista.pdf", "filtypen stöds inte"),
 ])
 def test_bad_files_get_a_row_level_swedish_error_and_store_nothing(app, data, name, expected):
-    info = _client(app, "info")
+    info = web_client(app, "info")
     before = len(info.app.state.workbench.projects()) if hasattr(info.app.state, "workbench") else 0
     r = _start(info, data, name)
     assert r.status_code == 400
@@ -74,7 +56,7 @@ def test_bad_files_get_a_row_level_swedish_error_and_store_nothing(app, data, na
 
 
 def test_readers_see_projects_but_may_not_start_one(app):
-    lots = _client(app, "lots")
+    lots = web_client(app, "lots")
     page = lots.get("/app/mappningsprojekt")
     assert page.status_code == 200 and "Nytt projekt" not in page.text
     r = _start(lots, DEMO_LIST.read_bytes(), "lokala_tjanster.csv")
@@ -82,7 +64,7 @@ def test_readers_see_projects_but_may_not_start_one(app):
 
 
 def test_upload_review_publish_translate(app):
-    info, info2 = _client(app, "info"), _client(app, "info2")
+    info, info2 = web_client(app, "info"), web_client(app, "info2")
     r = _start(info, DEMO_LIST.read_bytes(), "lokala_tjanster.csv")
     assert r.status_code == 303, r.text
     project = r.headers["location"]
@@ -92,7 +74,7 @@ def test_upload_review_publish_translate(app):
     # the queue opens on the first unreviewed row, with its suggestions
     queue = info.get(f"{project}/granska")
     assert queue.status_code == 200 and "Gråstarrsoperation" in queue.text and 'data-key="1"' in queue.text
-    token = _csrf(queue.text)
+    token = csrf(queue.text)
     wb = app.state.workbench
     rows = wb.rows(pid)
     for row in rows:
@@ -115,7 +97,7 @@ def test_upload_review_publish_translate(app):
     assert "en andra informatiker" in page
     refused = info.post(f"{project}/publicera", data={"csrf": token}, follow_redirects=False)
     assert refused.status_code == 403
-    token2 = _csrf(info2.get(project).text)
+    token2 = csrf(info2.get(project).text)
     published = info2.post(f"{project}/publicera", data={"csrf": token2}, follow_redirects=False)
     assert published.status_code == 303 and published.headers["location"].startswith("/app/mappningar/")
     translated = info2.get("/fhir/r5/ConceptMap/$translate", params={"sourceSystem": SOURCE, "sourceCode": "LT002"})
@@ -135,7 +117,7 @@ def test_upload_review_publish_translate(app):
 
 
 def test_unknown_project_and_filter_are_readable_errors(app):
-    info = _client(app, "info")
+    info = web_client(app, "info")
     assert info.get("/app/mappningsprojekt/9999").status_code == 404
     r = _start(info, b"term\nKoloskopi\n", "en.csv")
     project = r.headers["location"]
