@@ -41,6 +41,7 @@ REQUESTS = [
     ("GET", "/fhir/r4/CodeSystem/$lookup", {"system": SCT, "code": KNEE, "displayLanguage": "sv"}, None),
     ("GET", "/fhir/CodeSystem/$lookup", {"system": SCT, "code": "1"}, None),  # 404 not-found
     ("GET", "/fhir/r5/CodeSystem/$lookup", {"code": KNEE}, None),  # 400 missing system
+    ("GET", "/fhir/r5/CodeSystem/$lookup", [("system", SCT), ("system", SCT), ("code", KNEE)], None),  # repeated
     ("GET", "/fhir/r5/CodeSystem/$validate-code", {"url": SCT, "code": KNEE, "display": "Knäprotes"}, None),
     ("GET", "/fhir/r4/CodeSystem/$validate-code", {"url": SCT, "code": KNEE, "display": "wrong"}, None),
     ("GET", "/fhir/r5/CodeSystem/$subsumes", {"system": SCT, "codeA": PROCEDURE, "codeB": KNEE}, None),

@@ -98,14 +98,15 @@ class HotOperations:
 
     def _cache_key(self, scope: Scope, params, svc) -> tuple | None:
         """The key of a cacheable request, else None: a GET of a SNOMED CT single-concept operation, or of
-        ``ValueSet/$validate-code`` against a SNOMED CT implicit value set (``http://snomed.info/sct?fhir_vs...``)."""
+        ``ValueSet/$validate-code`` against a SNOMED CT implicit value set (``http://snomed.info/sct?fhir_vs...``).
+        Only reads the parameters: a request the operation will refuse is refused by it, with its own message."""
         if self.cache is None or scope["method"] != "GET" or params.all("useSupplement"):
             return None
         if scope["path"].endswith("/ValueSet/$validate-code"):
-            url = params.one("url")
-            if not isinstance(url, str) or not url.startswith(t.snomed.SYSTEM + "?fhir_vs"):
+            urls = params.all("url")
+            if len(urls) != 1 or not isinstance(urls[0], str) or not urls[0].startswith(t.snomed.SYSTEM + "?fhir_vs"):
                 return None
-        elif params.one("url" if params.operation == "$validate-code" else "system") != t.snomed.SYSTEM:
+        elif params.all("url" if params.operation == "$validate-code" else "system") != [t.snomed.SYSTEM]:
             return None
         return scope["path"], scope["query_string"], params.accept_language, svc.generation()
 
@@ -149,8 +150,8 @@ class AnswerCache:
     """Rendered answers by request key, least recently used first out, bounded by the bytes of their bodies.
 
     Used from the event loop only (a value set operation in the pool is looked up before and kept after its
-    thread, on the loop), so it needs no lock. A key holds the
-    catalog generation, so answers of an older generation are never found again and age out.
+    thread, on the loop), so it needs no lock. A key holds the catalog generation, so answers of an older
+    generation are never found again and age out.
     """
 
     def __init__(self, max_bytes: int) -> None:
