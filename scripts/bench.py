@@ -166,7 +166,7 @@ def _load_in_child(url: str, release: list[Path]) -> tuple[float, int]:
 # --- HTTP figures -----------------------------------------------------------------------------------
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
@@ -174,7 +174,7 @@ def _free_port() -> int:
 
 def _start_server(url: str, **settings: str) -> tuple[subprocess.Popen, str, float]:
     """A server on ``url`` (one uvicorn worker); ``settings`` are extra ``VARDTERM_*`` values by name."""
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "VARDTERM_DATABASE_URL": url, "VARDTERM_MAX_EXPANSION_SIZE": "1000000",
            "VARDTERM_LOG_LEVEL": "WARNING", **{f"VARDTERM_{k.upper()}": v for k, v in settings.items()}}
     t0 = time.perf_counter()

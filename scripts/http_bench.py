@@ -39,7 +39,7 @@ from api import Settings
 from terminology import Accounts, Database
 
 from . import http_pools as pools
-from .bench import _free_port, git_commit, machine
+from .bench import free_port, git_commit, machine
 
 LUA = Path(__file__).with_name("http_bench.lua")
 CEILING = "ceiling"
@@ -159,7 +159,7 @@ def _temporary_key(database_url: str | None) -> Iterator[str | None]:
 @contextmanager
 def _server(url: str) -> Iterator[tuple[str, int]]:
     """``vardterm serve`` on ``url`` with its defaults (one worker per core), on a free port of 127.0.0.1."""
-    port = _free_port()
+    port = free_port()
     command = [sys.executable, "-m", "scripts.cli", "--database-url", url, "serve", "--host", "127.0.0.1",
                "--port", str(port)]
     with tempfile.NamedTemporaryFile("w+", prefix="vardterm-bench-serve-", suffix=".log") as log:

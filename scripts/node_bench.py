@@ -26,7 +26,7 @@ import httpx
 from terminology import Database, snomed
 
 from . import httpload
-from .bench import (BenchOptions, Figure, _database_url, _free_port, _fresh_database, _load_in_child, _report,
+from .bench import (BenchOptions, Figure, _database_url, free_port, _fresh_database, _load_in_child, _report,
                     ensure_release, wait_for)
 from .progress import Progress
 
@@ -136,7 +136,7 @@ class _server:
         self.url, self.workers, self.metrics = url, workers, metrics
 
     def __enter__(self) -> str:
-        port = _free_port()
+        port = free_port()
         env = {**os.environ, "VARDTERM_DATABASE_URL": self.url, "VARDTERM_LOG_LEVEL": "WARNING",
                "VARDTERM_METRICS": str(self.metrics).lower(), "VARDTERM_DB_POOL_SIZE": "8"}
         self.proc = subprocess.Popen([sys.executable, "-m", "scripts.cli", "serve", "--port", str(port),

@@ -4,36 +4,25 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import time
 from contextlib import contextmanager
 from pathlib import Path
 
-import httpx
+import pytest
+
+from scripts.bench import free_port, wait_for
 
 VARDTERM = str(Path(sys.executable).parent / "vardterm")
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def wait_for_answer(url: str, proc: subprocess.Popen, *, timeout: float, output: Path | None = None) -> None:
-    """Return once ``url`` answers 200; fail with the process's output when it exits or ``timeout`` passes."""
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            if httpx.get(url, timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        assert proc.poll() is None, output.read_text() if output else proc.stdout.read()
-        assert time.monotonic() < deadline, f"{url} did not answer within {timeout} s"
-        time.sleep(0.1)
+    """Return once ``url`` answers 200 (:func:`scripts.bench.wait_for`); fail the test with the process's output
+    when it exits or ``timeout`` passes."""
+    try:
+        wait_for(url, proc, timeout=timeout, interval=0.1)
+    except RuntimeError as exc:
+        pytest.fail(f"{exc}: " + (output.read_text() if output else proc.stdout.read() if proc.stdout else ""))
 
 
 @contextmanager
