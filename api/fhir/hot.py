@@ -135,15 +135,16 @@ class HotOperations:
 
 def _kind(params) -> tuple | None:
     """What decides the cost of a value set operation: for ``$validate-code`` the value set (not the code), for
-    ``$expand`` the whole request; None for a value set given in the request body (never on the loop)."""
+    ``$expand`` the whole request; None for a value set given in the request body (never on the loop). Only
+    reads the parameters: a request the operation refuses is refused by it."""
     if params.operation == "$expand":
         if any(not isinstance(v, (str, int, bool)) for _, v in params.items):
             return None
         return (params.fhir_version, params.operation, tuple(params.items), params.accept_language)
-    url = params.one("url") if len(params.all("url")) == 1 else None
-    if not isinstance(url, str) or params.resources() or params.all("valueSet"):
+    urls = params.all("url")
+    if len(urls) != 1 or not isinstance(urls[0], str) or params.resources() or params.all("valueSet"):
         return None
-    return (params.fhir_version, params.operation, url, str(params.one("valueSetVersion")))
+    return (params.fhir_version, params.operation, urls[0], tuple(params.texts("valueSetVersion")))
 
 
 class AnswerCache:

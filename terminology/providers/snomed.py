@@ -162,15 +162,17 @@ class SnomedSelection(QuerySelection):
 
     def page(self, offset: int = 0, limit: int | None = None, *, rank_text: str | None = None
              ) -> list[SnomedConcept]:
-        rows = self.provider.edition.store.page(self.concepts, refsets=self.provider.display_refsets,
-                                                offset=offset, limit=limit, rank_text=rank_text)
-        return [SnomedConcept(self.provider, cid, display, active) for cid, display, active in rows]
+        return [SnomedConcept(self.provider, cid, display, active)
+                for cid, display, active in self._rows(offset, limit, rank_text)]
 
     def plain_page(self, offset: int = 0, limit: int | None = None, *, rank_text: str | None = None
                    ) -> list[tuple[str, str | None, bool, bool]]:
-        rows = self.provider.edition.store.page(self.concepts, refsets=self.provider.display_refsets,
+        return [(str(cid), display, not active, False) for cid, display, active in self._rows(offset, limit, rank_text)]
+
+    def _rows(self, offset: int, limit: int | None, rank_text: str | None) -> list[tuple]:
+        """``(id, display, active)`` of a page, displays in the provider's languages (one query)."""
+        return self.provider.edition.store.page(self.concepts, refsets=self.provider.display_refsets,
                                                 offset=offset, limit=limit, rank_text=rank_text)
-        return [(str(cid), display, not active, False) for cid, display, active in rows]
 
 
 class SnomedProvider:

@@ -180,22 +180,22 @@ class ResourceStore:
 
     def by_url(self, resource_type: str, url: str) -> list[dict]:
         """Every current version (business version) of a canonical URL (shared dicts, see :meth:`_shared`)."""
-        return self._shared(_CURRENT_BY_URL, {"type": resource_type, "url": url}, resource_type)
+        return self._shared(_CURRENT_BY_URL, {"type": resource_type, "url": url})
 
     def current(self, resource_type: str) -> list[dict]:
         """Every current resource of a type (shared dicts, see :meth:`_shared`), e.g. all ConceptMaps for a
         ``$translate`` that names none."""
-        return self._shared(_CURRENT, {"type": resource_type}, resource_type)
+        return self._shared(_CURRENT, {"type": resource_type})
 
-    def _shared(self, statement, params: dict, resource_type: str) -> list[dict]:
-        """Current resources found by ``statement``, parsed once per (type, id, versionId): a row never changes
-        once written, so a 43,600-concept code system is read and parsed once, not on every request. The
-        dicts returned are shared: callers must not change them."""
+    def _shared(self, statement, params: dict) -> list[dict]:
+        """Current resources found by ``statement`` (of type ``params["type"]``), parsed once per (type, id,
+        versionId): a row never changes once written, so a 43,600-concept code system is read and parsed once,
+        not on every request. The dicts returned are shared: callers must not change them."""
         with self.db.engine.connect() as conn:
             rows = conn.execute(statement, params).all()
             out = []
             for key, id_, version_id in rows:
-                cache_key = (resource_type, id_, version_id)
+                cache_key = (params["type"], id_, version_id)
                 found = self._parsed.get(cache_key)
                 if found is None:
                     found = orjson.loads(conn.execute(select(T.c.content).where(T.c.key == key)).scalar())
